@@ -1,0 +1,152 @@
+import type { FieldError, ValidationError } from './errors.js';
+import type { CalendarEvent, InboxItem, Project, Tag, Task, TimeEntry } from './schema.js';
+import { entryDurationSeconds } from './time-entries.js';
+
+/**
+ * The one place where the document's camelCase meets the spec's snake_case JSON (spec section 5).
+ * Keys convert mechanically, except the few the spec names differently (the rename tables).
+ */
+export type ApiEntity =
+  | 'task'
+  | 'project'
+  | 'tag'
+  | 'timeEntry'
+  | 'calendarEvent'
+  | 'inbox'
+  | 'settings';
+
+const RENAMES: Record<ApiEntity, Record<string, string>> = {
+  task: { parentId: 'parent_task_id' },
+  project: {},
+  tag: {},
+  timeEntry: { start: 'start_time', end: 'end_time' },
+  calendarEvent: { start: 'start_time', end: 'end_time' },
+  inbox: {},
+  settings: {},
+};
+
+export function camelToSnake(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+export function snakeToCamel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** The spec's name of a document field. */
+export function fieldToApi(entity: ApiEntity, field: string): string {
+  const [head = '', ...rest] = field.split('.');
+  const renamed = RENAMES[entity][head] ?? camelToSnake(head);
+  return [renamed, ...rest].join('.');
+}
+
+/** The document's name of a spec field. */
+export function fieldFromApi(entity: ApiEntity, field: string): string {
+  const renames = RENAMES[entity];
+  const original = Object.keys(renames).find((key) => renames[key] === field);
+  return original ?? snakeToCamel(field);
+}
+
+/** Converts the top-level keys of a record to the spec's names (values untouched). */
+export function toApiKeys(entity: ApiEntity, record: object): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) result[fieldToApi(entity, key)] = value;
+  return result;
+}
+
+/**
+ * Converts a request body's top-level keys to the document's names, for validation by the
+ * crdt schemas. Anything that is not a plain object is returned as is (the schema rejects it).
+ */
+export function fromApiKeys(entity: ApiEntity, body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) result[fieldFromApi(entity, key)] = value;
+  return result;
+}
+
+/** A ValidationError's fields with the spec's names. */
+export function fieldErrorsToApi(entity: ApiEntity, error: ValidationError): FieldError[] {
+  return error.fields.map((field) => ({
+    field: field.field
+      .split(', ')
+      .map((name) => fieldToApi(entity, name))
+      .join(', '),
+    message: field.message,
+  }));
+}
+
+export interface TaskApiExtras {
+  userId: string;
+  /** Tracked minutes on the task (spec: actual_duration, calculated). */
+  actualDuration?: number;
+  /** Display names of tag keys; a key without a tag record shows as itself. */
+  tagNames?: ReadonlyMap<string, string>;
+}
+
+export function taskToApi(task: Task, extras: TaskApiExtras): Record<string, unknown> {
+  return {
+    id: task.id,
+    user_id: extras.userId,
+    title: task.title,
+    description: task.description,
+    status: task.status,
+    priority: task.priority,
+    due_date: task.dueDate,
+    start_date: task.startDate,
+    estimated_duration: task.estimatedDuration,
+    actual_duration: extras.actualDuration ?? 0,
+    tags: task.tags.map((key) => extras.tagNames?.get(key) ?? key),
+    project_id: task.projectId,
+    parent_task_id: task.parentId,
+    calendar_event_id: task.calendarEventId,
+    recurrence_rule: task.recurrenceRule,
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+    completed_at: task.completedAt,
+  };
+}
+
+export function timeEntryToApi(entry: TimeEntry, now: Date): Record<string, unknown> {
+  return {
+    id: entry.id,
+    task_id: entry.taskId,
+    start_time: entry.start,
+    end_time: entry.end,
+    duration: entryDurationSeconds(entry, now),
+    description: entry.description || null,
+    is_manual: entry.isManual,
+    created_at: entry.createdAt,
+    updated_at: entry.updatedAt,
+  };
+}
+
+export function projectToApi(project: Project, userId: string): Record<string, unknown> {
+  return { ...toApiKeys('project', project), user_id: userId };
+}
+
+export function tagToApi(tag: Tag, userId: string): Record<string, unknown> {
+  return {
+    id: tag.id,
+    user_id: userId,
+    name: tag.name,
+    color: tag.color,
+    created_at: tag.createdAt,
+  };
+}
+
+export function calendarEventToApi(event: CalendarEvent): Record<string, unknown> {
+  return {
+    id: event.id,
+    title: event.title,
+    start_time: event.start,
+    end_time: event.end,
+    all_day: event.allDay,
+    source: event.source,
+    task_id: event.taskId,
+  };
+}
+
+export function inboxItemToApi(item: InboxItem): Record<string, unknown> {
+  return toApiKeys('inbox', item);
+}

@@ -1,0 +1,139 @@
+import { DateTime } from 'luxon';
+import type { Options } from 'rrule';
+import * as rruleModule from 'rrule';
+import { isDateOnly } from './dates.js';
+
+// rrule 2.8 is CommonJS to Node (named imports fail, STACK.md: only the default export holds
+// RRule) and ESM to bundlers (no default export). Take whichever this runtime gave us.
+const rrule: typeof rruleModule =
+  (Reflect.get(rruleModule, 'default') as typeof rruleModule | undefined) ?? rruleModule;
+const { RRule } = rrule;
+
+const NUMERIC_OPTIONS = [
+  'count',
+  'interval',
+  'bysetpos',
+  'bymonth',
+  'bymonthday',
+  'byyearday',
+  'byweekno',
+  'byhour',
+  'byminute',
+  'bysecond',
+] as const;
+
+/**
+ * Parses an RFC 5545 RRULE (with or without the `RRULE:` prefix) and returns it in canonical
+ * form without the prefix, or a reason it is not acceptable. rrule's own parser is lenient
+ * (it accepts `FREQ=BOGUS` or `INTERVAL=abc`), so the parsed options are checked here.
+ */
+export function normalizeRecurrenceRule(text: string): { rule: string } | { error: string } {
+  const trimmed = text.trim().replace(/^RRULE:/i, '');
+  if (trimmed === '') return { error: 'must not be empty' };
+  if (/[\r\n]/.test(trimmed))
+    return { error: 'must be a single RRULE line (no DTSTART or EXDATE)' };
+  let options: Partial<Options>;
+  try {
+    options = RRule.parseString(trimmed);
+  } catch (error) {
+    return { error: `is not a valid RRULE: ${(error as Error).message}` };
+  }
+  if (options.freq === undefined) return { error: 'needs a valid FREQ' };
+  if (options.dtstart || options.tzid) return { error: 'must not carry DTSTART or TZID' };
+  const weekdays = options.byweekday;
+  if (Array.isArray(weekdays) && weekdays.some((day) => day === null || day === undefined)) {
+    return { error: 'has an unknown BYDAY value' };
+  }
+  for (const key of NUMERIC_OPTIONS) {
+    const value = options[key];
+    const values = Array.isArray(value)
+      ? value
+      : value === undefined || value === null
+        ? []
+        : [value];
+    if (values.some((v) => typeof v !== 'number' || !Number.isInteger(v))) {
+      return { error: `has a non-integer ${key.toUpperCase()}` };
+    }
+  }
+  if (options.interval !== undefined && options.interval !== null && options.interval < 1) {
+    return { error: 'INTERVAL must be at least 1' };
+  }
+  if (options.count !== undefined && options.count !== null && options.count < 1) {
+    return { error: 'COUNT must be at least 1' };
+  }
+  return { rule: RRule.optionsToString(options).replace(/^RRULE:/, '') };
+}
+
+/** A wall-clock time as a "floating" Date whose UTC fields are the local fields (rrule's advice). */
+function toFloating(local: DateTime): Date {
+  return new Date(
+    Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second),
+  );
+}
+
+function fromFloating(floating: Date, zone: string): DateTime {
+  return DateTime.fromObject(
+    {
+      year: floating.getUTCFullYear(),
+      month: floating.getUTCMonth() + 1,
+      day: floating.getUTCDate(),
+      hour: floating.getUTCHours(),
+      minute: floating.getUTCMinutes(),
+      second: floating.getUTCSeconds(),
+    },
+    { zone },
+  );
+}
+
+export interface NextOccurrence {
+  /** The next occurrence, in the same form as the current one (date-only or UTC datetime). */
+  date: string;
+  /** The rule the next task carries: COUNT is decremented, since each task re-anchors it. */
+  rule: string;
+}
+
+/**
+ * The occurrence after `current` of a series following `rule`, in the user's `timezone`, or
+ * null when the rule has ended (COUNT used up, UNTIL passed).
+ *
+ * Occurrences are computed on wall-clock time in the user's zone, so "every Monday at 09:00"
+ * stays at 09:00 local across DST changes; a date-only occurrence (all-day task) stays
+ * date-only. The next occurrence follows the current one, never "now": two replicas completing
+ * the same task compute the same next occurrence.
+ */
+export function nextOccurrence(
+  rule: string,
+  current: string,
+  timezone: string,
+): NextOccurrence | null {
+  const normalized = normalizeRecurrenceRule(rule);
+  if ('error' in normalized) return null;
+  const options = RRule.parseString(normalized.rule);
+  if (options.count !== undefined && options.count !== null && options.count <= 1) return null;
+
+  const dateOnly = isDateOnly(current);
+  const local = dateOnly
+    ? DateTime.fromISO(current, { zone: 'UTC' })
+    : DateTime.fromISO(current, { setZone: true }).setZone(timezone);
+  if (!local.isValid) return null;
+  const dtstart = toFloating(local);
+  if (options.until) {
+    const untilLocal = DateTime.fromJSDate(options.until).setZone(dateOnly ? 'UTC' : timezone);
+    options.until = toFloating(untilLocal);
+  }
+  const next = new RRule({ ...options, dtstart, tzid: null }).after(dtstart, false);
+  if (!next) return null;
+
+  const nextRule =
+    options.count !== undefined && options.count !== null
+      ? normalized.rule.replace(/COUNT=\d+/, `COUNT=${options.count - 1}`)
+      : normalized.rule;
+  if (dateOnly) {
+    return {
+      date: DateTime.fromJSDate(next, { zone: 'UTC' }).toISODate() ?? current,
+      rule: nextRule,
+    };
+  }
+  const utc = fromFloating(next, timezone).toUTC();
+  return { date: utc.toISO({ suppressMilliseconds: true }) ?? current, rule: nextRule };
+}

@@ -1,0 +1,141 @@
+/**
+ * Schema v1 of the user document (see DESIGN.md "The user document").
+ *
+ * Main document top-level types: meta, settings, tasks, projects, tags, running, calendarEvents,
+ * inbox. Time entries live in month documents (guid `{userId}/time/{YYYY-MM}`), top-level
+ * `timeEntries`. Fields use camelCase; timestamps are ISO-8601 UTC strings; absent fields are
+ * not written at all (each map key is an item forever).
+ */
+export const SCHEMA_VERSION = 1;
+
+export const TASK_STATUSES = ['TODO', 'IN_PROGRESS', 'COMPLETED', 'CANCELLED'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** Names of the top-level shared types of the main document. */
+export const ROOT = {
+  meta: 'meta',
+  settings: 'settings',
+  tasks: 'tasks',
+  projects: 'projects',
+  tags: 'tags',
+  running: 'running',
+  calendarEvents: 'calendarEvents',
+  inbox: 'inbox',
+} as const;
+
+/** Name of the top-level map of a month document. */
+export const MONTH_ROOT = 'timeEntries';
+
+/** Task map keys holding a tag are `tag:<normalized name>`, so concurrent adds never collide. */
+export const TAG_KEY_PREFIX = 'tag:';
+
+/** A task as readers see it: every field typed, junk replaced by defaults. */
+export interface Task {
+  id: string;
+  title: string;
+  description: string;
+  status: TaskStatus;
+  priority: Priority;
+  /** ISO datetime (UTC, `Z`) or a date without time (`YYYY-MM-DD`, all-day). */
+  dueDate: string | null;
+  startDate: string | null;
+  /** Minutes. */
+  estimatedDuration: number | null;
+  /** Normalized tag names, sorted. */
+  tags: string[];
+  parentId: string | null;
+  projectId: string | null;
+  recurrenceRule: string | null;
+  /** Id of the first task of a recurring series; the task's own id when it started one. */
+  seriesId: string;
+  calendarEventId: string | null;
+  order: string;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  deletedAt: string | null;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  description: string;
+  color: string;
+  isArchived: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Tag {
+  id: string;
+  /** Display name as the user typed it. */
+  name: string;
+  /** The key: the name normalized for uniqueness. */
+  key: string;
+  color: string;
+  createdAt: string;
+}
+
+export interface TimeEntry {
+  id: string;
+  taskId: string | null;
+  start: string;
+  /** Null while running. */
+  end: string | null;
+  description: string;
+  isManual: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TimeRange {
+  start: string;
+  end: string;
+}
+
+export interface Settings {
+  timezone: string;
+  weekStart: Weekday;
+  workingHours: Record<Weekday, TimeRange[]>;
+}
+
+export interface InboxItem {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  /** Free-form JSON the producer attaches (e.g. the losing version of a sync conflict). */
+  payload: unknown;
+  createdAt: string;
+  readAt: string | null;
+}
+
+export interface CalendarEvent {
+  /** `connectionId:eventId`. */
+  id: string;
+  connectionId: string;
+  eventId: string;
+  title: string;
+  start: string;
+  end: string;
+  allDay: boolean;
+  source: string;
+  taskId: string | null;
+}
+
+export const DEFAULT_TIMEZONE = 'UTC';
+export const DEFAULT_WORKING_HOURS: Record<Weekday, TimeRange[]> = {
+  mon: [{ start: '09:00', end: '17:00' }],
+  tue: [{ start: '09:00', end: '17:00' }],
+  wed: [{ start: '09:00', end: '17:00' }],
+  thu: [{ start: '09:00', end: '17:00' }],
+  fri: [{ start: '09:00', end: '17:00' }],
+  sat: [],
+  sun: [],
+};

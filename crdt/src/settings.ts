@@ -1,0 +1,64 @@
+import { isValidTimezone } from './dates.js';
+import { readString, writeField } from './record-fields.js';
+import {
+  DEFAULT_TIMEZONE,
+  DEFAULT_WORKING_HOURS,
+  type Settings,
+  type TimeRange,
+  WEEKDAYS,
+  type Weekday,
+} from './schema.js';
+import { settingsOf, type UserDocs } from './user-docs.js';
+import { parseInput, type SettingsPatch, settingsPatch } from './validation.js';
+
+// Working hours are stored one key per weekday (`workingHours.mon`), so two devices editing
+// different days merge instead of one overwriting the other.
+const workingHoursKey = (day: Weekday) => `workingHours.${day}`;
+
+function readRanges(value: unknown): TimeRange[] | null {
+  if (!Array.isArray(value)) return null;
+  const ranges: TimeRange[] = [];
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { start, end } = item as Record<string, unknown>;
+    const valid = (t: unknown): t is string =>
+      typeof t === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(t);
+    if (valid(start) && valid(end) && start < end) ranges.push({ start, end });
+  }
+  return ranges;
+}
+
+export function getSettings(docs: UserDocs): Settings {
+  const map = settingsOf(docs.main);
+  const zone = readString(map, 'timezone');
+  const weekStart = readString(map, 'weekStart');
+  const workingHours = { ...DEFAULT_WORKING_HOURS };
+  for (const day of WEEKDAYS) {
+    const ranges = readRanges(map.get(workingHoursKey(day)));
+    if (ranges) workingHours[day] = ranges;
+  }
+  return {
+    timezone: zone && isValidTimezone(zone) ? zone : DEFAULT_TIMEZONE,
+    weekStart: (WEEKDAYS as readonly string[]).includes(weekStart) ? (weekStart as Weekday) : 'mon',
+    workingHours,
+  };
+}
+
+/** The user's IANA time zone (UTC until set). */
+export function getTimezone(docs: UserDocs): string {
+  return getSettings(docs).timezone;
+}
+
+export function updateSettings(docs: UserDocs, patch: SettingsPatch): Settings {
+  const valid = parseInput(settingsPatch, patch);
+  const map = settingsOf(docs.main);
+  docs.main.transact(() => {
+    writeField(map, 'timezone', valid.timezone);
+    writeField(map, 'weekStart', valid.weekStart);
+    for (const day of WEEKDAYS) {
+      const ranges = valid.workingHours?.[day];
+      if (ranges) map.set(workingHoursKey(day), ranges);
+    }
+  });
+  return getSettings(docs);
+}

@@ -1,0 +1,96 @@
+import type * as Y from 'yjs';
+import {
+  asMap,
+  readEnum,
+  readInstant,
+  readNullableString,
+  readNumber,
+  readString,
+  readText,
+} from './record-fields.js';
+import { PRIORITIES, TAG_KEY_PREFIX, TASK_STATUSES, type Task } from './schema.js';
+import { TITLE_MAX } from './validation.js';
+
+const EPOCH = new Date(0).toISOString();
+
+function readTaskDate(map: Y.Map<unknown>, key: string): string | null {
+  const value = map.get(key);
+  if (typeof value !== 'string') return null;
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) || !Number.isNaN(Date.parse(value)) ? value : null;
+}
+
+/** Tag keys of a task map: its `tag:<key>` entries set to true. */
+export function readTaskTags(map: Y.Map<unknown>): string[] {
+  const tags: string[] = [];
+  for (const [key, value] of map.entries()) {
+    if (key.startsWith(TAG_KEY_PREFIX) && value === true)
+      tags.push(key.slice(TAG_KEY_PREFIX.length));
+  }
+  return tags.sort();
+}
+
+/**
+ * A task as stored, coerced to its type; null when the value is not a task at all. The parent is
+ * as written: `effectiveParentId` resolves dangling parents and cycles.
+ */
+export function readTask(id: string, value: unknown): Task | null {
+  const map = asMap(value);
+  if (!map) return null;
+  const createdAt = readInstant(map, 'createdAt') ?? EPOCH;
+  const estimate = readNumber(map, 'estimatedDuration');
+  return {
+    id,
+    title: readString(map, 'title').slice(0, TITLE_MAX) || 'Untitled',
+    description: readText(map, 'description'),
+    status: readEnum(map, 'status', TASK_STATUSES, 'TODO'),
+    priority: readEnum(map, 'priority', PRIORITIES, 'MEDIUM'),
+    dueDate: readTaskDate(map, 'dueDate'),
+    startDate: readTaskDate(map, 'startDate'),
+    estimatedDuration: estimate !== null && estimate >= 0 ? Math.round(estimate) : null,
+    tags: readTaskTags(map),
+    parentId: readNullableString(map, 'parentId'),
+    projectId: readNullableString(map, 'projectId'),
+    recurrenceRule: readNullableString(map, 'recurrenceRule'),
+    seriesId: readNullableString(map, 'seriesId') ?? id,
+    calendarEventId: readNullableString(map, 'calendarEventId'),
+    order: readString(map, 'order'),
+    createdAt,
+    updatedAt: readInstant(map, 'updatedAt') ?? createdAt,
+    completedAt: readInstant(map, 'completedAt'),
+    deletedAt: readInstant(map, 'deletedAt'),
+  };
+}
+
+/**
+ * The parent a task really has: none when the written parent is missing (purged on another
+ * device) or when concurrent moves made a cycle. A cycle is broken at its member with the
+ * smallest id, so every replica resolves it the same way.
+ */
+export function effectiveParentId(tasks: Y.Map<unknown>, id: string): string | null {
+  const parentOf = (taskId: string): string | null => {
+    const parent = asMap(tasks.get(taskId))?.get('parentId');
+    return typeof parent === 'string' && asMap(tasks.get(parent)) ? parent : null;
+  };
+  const own = parentOf(id);
+  if (own === null) return null;
+  const path = [id];
+  const seen = new Set(path);
+  let current: string | null = own;
+  while (current !== null) {
+    if (seen.has(current)) {
+      const cycle = path.slice(path.indexOf(current));
+      const breaker = [...cycle].sort()[0];
+      // Only the breaker loses its parent; the rest of the cycle hangs below it.
+      return cycle.includes(id) && breaker === id ? null : own;
+    }
+    seen.add(current);
+    path.push(current);
+    current = parentOf(current);
+  }
+  return own;
+}
+
+export function compareByOrder(a: Task, b: Task): number {
+  if (a.order !== b.order) return a.order < b.order ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

@@ -1,0 +1,416 @@
+import { generateKeyBetween } from 'fractional-indexing';
+import { v5 as uuidv5 } from 'uuid';
+import * as Y from 'yjs';
+import type { DocContext } from './context.js';
+import { isDateOnly } from './dates.js';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { asMap, replaceText, writeField } from './record-fields.js';
+import { nextOccurrence } from './recurrence.js';
+import { TAG_KEY_PREFIX, type Task } from './schema.js';
+import { getTimezone } from './settings.js';
+import { ensureTags } from './tags.js';
+import { compareByOrder, effectiveParentId, readTask, readTaskTags } from './task-read.js';
+import { projectsOf, tasksOf, type UserDocs } from './user-docs.js';
+import {
+  parseInput,
+  type TaskCreateInput,
+  type TaskPatch,
+  taskCreateInput,
+  taskPatch,
+} from './validation.js';
+
+/** Namespace of the deterministic ids of recurring tasks' next occurrences. */
+const OCCURRENCE_NAMESPACE = '6f1c7a4e-0d3b-4c55-9a53-2b7f0e1d8c11';
+export const TRASH_RETENTION_DAYS = 30;
+
+/** A task with the parent resolved (see `effectiveParentId`). */
+export function getTask(docs: UserDocs, id: string): Task | null {
+  const tasks = tasksOf(docs.main);
+  const task = readTask(id, tasks.get(id));
+  if (!task) return null;
+  return { ...task, parentId: effectiveParentId(tasks, id) };
+}
+
+/** A task that exists and is not in the trash, or NotFoundError. */
+function liveTaskMap(docs: UserDocs, id: string): Y.Map<unknown> {
+  const map = asMap(tasksOf(docs.main).get(id));
+  if (!map || map.has('deletedAt')) throw new NotFoundError('task', id);
+  return map;
+}
+
+export interface ListTasksOptions {
+  /** Include tasks in the trash (default false). */
+  includeDeleted?: boolean;
+}
+
+/** Every task, parents resolved, in manual order (order key, then id). */
+export function listTasks(docs: UserDocs, options: ListTasksOptions = {}): Task[] {
+  const tasks = tasksOf(docs.main);
+  const result: Task[] = [];
+  for (const [id, value] of tasks.entries()) {
+    const task = readTask(id, value);
+    if (!task || (task.deletedAt && !options.includeDeleted)) continue;
+    if (task.parentId !== null) task.parentId = effectiveParentId(tasks, id);
+    result.push(task);
+  }
+  return result.sort(compareByOrder);
+}
+
+export function listSubtasks(docs: UserDocs, parentId: string): Task[] {
+  return listTasks(docs).filter((task) => task.parentId === parentId);
+}
+
+// Appending needs the largest order key; scanning 10,000 tasks per create is wasteful, so the
+// last answer is kept per tasks map and rescanned when the map's size changed under us.
+const lastOrder = new WeakMap<Y.Map<unknown>, { size: number; max: string | null }>();
+
+function isOrderKey(value: unknown): value is string {
+  if (typeof value !== 'string' || value === '') return false;
+  try {
+    generateKeyBetween(value, null);
+    return true;
+  } catch {
+    return false; // junk written by another client: treated as having no order
+  }
+}
+
+function maxOrder(tasks: Y.Map<unknown>): string | null {
+  const cached = lastOrder.get(tasks);
+  if (cached && cached.size === tasks.size) return cached.max;
+  let max: string | null = null;
+  for (const value of tasks.values()) {
+    const order = asMap(value)?.get('order');
+    if (isOrderKey(order) && (max === null || order > max)) max = order;
+  }
+  lastOrder.set(tasks, { size: tasks.size, max });
+  return max;
+}
+
+function appendOrder(tasks: Y.Map<unknown>): string {
+  const order = generateKeyBetween(maxOrder(tasks), null);
+  lastOrder.set(tasks, { size: tasks.size + 1, max: order });
+  return order;
+}
+
+function checkReferences(
+  docs: UserDocs,
+  taskId: string,
+  refs: { parentId?: string | null | undefined; projectId?: string | null | undefined },
+): void {
+  const tasks = tasksOf(docs.main);
+  const fields = [];
+  if (refs.parentId) {
+    const parent = asMap(tasks.get(refs.parentId));
+    if (!parent || parent.has('deletedAt')) {
+      fields.push({ field: 'parentId', message: 'no such task' });
+    } else if (refs.parentId === taskId || isAncestor(tasks, taskId, refs.parentId)) {
+      fields.push({ field: 'parentId', message: 'a task cannot be its own ancestor' });
+    }
+  }
+  if (refs.projectId && !asMap(projectsOf(docs.main).get(refs.projectId))) {
+    fields.push({ field: 'projectId', message: 'no such project' });
+  }
+  if (fields.length > 0) throw new ValidationError(fields);
+}
+
+/** Whether `ancestorId` is above `id` in the (effective) hierarchy. */
+function isAncestor(tasks: Y.Map<unknown>, ancestorId: string, id: string): boolean {
+  const seen = new Set<string>();
+  let current = effectiveParentId(tasks, id);
+  while (current !== null && !seen.has(current)) {
+    if (current === ancestorId) return true;
+    seen.add(current);
+    current = effectiveParentId(tasks, current);
+  }
+  return false;
+}
+
+function setTags(docs: UserDocs, map: Y.Map<unknown>, names: readonly string[], ctx: DocContext) {
+  const wanted = new Set(ensureTags(docs, names, ctx));
+  // Only the difference is written, so another device's concurrent tag changes survive.
+  for (const key of readTaskTags(map)) {
+    if (!wanted.has(key)) map.delete(TAG_KEY_PREFIX + key);
+  }
+  for (const key of wanted) {
+    if (map.get(TAG_KEY_PREFIX + key) !== true) map.set(TAG_KEY_PREFIX + key, true);
+  }
+}
+
+export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocContext): Task {
+  const valid = parseInput(taskCreateInput, input);
+  const id = valid.id ?? ctx.newId();
+  const tasks = tasksOf(docs.main);
+  if (tasks.has(id)) throw new ConflictError(`task ${id} already exists`, 'id');
+  checkReferences(docs, id, valid);
+  const now = ctx.now().toISOString();
+  docs.main.transact(() => {
+    const map = new Y.Map<unknown>();
+    const order = appendOrder(tasks);
+    tasks.set(id, map);
+    map.set('title', valid.title);
+    // Created eagerly: two devices lazily creating it at once would lose one's text.
+    map.set('description', new Y.Text(valid.description ?? ''));
+    map.set('status', valid.status ?? 'TODO');
+    map.set('priority', valid.priority ?? 'MEDIUM');
+    writeField(map, 'dueDate', valid.dueDate);
+    writeField(map, 'startDate', valid.startDate);
+    writeField(map, 'estimatedDuration', valid.estimatedDuration);
+    writeField(map, 'parentId', valid.parentId);
+    writeField(map, 'projectId', valid.projectId);
+    writeField(map, 'recurrenceRule', valid.recurrenceRule);
+    writeField(map, 'calendarEventId', valid.calendarEventId);
+    map.set('order', order);
+    map.set('createdAt', now);
+    map.set('updatedAt', now);
+    if (valid.status === 'COMPLETED') map.set('completedAt', now);
+    if (valid.tags) setTags(docs, map, valid.tags, ctx);
+  });
+  return getTask(docs, id) as Task;
+}
+
+export interface TaskUpdate {
+  task: Task;
+  /** The next occurrence created (or found) when this update completed a recurring task. */
+  next: Task | null;
+}
+
+/**
+ * Partial update. Setting status COMPLETED completes the task (completedAt, next occurrence of
+ * a recurring task); leaving COMPLETED clears completedAt.
+ */
+export function updateTask(
+  docs: UserDocs,
+  id: string,
+  patch: TaskPatch,
+  ctx: DocContext,
+): TaskUpdate {
+  const valid = parseInput(taskPatch, patch);
+  const map = liveTaskMap(docs, id);
+  checkReferences(docs, id, valid);
+  const current = readTask(id, map) as Task;
+  const startDate = valid.startDate === undefined ? current.startDate : valid.startDate;
+  const dueDate = valid.dueDate === undefined ? current.dueDate : valid.dueDate;
+  if (startDate && dueDate && new Date(startDate).getTime() > new Date(dueDate).getTime()) {
+    throw new ValidationError([{ field: 'startDate', message: 'must not be after dueDate' }]);
+  }
+  const now = ctx.now().toISOString();
+  let next: Task | null = null;
+  docs.main.transact(() => {
+    if (valid.title !== undefined) writeField(map, 'title', valid.title);
+    if (valid.description !== undefined) {
+      const text = map.get('description');
+      if (text instanceof Y.Text) replaceText(text, valid.description);
+      else map.set('description', new Y.Text(valid.description));
+    }
+    if (valid.priority !== undefined) writeField(map, 'priority', valid.priority);
+    for (const key of [
+      'dueDate',
+      'startDate',
+      'estimatedDuration',
+      'parentId',
+      'projectId',
+      'recurrenceRule',
+      'calendarEventId',
+    ] as const) {
+      if (valid[key] !== undefined) writeField(map, key, valid[key]);
+    }
+    if (valid.tags !== undefined) setTags(docs, map, valid.tags, ctx);
+    if (valid.status !== undefined && valid.status !== current.status) {
+      map.set('status', valid.status);
+      if (valid.status === 'COMPLETED') {
+        map.set('completedAt', now);
+        next = spawnNextOccurrence(docs, id, ctx);
+      } else if (map.has('completedAt')) {
+        map.delete('completedAt');
+      }
+    }
+    map.set('updatedAt', now);
+  });
+  return { task: getTask(docs, id) as Task, next };
+}
+
+/** Marks a task completed; a recurring task gets its next occurrence (see `nextOccurrence`). */
+export function completeTask(docs: UserDocs, id: string, ctx: DocContext): TaskUpdate {
+  return updateTask(docs, id, { status: 'COMPLETED' }, ctx);
+}
+
+function shiftBy(from: string, to: string, value: string): string {
+  if (isDateOnly(value) && isDateOnly(from) && isDateOnly(to)) {
+    const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+    return new Date(Date.parse(value) + days * 86_400_000).toISOString().slice(0, 10);
+  }
+  const shifted = new Date(Date.parse(value) + (Date.parse(to) - Date.parse(from)));
+  return shifted.toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * Creates the next occurrence of a recurring task under an id derived from the series and the
+ * occurrence date, so replicas completing the same task concurrently create the same task once.
+ */
+function spawnNextOccurrence(docs: UserDocs, id: string, ctx: DocContext): Task | null {
+  const tasks = tasksOf(docs.main);
+  const task = readTask(id, tasks.get(id));
+  const anchor = task?.dueDate ?? task?.startDate;
+  if (!task?.recurrenceRule || !anchor) return null;
+  const next = nextOccurrence(task.recurrenceRule, anchor, getTimezone(docs));
+  if (!next) return null;
+  const nextId = uuidv5(`${task.seriesId}/${next.date}`, OCCURRENCE_NAMESPACE);
+  if (!tasks.has(nextId)) {
+    const map = new Y.Map<unknown>();
+    tasks.set(nextId, map);
+    const now = ctx.now().toISOString();
+    map.set('title', task.title);
+    map.set('description', new Y.Text(task.description));
+    map.set('status', 'TODO');
+    map.set('priority', task.priority);
+    writeField(map, 'dueDate', task.dueDate ? shiftBy(anchor, next.date, task.dueDate) : null);
+    writeField(
+      map,
+      'startDate',
+      task.startDate ? shiftBy(anchor, next.date, task.startDate) : null,
+    );
+    writeField(map, 'estimatedDuration', task.estimatedDuration);
+    writeField(map, 'parentId', task.parentId);
+    writeField(map, 'projectId', task.projectId);
+    map.set('recurrenceRule', next.rule);
+    map.set('seriesId', task.seriesId);
+    map.set('order', task.order || appendOrder(tasks));
+    map.set('createdAt', now);
+    map.set('updatedAt', now);
+    for (const tag of task.tags) map.set(TAG_KEY_PREFIX + tag, true);
+  }
+  return getTask(docs, nextId);
+}
+
+function descendantsOf(tasks: Y.Map<unknown>, id: string): string[] {
+  const children = new Map<string, string[]>();
+  for (const key of tasks.keys()) {
+    const parent = effectiveParentId(tasks, key);
+    if (parent !== null) children.set(parent, [...(children.get(parent) ?? []), key]);
+  }
+  const result: string[] = [];
+  const stack = [...(children.get(id) ?? [])];
+  while (stack.length > 0) {
+    const child = stack.pop() as string;
+    result.push(child);
+    stack.push(...(children.get(child) ?? []));
+  }
+  return result;
+}
+
+/** Moves a task and its subtasks to the trash. Edits racing the delete are kept. */
+export function deleteTask(docs: UserDocs, id: string, ctx: DocContext): void {
+  const map = liveTaskMap(docs, id);
+  const tasks = tasksOf(docs.main);
+  const now = ctx.now().toISOString();
+  docs.main.transact(() => {
+    map.set('deletedAt', now);
+    for (const child of descendantsOf(tasks, id)) {
+      const childMap = asMap(tasks.get(child));
+      if (childMap && !childMap.has('deletedAt')) childMap.set('deletedAt', now);
+    }
+  });
+}
+
+/** Takes a task out of the trash with the subtasks deleted along with it. */
+export function restoreTask(docs: UserDocs, id: string, ctx: DocContext): Task {
+  const tasks = tasksOf(docs.main);
+  const map = asMap(tasks.get(id));
+  const deletedAt = map?.get('deletedAt');
+  if (!map || typeof deletedAt !== 'string') throw new NotFoundError('deleted task', id);
+  const now = ctx.now().toISOString();
+  docs.main.transact(() => {
+    map.delete('deletedAt');
+    map.set('updatedAt', now);
+    const parent = effectiveParentId(tasks, id);
+    // A subtask restored without its parent comes back as a top-level task.
+    if (parent !== null && asMap(tasks.get(parent))?.has('deletedAt')) map.delete('parentId');
+    for (const child of descendantsOf(tasks, id)) {
+      const childMap = asMap(tasks.get(child));
+      if (childMap?.get('deletedAt') === deletedAt) childMap.delete('deletedAt');
+    }
+  });
+  return getTask(docs, id) as Task;
+}
+
+/** Removes a task from the document for good, with its subtasks that are in the trash. */
+export function purgeTask(docs: UserDocs, id: string): void {
+  const tasks = tasksOf(docs.main);
+  if (!asMap(tasks.get(id))) throw new NotFoundError('task', id);
+  docs.main.transact(() => {
+    const purged = [id];
+    for (const child of descendantsOf(tasks, id)) {
+      const childMap = asMap(tasks.get(child));
+      if (childMap?.has('deletedAt')) purged.push(child);
+      else if (childMap && purged.includes(effectiveParentId(tasks, child) ?? '')) {
+        childMap.delete('parentId');
+      }
+    }
+    for (const key of purged) tasks.delete(key);
+  });
+}
+
+/** Purges tasks that have been in the trash longer than the retention period. */
+export function purgeExpiredTasks(
+  docs: UserDocs,
+  ctx: DocContext,
+  retentionDays = TRASH_RETENTION_DAYS,
+): number {
+  const cutoff = ctx.now().getTime() - retentionDays * 86_400_000;
+  const expired = listTasks(docs, { includeDeleted: true }).filter(
+    (task) => task.deletedAt !== null && Date.parse(task.deletedAt) < cutoff,
+  );
+  docs.main.transact(() => {
+    for (const task of expired) if (tasksOf(docs.main).has(task.id)) purgeTask(docs, task.id);
+  });
+  return expired.length;
+}
+
+export interface ReorderTarget {
+  /** Place the task right after this one (null: at the start). */
+  afterId?: string | null;
+  /** Place the task right before this one (null: at the end). */
+  beforeId?: string | null;
+}
+
+/**
+ * Moves a task in the manual order, between two neighbours, with a fractional index: only the
+ * moved task's key changes. Neighbours sharing one key (concurrent inserts) are stepped over.
+ */
+export function reorderTask(
+  docs: UserDocs,
+  id: string,
+  target: ReorderTarget,
+  ctx: DocContext,
+): Task {
+  const map = liveTaskMap(docs, id);
+  const ordered = listTasks(docs)
+    .filter((task) => task.id !== id && isOrderKey(task.order))
+    .map((task) => ({ id: task.id, order: task.order }));
+  const orderOf = (taskId: string) => {
+    const found = ordered.find((task) => task.id === taskId);
+    if (!found)
+      throw new ValidationError([{ field: 'afterId', message: `no such task ${taskId}` }]);
+    return found.order;
+  };
+  let lower: string | null = null;
+  let upper: string | null = null;
+  if (target.afterId) {
+    lower = orderOf(target.afterId);
+    upper = ordered.find((task) => lower !== null && task.order > lower)?.order ?? null;
+  } else if (target.beforeId) {
+    upper = orderOf(target.beforeId);
+    lower =
+      [...ordered].reverse().find((task) => upper !== null && task.order < upper)?.order ?? null;
+  } else if (target.afterId === null) {
+    upper = ordered[0]?.order ?? null;
+  } else {
+    lower = ordered.at(-1)?.order ?? null;
+  }
+  const order = generateKeyBetween(lower, upper);
+  docs.main.transact(() => {
+    map.set('order', order);
+    map.set('updatedAt', ctx.now().toISOString());
+  });
+  return getTask(docs, id) as Task;
+}
