@@ -52,6 +52,7 @@ export function monthKeysBetween(from: Date, to: Date): string[] {
   return keys;
 }
 
+/** The one timestamp format of the document: ISO-8601 UTC, milliseconds only when non-zero. */
 export function toIso(date: Date): string {
-  return DateTime.fromJSDate(date, { zone: 'UTC' }).toISO({ suppressMilliseconds: true }) ?? '';
+  return date.toISOString().replace('.000Z', 'Z');
 }

@@ -1,12 +1,13 @@
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
+import { toIso } from './dates.js';
 import { NotFoundError } from './errors.js';
 import { asMap, readInstant, readString } from './record-fields.js';
 import type { InboxItem } from './schema.js';
 import { inboxOf, type UserDocs } from './user-docs.js';
 import { type InboxInput, inboxInput, parseInput } from './validation.js';
 
-const EPOCH = new Date(0).toISOString();
+const EPOCH = toIso(new Date(0));
 
 export function readInboxItem(id: string, value: unknown): InboxItem | null {
   const map = asMap(value);
@@ -45,7 +46,7 @@ export function addInboxItem(docs: UserDocs, input: InboxInput, ctx: DocContext)
       map.set('title', valid.title);
       if (valid.body) map.set('body', valid.body);
       if (valid.payload !== undefined) map.set('payload', valid.payload);
-      map.set('createdAt', ctx.now().toISOString());
+      map.set('createdAt', toIso(ctx.now()));
     });
   }
   return readInboxItem(id, inbox.get(id)) as InboxItem;
@@ -54,7 +55,7 @@ export function addInboxItem(docs: UserDocs, input: InboxInput, ctx: DocContext)
 export function markInboxItemRead(docs: UserDocs, id: string, ctx: DocContext): InboxItem {
   const map = asMap(inboxOf(docs.main).get(id));
   if (!map) throw new NotFoundError('notification', id);
-  if (!map.has('readAt')) docs.main.transact(() => map.set('readAt', ctx.now().toISOString()));
+  if (!map.has('readAt')) docs.main.transact(() => map.set('readAt', toIso(ctx.now())));
   return readInboxItem(id, map) as InboxItem;
 }
 

@@ -1,3 +1,4 @@
+export * from './analytics/index.js';
 export * from './api-shapes.js';
 export * from './calendar-events.js';
 export * from './context.js';

@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
+import { toIso } from './dates.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { asMap, readBoolean, readInstant, readString, writeField } from './record-fields.js';
 import type { Project } from './schema.js';
@@ -13,7 +14,7 @@ import {
 } from './validation.js';
 
 export const DEFAULT_PROJECT_COLOR = '#3b82f6';
-const EPOCH = new Date(0).toISOString();
+const EPOCH = toIso(new Date(0));
 
 export function readProject(id: string, value: unknown): Project | null {
   const map = asMap(value);
@@ -24,7 +25,7 @@ export function readProject(id: string, value: unknown): Project | null {
     id,
     name: readString(map, 'name').slice(0, 100) || 'Untitled project',
     description: readString(map, 'description'),
-    color: /^#[0-9a-f]{3,6}$/i.test(color) ? color : DEFAULT_PROJECT_COLOR,
+    color: /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(color) ? color : DEFAULT_PROJECT_COLOR,
     isArchived: readBoolean(map, 'isArchived'),
     createdAt,
     updatedAt: readInstant(map, 'updatedAt') ?? createdAt,
@@ -49,7 +50,7 @@ export function createProject(docs: UserDocs, input: ProjectCreateInput, ctx: Do
   const id = valid.id ?? ctx.newId();
   const projects = projectsOf(docs.main);
   if (projects.has(id)) throw new ConflictError(`project ${id} already exists`, 'id');
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   docs.main.transact(() => {
     const map = new Y.Map<unknown>();
     projects.set(id, map);
@@ -77,7 +78,7 @@ export function updateProject(
     if (valid.description !== undefined) writeField(map, 'description', valid.description || null);
     if (valid.color !== undefined) writeField(map, 'color', valid.color);
     if (valid.isArchived !== undefined) writeField(map, 'isArchived', valid.isArchived || null);
-    map.set('updatedAt', ctx.now().toISOString());
+    map.set('updatedAt', toIso(ctx.now()));
   });
   return getProject(docs, id) as Project;
 }
@@ -86,7 +87,7 @@ export function updateProject(
 export function deleteProject(docs: UserDocs, id: string, ctx: DocContext): void {
   const projects = projectsOf(docs.main);
   if (!asMap(projects.get(id))) throw new NotFoundError('project', id);
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   docs.main.transact(() => {
     projects.delete(id);
     for (const value of tasksOf(docs.main).values()) {

@@ -85,55 +85,42 @@ function fromFloating(floating: Date, zone: string): DateTime {
   );
 }
 
-export interface NextOccurrence {
-  /** The next occurrence, in the same form as the current one (date-only or UTC datetime). */
-  date: string;
-  /** The rule the next task carries: COUNT is decremented, since each task re-anchors it. */
-  rule: string;
-}
-
 /**
- * The occurrence after `current` of a series following `rule`, in the user's `timezone`, or
- * null when the rule has ended (COUNT used up, UNTIL passed).
+ * The occurrence after `current` of a series following `rule` that started at `seriesStart`, in
+ * the user's `timezone`; null when the rule has ended (COUNT used up, UNTIL passed).
  *
- * Occurrences are computed on wall-clock time in the user's zone, so "every Monday at 09:00"
- * stays at 09:00 local across DST changes; a date-only occurrence (all-day task) stays
- * date-only. The next occurrence follows the current one, never "now": two replicas completing
- * the same task compute the same next occurrence.
+ * Occurrences are computed on wall-clock time in the user's zone from the series' start, so
+ * "every day at 02:30" stays at 02:30 local across DST changes (on the day 02:30 does not exist
+ * it falls at 03:30, and the day after is 02:30 again), and COUNT counts from the first
+ * occurrence. A date-only occurrence (all-day task) stays date-only. The result depends only on
+ * the series, never on "now": replicas completing the same task compute the same occurrence.
  */
 export function nextOccurrence(
   rule: string,
   current: string,
   timezone: string,
-): NextOccurrence | null {
+  seriesStart: string = current,
+): string | null {
   const normalized = normalizeRecurrenceRule(rule);
   if ('error' in normalized) return null;
   const options = RRule.parseString(normalized.rule);
-  if (options.count !== undefined && options.count !== null && options.count <= 1) return null;
-
   const dateOnly = isDateOnly(current);
-  const local = dateOnly
-    ? DateTime.fromISO(current, { zone: 'UTC' })
-    : DateTime.fromISO(current, { setZone: true }).setZone(timezone);
-  if (!local.isValid) return null;
-  const dtstart = toFloating(local);
+  // A series whose start is of the other kind (date vs datetime) restarts at `current`.
+  const start = isDateOnly(seriesStart) === dateOnly ? seriesStart : current;
+  const toLocal = (value: string) =>
+    dateOnly
+      ? DateTime.fromISO(value, { zone: 'UTC' })
+      : DateTime.fromISO(value, { setZone: true }).setZone(timezone);
+  const local = toLocal(current);
+  const startLocal = toLocal(start);
+  if (!local.isValid || !startLocal.isValid) return null;
   if (options.until) {
     const untilLocal = DateTime.fromJSDate(options.until).setZone(dateOnly ? 'UTC' : timezone);
     options.until = toFloating(untilLocal);
   }
-  const next = new RRule({ ...options, dtstart, tzid: null }).after(dtstart, false);
+  const series = new RRule({ ...options, dtstart: toFloating(startLocal), tzid: null });
+  const next = series.after(toFloating(local), false);
   if (!next) return null;
-
-  const nextRule =
-    options.count !== undefined && options.count !== null
-      ? normalized.rule.replace(/COUNT=\d+/, `COUNT=${options.count - 1}`)
-      : normalized.rule;
-  if (dateOnly) {
-    return {
-      date: DateTime.fromJSDate(next, { zone: 'UTC' }).toISODate() ?? current,
-      rule: nextRule,
-    };
-  }
-  const utc = fromFloating(next, timezone).toUTC();
-  return { date: utc.toISO({ suppressMilliseconds: true }) ?? current, rule: nextRule };
+  if (dateOnly) return DateTime.fromJSDate(next, { zone: 'UTC' }).toISODate();
+  return fromFloating(next, timezone).toUTC().toISO({ suppressMilliseconds: true });
 }

@@ -32,10 +32,11 @@ export function getSettings(docs: UserDocs): Settings {
   const map = settingsOf(docs.main);
   const zone = readString(map, 'timezone');
   const weekStart = readString(map, 'weekStart');
-  const workingHours = { ...DEFAULT_WORKING_HOURS };
+  const workingHours = {} as Record<Weekday, TimeRange[]>;
   for (const day of WEEKDAYS) {
     const ranges = readRanges(map.get(workingHoursKey(day)));
-    if (ranges) workingHours[day] = ranges;
+    // Copies, so a caller changing the result never changes the defaults.
+    workingHours[day] = ranges ?? DEFAULT_WORKING_HOURS[day].map((range) => ({ ...range }));
   }
   return {
     timezone: zone && isValidTimezone(zone) ? zone : DEFAULT_TIMEZONE,

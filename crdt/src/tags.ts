@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
+import { toIso } from './dates.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { asMap, readInstant, readString, writeField } from './record-fields.js';
 import { TAG_KEY_PREFIX, type Tag } from './schema.js';
@@ -31,10 +32,10 @@ export function readTag(key: string, value: unknown): Tag | null {
     id: readString(map, 'id') || key,
     key,
     name,
-    color: /^#[0-9a-f]{3,6}$/i.test(readString(map, 'color'))
+    color: /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i.test(readString(map, 'color'))
       ? readString(map, 'color')
       : DEFAULT_TAG_COLOR,
-    createdAt: readInstant(map, 'createdAt') ?? new Date(0).toISOString(),
+    createdAt: readInstant(map, 'createdAt') ?? toIso(new Date(0)),
   };
 }
 
@@ -60,7 +61,7 @@ function writeTag(docs: UserDocs, key: string, name: string, color: string, ctx:
   map.set('id', ctx.newId());
   map.set('name', name);
   map.set('color', color);
-  map.set('createdAt', ctx.now().toISOString());
+  map.set('createdAt', toIso(ctx.now()));
   tagsOf(docs.main).set(key, map);
 }
 
@@ -101,6 +102,15 @@ export function updateTag(docs: UserDocs, idOrKey: string, patch: TagPatch, ctx:
   const tags = tagsOf(docs.main);
   const map = asMap(tags.get(key)) as Y.Map<unknown>;
   let finalKey = key;
+  // Checked before writing anything: a transaction that throws is not rolled back.
+  if (name !== undefined) {
+    const nextKey = normalizeTagName(name);
+    if (nextKey === '')
+      throw new ValidationError([{ field: 'name', message: 'must not be empty' }]);
+    if (nextKey !== key && tags.has(nextKey)) {
+      throw new ConflictError(`a tag named "${name}" already exists`, 'name');
+    }
+  }
   docs.main.transact(() => {
     if (color !== undefined) writeField(map, 'color', color);
     if (name === undefined) return;
@@ -109,12 +119,11 @@ export function updateTag(docs: UserDocs, idOrKey: string, patch: TagPatch, ctx:
       writeField(map, 'name', name);
       return;
     }
-    if (tags.has(nextKey)) throw new ConflictError(`a tag named "${name}" already exists`, 'name');
     const moved = new Y.Map<unknown>();
     moved.set('id', readString(map, 'id') || ctx.newId());
     moved.set('name', name);
     moved.set('color', readString(map, 'color') || DEFAULT_TAG_COLOR);
-    moved.set('createdAt', readInstant(map, 'createdAt') ?? ctx.now().toISOString());
+    moved.set('createdAt', readInstant(map, 'createdAt') ?? toIso(ctx.now()));
     tags.set(nextKey, moved);
     tags.delete(key);
     for (const value of tasksOf(docs.main).values()) {

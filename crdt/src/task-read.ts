@@ -1,4 +1,5 @@
 import type * as Y from 'yjs';
+import { toIso } from './dates.js';
 import {
   asMap,
   readEnum,
@@ -11,12 +12,25 @@ import {
 import { PRIORITIES, TAG_KEY_PREFIX, TASK_STATUSES, type Task } from './schema.js';
 import { TITLE_MAX } from './validation.js';
 
-const EPOCH = new Date(0).toISOString();
+const EPOCH = toIso(new Date(0));
 
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/**
+ * A due/start date as writers store it: `YYYY-MM-DD` that is a real calendar day, or a UTC
+ * datetime. Anything else is junk and reads as no date. (A regex and Date, not luxon: this runs
+ * for every task on every list.)
+ */
 function readTaskDate(map: Y.Map<unknown>, key: string): string | null {
   const value = map.get(key);
   if (typeof value !== 'string') return null;
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) || !Number.isNaN(Date.parse(value)) ? value : null;
+  const day = DATE_ONLY.exec(value);
+  if (day) {
+    const date = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
+    return date.toISOString().startsWith(value) ? value : null;
+  }
+  return UTC_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? value : null;
 }
 
 /** Tag keys of a task map: its `tag:<key>` entries set to true. */

@@ -2,7 +2,7 @@ import { generateKeyBetween } from 'fractional-indexing';
 import { v5 as uuidv5 } from 'uuid';
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
-import { isDateOnly } from './dates.js';
+import { isDateOnly, toIso } from './dates.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { asMap, replaceText, writeField } from './record-fields.js';
 import { nextOccurrence } from './recurrence.js';
@@ -28,7 +28,19 @@ export function getTask(docs: UserDocs, id: string): Task | null {
   const tasks = tasksOf(docs.main);
   const task = readTask(id, tasks.get(id));
   if (!task) return null;
-  return { ...task, parentId: effectiveParentId(tasks, id) };
+  return resolveReferences(docs, tasks, task);
+}
+
+/**
+ * A task's parent and project as they really are: a parent or project removed on another
+ * device reads as none (see `effectiveParentId` for parents and cycles).
+ */
+function resolveReferences(docs: UserDocs, tasks: Y.Map<unknown>, task: Task): Task {
+  if (task.parentId !== null) task.parentId = effectiveParentId(tasks, task.id);
+  if (task.projectId !== null && !asMap(projectsOf(docs.main).get(task.projectId))) {
+    task.projectId = null;
+  }
+  return task;
 }
 
 /** A task that exists and is not in the trash, or NotFoundError. */
@@ -50,8 +62,7 @@ export function listTasks(docs: UserDocs, options: ListTasksOptions = {}): Task[
   for (const [id, value] of tasks.entries()) {
     const task = readTask(id, value);
     if (!task || (task.deletedAt && !options.includeDeleted)) continue;
-    if (task.parentId !== null) task.parentId = effectiveParentId(tasks, id);
-    result.push(task);
+    result.push(resolveReferences(docs, tasks, task));
   }
   return result.sort(compareByOrder);
 }
@@ -61,8 +72,22 @@ export function listSubtasks(docs: UserDocs, parentId: string): Task[] {
 }
 
 // Appending needs the largest order key; scanning 10,000 tasks per create is wasteful, so the
-// last answer is kept per tasks map and rescanned when the map's size changed under us.
-const lastOrder = new WeakMap<Y.Map<unknown>, { size: number; max: string | null }>();
+// answer is kept per document and stamped with the document's transaction count: any other
+// transaction (a reorder, a remote update) makes it stale.
+const transactionCounts = new WeakMap<Y.Doc, number>();
+const lastOrder = new WeakMap<Y.Doc, { stamp: number; max: string | null }>();
+
+function transactionCount(doc: Y.Doc): number {
+  let count = transactionCounts.get(doc);
+  if (count === undefined) {
+    count = 0;
+    transactionCounts.set(doc, count);
+    doc.on('afterTransaction', () =>
+      transactionCounts.set(doc, (transactionCounts.get(doc) ?? 0) + 1),
+    );
+  }
+  return count;
+}
 
 function isOrderKey(value: unknown): value is string {
   if (typeof value !== 'string' || value === '') return false;
@@ -74,21 +99,23 @@ function isOrderKey(value: unknown): value is string {
   }
 }
 
-function maxOrder(tasks: Y.Map<unknown>): string | null {
-  const cached = lastOrder.get(tasks);
-  if (cached && cached.size === tasks.size) return cached.max;
-  let max: string | null = null;
-  for (const value of tasks.values()) {
-    const order = asMap(value)?.get('order');
-    if (isOrderKey(order) && (max === null || order > max)) max = order;
-  }
-  lastOrder.set(tasks, { size: tasks.size, max });
-  return max;
-}
-
+/** A new task's order key: after every other task. Call inside the creating transaction. */
 function appendOrder(tasks: Y.Map<unknown>): string {
-  const order = generateKeyBetween(maxOrder(tasks), null);
-  lastOrder.set(tasks, { size: tasks.size + 1, max: order });
+  const doc = tasks.doc as Y.Doc;
+  // This runs inside transaction number count + 1. The cached key is current if it was written
+  // in this transaction or in the last one to end (no other transaction came in between).
+  const count = transactionCount(doc);
+  const cached = lastOrder.get(doc);
+  let max: string | null = null;
+  if (cached && (cached.stamp === count + 1 || cached.stamp === count)) max = cached.max;
+  else {
+    for (const value of tasks.values()) {
+      const order = asMap(value)?.get('order');
+      if (isOrderKey(order) && (max === null || order > max)) max = order;
+    }
+  }
+  const order = generateKeyBetween(max, null);
+  lastOrder.set(doc, { stamp: count + 1, max: order });
   return order;
 }
 
@@ -142,7 +169,7 @@ export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocConte
   const tasks = tasksOf(docs.main);
   if (tasks.has(id)) throw new ConflictError(`task ${id} already exists`, 'id');
   checkReferences(docs, id, valid);
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   docs.main.transact(() => {
     const map = new Y.Map<unknown>();
     const order = appendOrder(tasks);
@@ -193,7 +220,7 @@ export function updateTask(
   if (startDate && dueDate && new Date(startDate).getTime() > new Date(dueDate).getTime()) {
     throw new ValidationError([{ field: 'startDate', message: 'must not be after dueDate' }]);
   }
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   let next: Task | null = null;
   docs.main.transact(() => {
     if (valid.title !== undefined) writeField(map, 'title', valid.title);
@@ -203,6 +230,10 @@ export function updateTask(
       else map.set('description', new Y.Text(valid.description));
     }
     if (valid.priority !== undefined) writeField(map, 'priority', valid.priority);
+    // A new rule starts a new series at this task.
+    if (valid.recurrenceRule !== undefined && valid.recurrenceRule !== current.recurrenceRule) {
+      map.delete('seriesStart');
+    }
     for (const key of [
       'dueDate',
       'startDate',
@@ -234,50 +265,68 @@ export function completeTask(docs: UserDocs, id: string, ctx: DocContext): TaskU
   return updateTask(docs, id, { status: 'COMPLETED' }, ctx);
 }
 
+/** Moves a task under another parent and/or into another project (null: none). */
+export function moveTask(
+  docs: UserDocs,
+  id: string,
+  target: { parentId?: string | null; projectId?: string | null },
+  ctx: DocContext,
+): Task {
+  const patch: TaskPatch = {};
+  if (target.parentId !== undefined) patch.parentId = target.parentId;
+  if (target.projectId !== undefined) patch.projectId = target.projectId;
+  return updateTask(docs, id, patch, ctx).task;
+}
+
 function shiftBy(from: string, to: string, value: string): string {
   if (isDateOnly(value) && isDateOnly(from) && isDateOnly(to)) {
     const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
     return new Date(Date.parse(value) + days * 86_400_000).toISOString().slice(0, 10);
   }
   const shifted = new Date(Date.parse(value) + (Date.parse(to) - Date.parse(from)));
-  return shifted.toISOString().replace('.000Z', 'Z');
+  return toIso(shifted);
 }
 
 /**
  * Creates the next occurrence of a recurring task under an id derived from the series and the
  * occurrence date, so replicas completing the same task concurrently create the same task once.
+ * Each occurrence keeps the series' start (`seriesStart`), which the rule is computed from.
  */
 function spawnNextOccurrence(docs: UserDocs, id: string, ctx: DocContext): Task | null {
   const tasks = tasksOf(docs.main);
-  const task = readTask(id, tasks.get(id));
+  const map = asMap(tasks.get(id));
+  const task = readTask(id, map);
   const anchor = task?.dueDate ?? task?.startDate;
-  if (!task?.recurrenceRule || !anchor) return null;
-  const next = nextOccurrence(task.recurrenceRule, anchor, getTimezone(docs));
-  if (!next) return null;
-  const nextId = uuidv5(`${task.seriesId}/${next.date}`, OCCURRENCE_NAMESPACE);
+  if (!map || !task?.recurrenceRule || !anchor) return null;
+  const stored = map.get('seriesStart');
+  const seriesStart = typeof stored === 'string' ? stored : anchor;
+  const nextDate = nextOccurrence(task.recurrenceRule, anchor, getTimezone(docs), seriesStart);
+  if (!nextDate) return null;
+  const nextId = uuidv5(`${task.seriesId}/${nextDate}`, OCCURRENCE_NAMESPACE);
   if (!tasks.has(nextId)) {
-    const map = new Y.Map<unknown>();
-    tasks.set(nextId, map);
-    const now = ctx.now().toISOString();
-    map.set('title', task.title);
-    map.set('description', new Y.Text(task.description));
-    map.set('status', 'TODO');
-    map.set('priority', task.priority);
-    writeField(map, 'dueDate', task.dueDate ? shiftBy(anchor, next.date, task.dueDate) : null);
+    const next = new Y.Map<unknown>();
+    tasks.set(nextId, next);
+    const now = toIso(ctx.now());
+    next.set('title', task.title);
+    next.set('description', new Y.Text(task.description));
+    next.set('status', 'TODO');
+    next.set('priority', task.priority);
+    writeField(next, 'dueDate', task.dueDate ? shiftBy(anchor, nextDate, task.dueDate) : null);
     writeField(
-      map,
+      next,
       'startDate',
-      task.startDate ? shiftBy(anchor, next.date, task.startDate) : null,
+      task.startDate ? shiftBy(anchor, nextDate, task.startDate) : null,
     );
-    writeField(map, 'estimatedDuration', task.estimatedDuration);
-    writeField(map, 'parentId', task.parentId);
-    writeField(map, 'projectId', task.projectId);
-    map.set('recurrenceRule', next.rule);
-    map.set('seriesId', task.seriesId);
-    map.set('order', task.order || appendOrder(tasks));
-    map.set('createdAt', now);
-    map.set('updatedAt', now);
-    for (const tag of task.tags) map.set(TAG_KEY_PREFIX + tag, true);
+    writeField(next, 'estimatedDuration', task.estimatedDuration);
+    writeField(next, 'parentId', task.parentId);
+    writeField(next, 'projectId', task.projectId);
+    next.set('recurrenceRule', task.recurrenceRule);
+    next.set('seriesId', task.seriesId);
+    next.set('seriesStart', seriesStart);
+    next.set('order', task.order || appendOrder(tasks));
+    next.set('createdAt', now);
+    next.set('updatedAt', now);
+    for (const tag of task.tags) next.set(TAG_KEY_PREFIX + tag, true);
   }
   return getTask(docs, nextId);
 }
@@ -302,7 +351,7 @@ function descendantsOf(tasks: Y.Map<unknown>, id: string): string[] {
 export function deleteTask(docs: UserDocs, id: string, ctx: DocContext): void {
   const map = liveTaskMap(docs, id);
   const tasks = tasksOf(docs.main);
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   docs.main.transact(() => {
     map.set('deletedAt', now);
     for (const child of descendantsOf(tasks, id)) {
@@ -318,7 +367,7 @@ export function restoreTask(docs: UserDocs, id: string, ctx: DocContext): Task {
   const map = asMap(tasks.get(id));
   const deletedAt = map?.get('deletedAt');
   if (!map || typeof deletedAt !== 'string') throw new NotFoundError('deleted task', id);
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   docs.main.transact(() => {
     map.delete('deletedAt');
     map.set('updatedAt', now);
@@ -387,19 +436,18 @@ export function reorderTask(
   const ordered = listTasks(docs)
     .filter((task) => task.id !== id && isOrderKey(task.order))
     .map((task) => ({ id: task.id, order: task.order }));
-  const orderOf = (taskId: string) => {
+  const orderOf = (taskId: string, field: 'afterId' | 'beforeId') => {
     const found = ordered.find((task) => task.id === taskId);
-    if (!found)
-      throw new ValidationError([{ field: 'afterId', message: `no such task ${taskId}` }]);
+    if (!found) throw new ValidationError([{ field, message: `no such task ${taskId}` }]);
     return found.order;
   };
   let lower: string | null = null;
   let upper: string | null = null;
   if (target.afterId) {
-    lower = orderOf(target.afterId);
+    lower = orderOf(target.afterId, 'afterId');
     upper = ordered.find((task) => lower !== null && task.order > lower)?.order ?? null;
   } else if (target.beforeId) {
-    upper = orderOf(target.beforeId);
+    upper = orderOf(target.beforeId, 'beforeId');
     lower =
       [...ordered].reverse().find((task) => upper !== null && task.order < upper)?.order ?? null;
   } else if (target.afterId === null) {
@@ -408,9 +456,10 @@ export function reorderTask(
     lower = ordered.at(-1)?.order ?? null;
   }
   const order = generateKeyBetween(lower, upper);
+  lastOrder.delete(docs.main);
   docs.main.transact(() => {
     map.set('order', order);
-    map.set('updatedAt', ctx.now().toISOString());
+    map.set('updatedAt', toIso(ctx.now()));
   });
   return getTask(docs, id) as Task;
 }

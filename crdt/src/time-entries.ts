@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
-import { monthKeyOf, monthKeysBetween } from './dates.js';
+import { monthKeyOf, monthKeysBetween, toIso } from './dates.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import {
   asMap,
@@ -25,13 +25,15 @@ import {
 
 /**
  * Time entries live in month documents (by the UTC month of their start). The main document's
- * `running` map holds one record per running timer, `{ month, start, taskId, description }`:
+ * `running` map holds a timer record per started timer, `{ month, start, taskId, description }`:
  * enough to show the timer without loading a month, and the place where the "one running timer"
  * rule is kept across months.
  *
  * Two devices starting timers offline both leave a record there. Readers resolve it the same way
  * on every replica: the timer started last is the running one (ties: the larger id), and every
- * other is read as stopped when that one started. `settleRunningTimers` writes that result down.
+ * other reads as stopped when that one started. A timer stopped while its month document is not
+ * loaded keeps its record, with `end`, until a replica that has the entry writes the end into it
+ * (`settleRunningTimers`), so no stop is ever lost to the order in which documents sync.
  */
 export interface RunningTimer {
   entryId: string;
@@ -41,49 +43,83 @@ export interface RunningTimer {
   description: string;
 }
 
-function readRunning(entryId: string, value: unknown): RunningTimer | null {
+interface TimerRecord extends RunningTimer {
+  /** Set when the timer was stopped before its entry could be updated. */
+  end: string | null;
+}
+
+interface TimerState {
+  records: Map<string, TimerRecord>;
+  /** The one running timer: the latest start among records without an end. */
+  winner: TimerRecord | null;
+}
+
+const NO_TIMERS: TimerState = { records: new Map(), winner: null };
+
+function isInstant(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+}
+
+function readTimerRecord(entryId: string, value: unknown): TimerRecord | null {
   if (typeof value !== 'object' || value === null) return null;
-  const record = value as Record<string, unknown>;
-  const { month, start, taskId, description } = record;
-  if (typeof month !== 'string' || !MONTH_KEY.test(month)) return null;
-  if (typeof start !== 'string' || Number.isNaN(Date.parse(start))) return null;
+  const { month, start, taskId, description, end } = value as Record<string, unknown>;
+  if (typeof month !== 'string' || !MONTH_KEY.test(month) || !isInstant(start)) return null;
   return {
     entryId,
     month,
     start,
     taskId: typeof taskId === 'string' && taskId !== '' ? taskId : null,
     description: typeof description === 'string' ? description : '',
+    end: isInstant(end) && Date.parse(end) >= Date.parse(start) ? end : null,
   };
 }
 
-/** Every running-timer record, the effective one first. */
-function runningRecords(docs: UserDocs): RunningTimer[] {
-  const records: RunningTimer[] = [];
+function laterStarted(a: TimerRecord, b: TimerRecord): boolean {
+  const byStart = Date.parse(a.start) - Date.parse(b.start);
+  return byStart !== 0 ? byStart > 0 : a.entryId > b.entryId;
+}
+
+function timerState(docs: UserDocs): TimerState {
+  const records = new Map<string, TimerRecord>();
+  let winner: TimerRecord | null = null;
   for (const [entryId, value] of runningOf(docs.main).entries()) {
-    const record = readRunning(entryId, value);
-    if (record) records.push(record);
+    const record = readTimerRecord(entryId, value);
+    if (!record) continue;
+    records.set(entryId, record);
+    if (record.end === null && (!winner || laterStarted(record, winner))) winner = record;
   }
-  return records.sort((a, b) => {
-    const byStart = Date.parse(b.start) - Date.parse(a.start);
-    if (byStart !== 0) return byStart;
-    return a.entryId < b.entryId ? 1 : a.entryId > b.entryId ? -1 : 0;
-  });
+  return { records, winner };
+}
+
+function toRunningTimer({ end: _end, ...timer }: TimerRecord): RunningTimer {
+  return timer;
 }
 
 /** The one running timer, or null. */
 export function getRunningTimer(docs: UserDocs): RunningTimer | null {
-  return runningRecords(docs)[0] ?? null;
+  const { winner } = timerState(docs);
+  return winner ? toRunningTimer(winner) : null;
 }
 
 /**
- * Reads an entry of a month document. An entry without an end is running only if it is the
- * effective running timer; one that lost a concurrent start ends when the winner started; one
- * with no running record at all (its record's removal arrived before its end) is read as empty.
+ * The end an entry without one really has: null while it is the running timer, its record's end
+ * when it was stopped before its month document was loaded, the winner's start when it lost a
+ * concurrent start, and its own start (empty) when it has no record at all.
  */
+function endFromTimers(id: string, start: string, timers: TimerState): string | null {
+  const record = timers.records.get(id);
+  if (!record) return start;
+  if (record.end !== null) return record.end;
+  if (timers.winner?.entryId === id) return null;
+  const winnerStart = timers.winner?.start ?? start;
+  return Date.parse(winnerStart) > Date.parse(start) ? winnerStart : start;
+}
+
+/** Reads an entry of a month document (see `endFromTimers` for entries without an end). */
 export function readTimeEntry(
   id: string,
   value: unknown,
-  running: readonly RunningTimer[] = [],
+  timers: TimerState = NO_TIMERS,
 ): TimeEntry | null {
   const map = asMap(value);
   if (!map) return null;
@@ -91,13 +127,7 @@ export function readTimeEntry(
   if (!start) return null;
   let end = readInstant(map, 'end');
   if (end !== null && Date.parse(end) < Date.parse(start)) end = start;
-  if (end === null) {
-    const winner = running[0];
-    if (winner?.entryId !== id) {
-      const isLoser = running.some((record) => record.entryId === id);
-      end = isLoser && winner ? winner.start : start;
-    }
-  }
+  if (end === null) end = endFromTimers(id, start, timers);
   const createdAt = readInstant(map, 'createdAt') ?? start;
   return {
     id,
@@ -113,8 +143,9 @@ export function readTimeEntry(
 
 /** Seconds of an entry, counting a running one up to `now`. */
 export function entryDurationSeconds(entry: TimeEntry, now: Date): number {
+  // Whole seconds of each instant, as analytics count them, so the two always agree.
   const end = entry.end === null ? now.getTime() : Date.parse(entry.end);
-  return Math.max(0, Math.floor((end - Date.parse(entry.start)) / 1000));
+  return Math.max(0, Math.floor(end / 1000) - Math.floor(Date.parse(entry.start) / 1000));
 }
 
 function checkTask(docs: UserDocs, taskId: string | null | undefined): void {
@@ -152,23 +183,39 @@ function writeEntry(
   });
 }
 
-/** Stops every running timer at `at` (each no earlier than its own start). */
-function stopAll(docs: UserDocs, at: Date): void {
-  const records = runningRecords(docs);
-  for (const record of records) {
-    const month = docs.month(record.month);
-    const map = asMap(entriesOf(month).get(record.entryId));
-    const end = new Date(Math.max(at.getTime(), Date.parse(record.start))).toISOString();
-    month.transact(() => {
-      if (map && !map.has('end')) {
+/**
+ * Ends a timer: writes `end` into its entry and drops its record, or, when the entry's month
+ * document does not hold it yet, keeps the record with the end for a later settle.
+ */
+function endTimer(docs: UserDocs, record: TimerRecord, end: string, updatedAt: string): void {
+  const month = docs.month(record.month);
+  const map = asMap(entriesOf(month).get(record.entryId));
+  const running = runningOf(docs.main);
+  if (map) {
+    if (!map.has('end')) {
+      month.transact(() => {
         map.set('end', end);
-        map.set('updatedAt', at.toISOString());
-      }
-    });
+        map.set('updatedAt', updatedAt);
+      });
+    }
+    docs.main.transact(() => running.delete(record.entryId));
+  } else if (record.end !== end) {
+    const { entryId: _id, end: _end, ...kept } = record;
+    docs.main.transact(() => running.set(record.entryId, { ...kept, end }));
   }
-  docs.main.transact(() => {
-    for (const record of records) runningOf(docs.main).delete(record.entryId);
-  });
+}
+
+/** Stops every timer: the running one at `at`, the others where they already ended. */
+function stopAll(docs: UserDocs, at: Date): void {
+  const timers = timerState(docs);
+  const updatedAt = toIso(at);
+  for (const record of timers.records.values()) {
+    const end =
+      record === timers.winner
+        ? toIso(new Date(Math.max(at.getTime(), Date.parse(record.start))))
+        : (endFromTimers(record.entryId, record.start, timers) ?? updatedAt);
+    endTimer(docs, record, end, updatedAt);
+  }
 }
 
 /** Starts a timer, stopping the one already running (one running timer per user). */
@@ -178,7 +225,7 @@ export function startTimer(docs: UserDocs, input: TimerStartInput, ctx: DocConte
   const now = ctx.now();
   stopAll(docs, now);
   const id = ctx.newId();
-  const start = now.toISOString();
+  const start = toIso(now);
   writeEntry(docs, id, { ...valid, start, end: null, isManual: false }, start, start);
   docs.main.transact(() => {
     runningOf(docs.main).set(id, {
@@ -193,7 +240,7 @@ export function startTimer(docs: UserDocs, input: TimerStartInput, ctx: DocConte
 
 /** Stops the running timer (`entryId` must be it, when given). */
 export function stopTimer(docs: UserDocs, entryId: string | undefined, ctx: DocContext): TimeEntry {
-  const running = getRunningTimer(docs);
+  const running = timerState(docs).winner;
   if (!running || (entryId !== undefined && running.entryId !== entryId)) {
     if (entryId !== undefined && !findEntryMonth(docs, entryId)) {
       throw new NotFoundError('time entry', entryId);
@@ -205,20 +252,18 @@ export function stopTimer(docs: UserDocs, entryId: string | undefined, ctx: DocC
 }
 
 /**
- * Writes down how concurrent timer starts resolved (see the module comment). Idempotent, and two
- * replicas settling at once write the same values.
+ * Writes down what readers already derive: timers that lost a concurrent start end when the
+ * winner started, and stops recorded while an entry was not loaded reach the entry. Idempotent,
+ * and two replicas settling at once write the same values.
  */
-export function settleRunningTimers(docs: UserDocs): void {
-  const [winner, ...losers] = runningRecords(docs);
-  if (!winner || losers.length === 0) return;
-  for (const loser of losers) {
-    const month = docs.month(loser.month);
-    const map = asMap(entriesOf(month).get(loser.entryId));
-    if (map && !map.has('end')) month.transact(() => map.set('end', winner.start));
+export function settleRunningTimers(docs: UserDocs, ctx: DocContext): void {
+  const timers = timerState(docs);
+  const updatedAt = toIso(ctx.now());
+  for (const record of timers.records.values()) {
+    if (record === timers.winner) continue;
+    const end = endFromTimers(record.entryId, record.start, timers);
+    if (end !== null) endTimer(docs, record, end, updatedAt);
   }
-  docs.main.transact(() => {
-    for (const loser of losers) runningOf(docs.main).delete(loser.entryId);
-  });
 }
 
 export function addManualEntry(
@@ -229,15 +274,15 @@ export function addManualEntry(
   const valid = parseInput(manualEntryInput, input);
   checkTask(docs, valid.taskId);
   const id = ctx.newId();
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   writeEntry(docs, id, { ...valid, isManual: true }, now, now);
   return getTimeEntry(docs, id) as TimeEntry;
 }
 
 /** The month key of a loaded month document holding the entry, or null. */
 export function findEntryMonth(docs: UserDocs, entryId: string): string | null {
-  const running = runningRecords(docs).find((record) => record.entryId === entryId);
-  if (running && entriesOf(docs.month(running.month)).has(entryId)) return running.month;
+  const record = timerState(docs).records.get(entryId);
+  if (record && entriesOf(docs.month(record.month)).has(entryId)) return record.month;
   for (const key of docs.loadedMonths()) {
     if (entriesOf(docs.month(key)).has(entryId)) return key;
   }
@@ -248,7 +293,7 @@ export function findEntryMonth(docs: UserDocs, entryId: string): string | null {
 export function getTimeEntry(docs: UserDocs, entryId: string): TimeEntry | null {
   const month = findEntryMonth(docs, entryId);
   if (!month) return null;
-  return readTimeEntry(entryId, entriesOf(docs.month(month)).get(entryId), runningRecords(docs));
+  return readTimeEntry(entryId, entriesOf(docs.month(month)).get(entryId), timerState(docs));
 }
 
 /**
@@ -265,7 +310,7 @@ export function updateTimeEntry(
   const current = getTimeEntry(docs, entryId);
   if (!current) throw new NotFoundError('time entry', entryId);
   checkTask(docs, valid.taskId);
-  const isRunning = getRunningTimer(docs)?.entryId === entryId;
+  const isRunning = timerState(docs).winner?.entryId === entryId;
   if (isRunning && valid.end !== undefined) {
     throw new ValidationError([{ field: 'end', message: 'stop the running timer to set its end' }]);
   }
@@ -282,7 +327,7 @@ export function updateTimeEntry(
       { field: 'start', message: 'a running timer cannot start in the future' },
     ]);
   }
-  const now = ctx.now().toISOString();
+  const now = toIso(ctx.now());
   const fromMonth = findEntryMonth(docs, entryId) as string;
   const toMonth = monthKeyOf(start);
   if (fromMonth !== toMonth) {
@@ -303,14 +348,16 @@ export function updateTimeEntry(
       if (valid.taskId !== undefined) writeField(map, 'taskId', valid.taskId);
       if (valid.start !== undefined) writeField(map, 'start', valid.start);
       if (valid.end !== undefined) writeField(map, 'end', valid.end);
+      // An end known only from a timer record is written down with the edit.
+      else if (!isRunning && end !== null && !map.has('end')) map.set('end', end);
       if (valid.description !== undefined)
         writeField(map, 'description', valid.description || null);
       map.set('updatedAt', now);
     });
   }
-  if (isRunning) {
+  const record = timerState(docs).records.get(entryId);
+  if (isRunning && record) {
     docs.main.transact(() => {
-      const record = getRunningTimer(docs) as RunningTimer;
       runningOf(docs.main).set(entryId, {
         month: toMonth,
         start,
@@ -318,6 +365,9 @@ export function updateTimeEntry(
         description: valid.description ?? record.description,
       });
     });
+  } else if (record) {
+    // The entry now carries its end itself: its stopped timer's record has done its job.
+    docs.main.transact(() => runningOf(docs.main).delete(entryId));
   }
   return getTimeEntry(docs, entryId) as TimeEntry;
 }
@@ -346,13 +396,13 @@ export function monthsForRange(from: Date, to: Date): string[] {
  * range. A running timer counts up to `to` at most.
  */
 export function listTimeEntries(docs: UserDocs, range: { from: Date; to: Date }): TimeEntry[] {
-  const running = runningRecords(docs);
+  const timers = timerState(docs);
   const result: TimeEntry[] = [];
   const fromMs = range.from.getTime();
   const toMs = range.to.getTime();
   for (const key of monthsForRange(range.from, range.to)) {
     for (const [id, value] of entriesOf(docs.month(key)).entries()) {
-      const entry = readTimeEntry(id, value, running);
+      const entry = readTimeEntry(id, value, timers);
       if (!entry) continue;
       const end = entry.end === null ? Number.POSITIVE_INFINITY : Date.parse(entry.end);
       const start = Date.parse(entry.start);
@@ -360,7 +410,7 @@ export function listTimeEntries(docs: UserDocs, range: { from: Date; to: Date })
     }
   }
   // The running timer's month may not have arrived yet: its record alone is enough to count it.
-  const winner = running[0];
+  const winner = timers.winner;
   if (winner && Date.parse(winner.start) < toMs && !result.some((e) => e.id === winner.entryId)) {
     result.push({
       id: winner.entryId,
@@ -378,11 +428,11 @@ export function listTimeEntries(docs: UserDocs, range: { from: Date; to: Date })
 
 /** All entries of one task, in the loaded month documents. */
 export function listTaskEntries(docs: UserDocs, taskId: string): TimeEntry[] {
-  const running = runningRecords(docs);
+  const timers = timerState(docs);
   const result: TimeEntry[] = [];
   for (const key of docs.loadedMonths()) {
     for (const [id, value] of entriesOf(docs.month(key)).entries()) {
-      const entry = readTimeEntry(id, value, running);
+      const entry = readTimeEntry(id, value, timers);
       if (entry && entry.taskId === taskId) result.push(entry);
     }
   }

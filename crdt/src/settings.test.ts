@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { ValidationError } from './errors.js';
+import { DEFAULT_WORKING_HOURS } from './schema.js';
+import { getSettings, getTimezone, updateSettings } from './settings.js';
+import { migrateDocument, settingsOf, UserDocs } from './user-docs.js';
+import type { SettingsPatch } from './validation.js';
+
+const USER = 'user-1';
+
+function replica(clientId: number): UserDocs {
+  const main = new Y.Doc({ guid: USER });
+  main.clientID = clientId;
+  return new UserDocs(USER, { main });
+}
+
+function setup(): UserDocs {
+  const docs = replica(1);
+  migrateDocument(docs.main, USER);
+  return docs;
+}
+
+function sync(a: UserDocs, b: UserDocs): void {
+  const fromA = Y.encodeStateAsUpdate(a.main, Y.encodeStateVector(b.main));
+  const fromB = Y.encodeStateAsUpdate(b.main, Y.encodeStateVector(a.main));
+  Y.applyUpdate(b.main, fromA);
+  Y.applyUpdate(a.main, fromB);
+}
+
+function cloneReplica(source: UserDocs, clientId: number): UserDocs {
+  const copy = replica(clientId);
+  Y.applyUpdate(copy.main, Y.encodeStateAsUpdate(source.main));
+  return copy;
+}
+
+function invalidFields(write: () => unknown): string[] {
+  try {
+    write();
+  } catch (error) {
+    if (error instanceof ValidationError) return error.fields.map((f) => f.field);
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+const NINE_TO_FIVE = [{ start: '09:00', end: '17:00' }];
+
+describe('settings', () => {
+  it('starts in UTC, weeks on Monday, 09:00-17:00 on weekdays', () => {
+    const docs = setup();
+    expect(getSettings(docs)).toEqual({
+      timezone: 'UTC',
+      weekStart: 'mon',
+      workingHours: {
+        mon: NINE_TO_FIVE,
+        tue: NINE_TO_FIVE,
+        wed: NINE_TO_FIVE,
+        thu: NINE_TO_FIVE,
+        fri: NINE_TO_FIVE,
+        sat: [],
+        sun: [],
+      },
+    });
+    expect(getTimezone(docs)).toBe('UTC');
+  });
+
+  it('sets an IANA time zone and the first day of the week', () => {
+    const docs = setup();
+    const settings = updateSettings(docs, { timezone: 'Europe/Paris', weekStart: 'sun' });
+    expect(settings).toMatchObject({ timezone: 'Europe/Paris', weekStart: 'sun' });
+    expect(getTimezone(docs)).toBe('Europe/Paris');
+  });
+
+  it.each([
+    ['a time zone that does not exist', { timezone: 'Mars/Olympus' }, ['timezone']],
+    ['a UTC offset instead of a zone', { timezone: '+02:00' }, ['timezone']],
+    ['an unknown first day of the week', { weekStart: 'funday' }, ['weekStart']],
+    [
+      'working hours that end before they start',
+      { workingHours: { mon: [{ start: '17:00', end: '09:00' }] } },
+      ['workingHours.mon.0'],
+    ],
+    [
+      'a time that is not HH:MM',
+      { workingHours: { tue: [{ start: '08:60', end: '17:00' }] } },
+      ['workingHours.tue.0.start'],
+    ],
+    ['an unknown field', { theme: 'dark' }, ['theme']],
+  ])('rejects %s, naming the field, and changes nothing', (_name, patch, fields) => {
+    const docs = setup();
+    expect(invalidFields(() => updateSettings(docs, patch as SettingsPatch))).toEqual(fields);
+    expect(getSettings(docs).timezone).toBe('UTC');
+    expect(getSettings(docs).workingHours).toEqual(DEFAULT_WORKING_HOURS);
+  });
+
+  it('changes the working hours of the days given and keeps the others', () => {
+    const docs = setup();
+    const split = [
+      { start: '08:00', end: '12:00' },
+      { start: '13:00', end: '17:30' },
+    ];
+    const settings = updateSettings(docs, { workingHours: { mon: split, fri: [] } });
+    expect(settings.workingHours).toEqual({ ...DEFAULT_WORKING_HOURS, mon: split, fri: [] });
+  });
+
+  it('merges working hours edited for different days on two devices', () => {
+    const a = setup();
+    const b = cloneReplica(a, 2);
+    updateSettings(a, { workingHours: { mon: [{ start: '07:00', end: '15:00' }] } });
+    updateSettings(b, { workingHours: { tue: [{ start: '10:00', end: '18:00' }] } });
+    sync(a, b);
+    for (const docs of [a, b]) {
+      expect(getSettings(docs).workingHours).toMatchObject({
+        mon: [{ start: '07:00', end: '15:00' }],
+        tue: [{ start: '10:00', end: '18:00' }],
+        wed: NINE_TO_FIVE,
+      });
+    }
+  });
+
+  it('agrees on one time zone when two devices set different ones offline', () => {
+    const a = setup();
+    const b = cloneReplica(a, 2);
+    updateSettings(a, { timezone: 'Europe/Paris' });
+    updateSettings(b, { timezone: 'America/New_York' });
+    sync(a, b);
+    expect(getTimezone(a)).toBe(getTimezone(b));
+    expect(['Europe/Paris', 'America/New_York']).toContain(getTimezone(a));
+  });
+
+  it('returns working hours a caller can change without changing the defaults', () => {
+    const docs = setup();
+    const monday = getSettings(docs).workingHours.mon;
+    const evening = { start: '18:00', end: '20:00' };
+    monday.push(evening);
+    try {
+      expect(getSettings(docs).workingHours.mon).toEqual(NINE_TO_FIVE);
+      expect(getSettings(setup()).workingHours.mon).toEqual(NINE_TO_FIVE);
+    } finally {
+      // Undo the edit in case it reached shared state, so later tests start clean.
+      monday.splice(monday.indexOf(evening), 1);
+    }
+  });
+});
+
+describe('reading settings another client wrote', () => {
+  it('falls back to the defaults for junk values', () => {
+    const docs = setup();
+    const map = settingsOf(docs.main);
+    map.set('timezone', 42);
+    map.set('weekStart', 'funday');
+    map.set('workingHours.mon', 'nine to five');
+    map.set('workingHours.sat', { start: '10:00', end: '12:00' });
+    expect(getSettings(docs)).toEqual({
+      timezone: 'UTC',
+      weekStart: 'mon',
+      workingHours: DEFAULT_WORKING_HOURS,
+    });
+  });
+
+  it('falls back to UTC for a time zone that does not exist', () => {
+    const docs = setup();
+    settingsOf(docs.main).set('timezone', 'Europe/Atlantis');
+    expect(getTimezone(docs)).toBe('UTC');
+  });
+
+  it('keeps the valid ranges of a day and drops the junk ones', () => {
+    const docs = setup();
+    settingsOf(docs.main).set('workingHours.tue', [
+      { start: '9', end: '17:00' },
+      { start: '12:00', end: '10:00' },
+      null,
+      'morning',
+      { start: '08:00', end: '12:00' },
+    ]);
+    expect(getSettings(docs).workingHours.tue).toEqual([{ start: '08:00', end: '12:00' }]);
+  });
+});
