@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { createAuthRoutes } from './auth/auth-routes.js';
+import type { TokenService } from './auth/token-service.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { errorBody, errorResponse } from './http/http-error.js';
+import type { Logger } from './logger.js';
+import type { Relay } from './relay/relay.js';
+
+export interface AppDeps {
+  db: Database;
+  tokens: TokenService;
+  relay: Relay;
+  log: Logger;
+  clock: () => Date;
+  /** Folder of the built PWA, served at `/` when present. */
+  staticDir: string | null;
+  authLimits: Config['authLimits'];
+}
+
+/** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError((error, c) => errorResponse(error, c, deps.log));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.db.query('select 1');
+      return c.json({ status: 'ready', database: deps.db.kind, ...deps.relay.stats() });
+    } catch (error) {
+      deps.log.warn('readiness check failed', { error: (error as Error).message });
+      return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
+    }
+  });
+
+  const minute = 60_000;
+  const auth = createAuthRoutes({
+    db: deps.db,
+    tokens: deps.tokens,
+    clock: deps.clock,
+    log: deps.log,
+    limits: {
+      registerPerIp: { windowMs: minute, max: deps.authLimits.registerPerMinute },
+      loginPerIp: { windowMs: minute, max: deps.authLimits.loginPerMinute },
+      loginPerAccount: { windowMs: minute, max: deps.authLimits.loginPerAccountPerMinute },
+    },
+  });
+  app.route('/api/v1/auth', auth);
+  app.all('/api/*', (c) =>
+    c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404),
+  );
+
+  const staticDir = deps.staticDir;
+  if (staticDir && existsSync(path.join(staticDir, 'index.html'))) {
+    const root = path.relative(process.cwd(), staticDir) || '.';
+    app.use('/*', serveStatic({ root }));
+    // Client-side routes of the single-page app all load index.html.
+    app.get('/*', async (c) => c.html(await readFile(path.join(staticDir, 'index.html'), 'utf8')));
+  } else {
+    app.get('/', (c) =>
+      c.text(
+        'Tasks sync server. The web app is not built yet: run `pnpm build` at the repository root.',
+      ),
+    );
+  }
+  return app;
+}

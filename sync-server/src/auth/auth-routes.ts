@@ -1,0 +1,199 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Database } from '../db/database.js';
+import { errorBody, HttpError } from '../http/http-error.js';
+import type { Logger } from '../logger.js';
+import {
+  clientIp,
+  createRateLimiter,
+  type RateLimitRule,
+  rateLimit,
+  rateLimitedError,
+} from '../middleware/rate-limit/index.js';
+import { requireAuth } from '../middleware/require-auth/index.js';
+import {
+  type LoginBody,
+  loginBody,
+  refreshTokenBody,
+  registerBody,
+  userBody,
+} from './auth-schemas.js';
+import {
+  hashPassword,
+  preparePasswordHashing,
+  verifyPassword,
+  verifyUnknownAccountPassword,
+} from './passwords.js';
+import { readJsonBody } from './read-json-body.js';
+import { createSessionStore, type RotationResult } from './session-store.js';
+import type { AccessClaims, TokenService } from './token-service.js';
+import {
+  createUserStore,
+  normalizeEmail,
+  normalizeUsername,
+  takenError,
+  type User,
+  type UserStore,
+} from './user-store.js';
+
+/** Brute-force brakes: per client address, and per account whatever the address. */
+export interface AuthLimits {
+  registerPerIp: RateLimitRule;
+  loginPerIp: RateLimitRule;
+  loginPerAccount: RateLimitRule;
+}
+
+export const DEFAULT_AUTH_LIMITS: AuthLimits = {
+  registerPerIp: { windowMs: 60_000, max: 5 },
+  loginPerIp: { windowMs: 60_000, max: 10 },
+  loginPerAccount: { windowMs: 60_000, max: 5 },
+};
+
+export interface AuthRoutesDeps {
+  db: Database;
+  tokens: TokenService;
+  clock: () => Date;
+  log: Logger;
+  limits?: Partial<AuthLimits>;
+}
+
+/** Auth bodies are a few hundred bytes; anything far larger is not a login. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Register, login, refresh, logout and me (spec 5.5), as a sub-app the caller mounts at
+ * `/api/v1/auth`. Errors are thrown as typed errors for the app's `onError` (`errorResponse`).
+ */
+export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
+  const { db, tokens, clock, log } = deps;
+  const limits = { ...DEFAULT_AUTH_LIMITS, ...deps.limits };
+  const users = createUserStore(db);
+  const sessions = createSessionStore(db);
+  const loginsPerAccount = createRateLimiter({ ...limits.loginPerAccount, clock });
+  preparePasswordHashing().catch((error: unknown) => {
+    log.error('password hashing is unavailable', { error: String(error) });
+  });
+
+  const startSession = async (user: Pick<User, 'id' | 'role'>, now: Date) => ({
+    access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role }),
+    refresh_token: await sessions.start(user.id, now),
+    token_type: 'Bearer' as const,
+    expires_in: tokens.accessTokenTtlSeconds,
+  });
+
+  const app = new Hono();
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody('payload_too_large', 'The request body is too large.'), 413),
+    }),
+  );
+
+  app.post(
+    '/register',
+    rateLimit({ ...limits.registerPerIp, clock, key: (c) => clientIp(c) }),
+    async (c) => {
+      const input = await readJsonBody(c, registerBody);
+      // Checked before hashing so a duplicate costs no argon2 run; create() still catches races.
+      const taken = await users.findTakenField(input);
+      if (taken) throw takenError(taken);
+      const now = clock();
+      const user = await users.create(
+        {
+          email: input.email,
+          username: input.username,
+          passwordHash: await hashPassword(input.password),
+          fullName: input.full_name,
+          timezone: input.timezone,
+        },
+        now,
+      );
+      log.info('user registered', { userId: user.id });
+      const session = await startSession(user, now);
+      return c.json({ id: user.id, email: user.email, username: user.username, ...session }, 201);
+    },
+  );
+
+  app.post(
+    '/login',
+    rateLimit({ ...limits.loginPerIp, clock, key: (c) => clientIp(c) }),
+    async (c) => {
+      const input = await readJsonBody(c, loginBody);
+      const decision = loginsPerAccount.hit(accountKey(input));
+      if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
+      const user = await authenticate(users, input);
+      if (!user.isActive) throw new HttpError(403, 'account_disabled', 'This account is disabled.');
+      const now = clock();
+      await users.recordLogin(user.id, now);
+      log.info('user logged in', { userId: user.id });
+      return c.json({ ...(await startSession(user, now)), user_id: user.id });
+    },
+  );
+
+  app.post('/refresh', async (c) => {
+    const { refresh_token } = await readJsonBody(c, refreshTokenBody);
+    const rotation = await sessions.rotate(refresh_token, clock());
+    if (!rotation.ok) throw refreshRejected(rotation, log);
+    const claims: AccessClaims = { userId: rotation.userId, role: rotation.role };
+    return c.json({
+      access_token: await tokens.issueAccessToken(claims),
+      refresh_token: rotation.refreshToken,
+      token_type: 'Bearer' as const,
+      expires_in: tokens.accessTokenTtlSeconds,
+      user_id: rotation.userId,
+    });
+  });
+
+  app.post('/logout', async (c) => {
+    const { refresh_token } = await readJsonBody(c, refreshTokenBody);
+    await sessions.revokeFamily(refresh_token, clock());
+    return c.body(null, 204);
+  });
+
+  app.get('/me', requireAuth(tokens), async (c) => {
+    const user = await users.findById(c.var.auth.userId);
+    // A valid token of a deleted account: the client must sign in (and will fail) again.
+    if (!user) throw new HttpError(401, 'unauthorized', 'This account no longer exists.');
+    if (!user.isActive) throw new HttpError(403, 'account_disabled', 'This account is disabled.');
+    return c.json(userBody(user));
+  });
+
+  return app;
+}
+
+function accountKey(input: LoginBody): string {
+  return input.email !== undefined
+    ? `email:${normalizeEmail(input.email)}`
+    : `username:${normalizeUsername(input.username ?? '')}`;
+}
+
+/**
+ * The user whose credentials these are, or the one 401 for every failure: unknown account or
+ * wrong password answer alike, in body and (through the dummy verification) in time.
+ */
+async function authenticate(users: UserStore, input: LoginBody): Promise<User> {
+  const user =
+    input.email !== undefined
+      ? await users.findByEmail(input.email)
+      : await users.findByUsername(input.username ?? '');
+  const isValid = user
+    ? await verifyPassword(user.passwordHash, input.password)
+    : await verifyUnknownAccountPassword(input.password);
+  if (!user || !isValid) {
+    throw new HttpError(401, 'invalid_credentials', 'Invalid email or password.');
+  }
+  return user;
+}
+
+function refreshRejected(rotation: Exclude<RotationResult, { ok: true }>, log: Logger): HttpError {
+  if (rotation.reason === 'reused') {
+    log.warn('rotated refresh token presented again; session revoked', {
+      userId: rotation.userId,
+      familyId: rotation.familyId,
+    });
+  }
+  if (rotation.reason === 'inactive') {
+    return new HttpError(403, 'account_disabled', 'This account is disabled.');
+  }
+  return new HttpError(401, 'invalid_refresh_token', 'The session has expired. Sign in again.');
+}

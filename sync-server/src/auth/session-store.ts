@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Queryable } from '../db/database.js';
+import {
+  generateRefreshToken,
+  hashRefreshToken,
+  REFRESH_TOKEN_TTL_MS,
+  type Role,
+} from './token-service.js';
+
+/**
+ * Sessions are refresh-token families (table `refresh_tokens`). A login starts a family; each
+ * refresh rotates its token into a successor in the same family. Only SHA-256 hashes of the
+ * tokens are stored, so a leaked table opens no session.
+ */
+export interface SessionStore {
+  /** Starts a family for the user and returns its first refresh token, in clear. */
+  start(userId: string, now: Date): Promise<string>;
+  /** Exchanges a refresh token for its successor; see `RotationResult`. */
+  rotate(refreshToken: string, now: Date): Promise<RotationResult>;
+  /** Revokes the family of the token; unknown tokens are ignored (logout is idempotent). */
+  revokeFamily(refreshToken: string, now: Date): Promise<void>;
+}
+
+export type RotationResult =
+  | { ok: true; userId: string; role: Role; refreshToken: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'inactive' }
+  /** A rotated or revoked token came back: someone holds a copy; the family is now revoked. */
+  | { ok: false; reason: 'reused'; userId: string; familyId: string };
+
+type PresentedRow = {
+  user_id: string;
+  family_id: string;
+  expires_at: Date;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+  role: Role;
+  is_active: boolean;
+};
+
+export function createSessionStore(db: Database): SessionStore {
+  return {
+    async start(userId, now) {
+      return insertToken(db, { userId, familyId: randomUUID(), now });
+    },
+    // One transaction, the presented row locked: of two requests presenting the same token at
+    // once, one rotates it and the other sees it rotated.
+    rotate: (refreshToken, now) => db.transaction((tx) => rotateIn(tx, refreshToken, now)),
+    async revokeFamily(refreshToken, now) {
+      await db.query(
+        `update refresh_tokens set revoked_at = $2::timestamptz
+          where family_id = (select family_id from refresh_tokens where token_hash = $1)
+            and revoked_at is null`,
+        [hashRefreshToken(refreshToken), now.toISOString()],
+      );
+    },
+  };
+}
+
+async function rotateIn(tx: Queryable, refreshToken: string, now: Date): Promise<RotationResult> {
+  const [row] = await tx.query<PresentedRow>(
+    `select t.user_id, t.family_id, t.expires_at, t.rotated_at, t.revoked_at, u.role, u.is_active
+       from refresh_tokens t join users u on u.id = t.user_id
+      where t.token_hash = $1
+      for update of t`,
+    [hashRefreshToken(refreshToken)],
+  );
+  if (!row) return { ok: false, reason: 'unknown' };
+  // The reuse check comes first: a stolen token stays evidence of theft even after it expired.
+  // The result is returned, not thrown, so that the revocation commits.
+  if (row.rotated_at !== null) {
+    await revokeFamilyIn(tx, row.family_id, now);
+    return { ok: false, reason: 'reused', userId: row.user_id, familyId: row.family_id };
+  }
+  // Revocation always covers the whole family (logout, reuse, deactivation): nothing to add.
+  if (row.revoked_at !== null) return { ok: false, reason: 'revoked' };
+  if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+  if (!row.is_active) {
+    await revokeFamilyIn(tx, row.family_id, now);
+    return { ok: false, reason: 'inactive' };
+  }
+  await tx.query('update refresh_tokens set rotated_at = $2::timestamptz where token_hash = $1', [
+    hashRefreshToken(refreshToken),
+    now.toISOString(),
+  ]);
+  const successor = await insertToken(tx, { userId: row.user_id, familyId: row.family_id, now });
+  return { ok: true, userId: row.user_id, role: row.role, refreshToken: successor };
+}
+
+async function revokeFamilyIn(tx: Queryable, familyId: string, now: Date): Promise<void> {
+  await tx.query(
+    `update refresh_tokens set revoked_at = $2::timestamptz
+      where family_id = $1 and revoked_at is null`,
+    [familyId, now.toISOString()],
+  );
+}
+
+async function insertToken(
+  db: Queryable,
+  { userId, familyId, now }: { userId: string; familyId: string; now: Date },
+): Promise<string> {
+  const token = generateRefreshToken();
+  await db.query(
+    `insert into refresh_tokens (id, user_id, family_id, token_hash, created_at, expires_at)
+     values ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz)`,
+    [
+      randomUUID(),
+      userId,
+      familyId,
+      hashRefreshToken(token),
+      now.toISOString(),
+      new Date(now.getTime() + REFRESH_TOKEN_TTL_MS).toISOString(),
+    ],
+  );
+  return token;
+}

@@ -1,0 +1,93 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+/** Access tokens live one hour, refresh tokens thirty days (spec 7.1). */
+export const ACCESS_TOKEN_TTL_SECONDS = 3600;
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What an access token proves about its bearer. */
+export interface AccessClaims {
+  userId: string;
+  role: Role;
+}
+
+export type InvalidTokenReason = 'expired' | 'invalid' | 'malformed';
+
+/** The access token cannot be trusted; `reason` is for logs and tests, never for the client. */
+export class InvalidTokenError extends Error {
+  constructor(readonly reason: InvalidTokenReason) {
+    super(`access token ${reason}`);
+    this.name = 'InvalidTokenError';
+  }
+}
+
+export interface TokenService {
+  readonly accessTokenTtlSeconds: number;
+  issueAccessToken(claims: AccessClaims): Promise<string>;
+  /** The claims of a valid token; throws InvalidTokenError otherwise. */
+  verifyAccessToken(token: string): Promise<AccessClaims>;
+}
+
+export interface TokenServiceOptions {
+  /** HS256 key material, at least 32 characters (config AUTH_SECRET or `loadAuthSecret`). */
+  secret: string;
+  clock: () => Date;
+}
+
+const ALGORITHM = 'HS256';
+
+export function createTokenService({ secret, clock }: TokenServiceOptions): TokenService {
+  // Shorter HMAC keys are guessable offline from any one token.
+  if (secret.length < 32) throw new Error('the auth secret must be at least 32 characters');
+  const key = new TextEncoder().encode(secret);
+  return {
+    accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+    async issueAccessToken({ userId, role }) {
+      const issuedAt = Math.floor(clock().getTime() / 1000);
+      return new SignJWT({ role })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + ACCESS_TOKEN_TTL_SECONDS)
+        .setJti(randomUUID())
+        .sign(key);
+    },
+    async verifyAccessToken(token) {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [ALGORITHM],
+        currentDate: clock(),
+        requiredClaims: ['sub', 'exp', 'iat'],
+      }).catch((error: unknown) => {
+        throw toInvalidTokenError(error);
+      });
+      const role = ROLES.find((known) => known === payload.role);
+      if (!payload.sub || !role) throw new InvalidTokenError('malformed');
+      return { userId: payload.sub, role };
+    },
+  };
+}
+
+function toInvalidTokenError(error: unknown): Error {
+  if (error instanceof errors.JWTExpired) return new InvalidTokenError('expired');
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return new InvalidTokenError('invalid');
+  if (error instanceof errors.JOSEError) return new InvalidTokenError('malformed');
+  // Anything else is a bug of ours, not a bad token: let it surface as a 500.
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A new refresh token: 32 random bytes, base64url. Only its hash is ever stored. */
+export function generateRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * SHA-256 hex of a refresh token. A fast hash is enough: the token has 256 bits of entropy, so
+ * unlike a password it cannot be guessed from a leaked hash.
+ */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Server configuration, read once at start from the environment. Every bad value is reported
+ * with its variable name and the reason, and the server does not start.
+ */
+const port = z.coerce
+  .number({ error: 'must be a port number' })
+  .int('must be a whole number')
+  .min(0, 'must be 0-65535')
+  .max(65_535, 'must be 0-65535');
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `must be a number (${what})` })
+    .int('must be a whole number')
+    .positive('must be positive');
+
+const envSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** Secret that signs access tokens (≥ 32 chars). Unset: one is generated and kept in DATA_DIR. */
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Comma-separated origins allowed for CORS and cookie-authenticated websockets. */
+  CORS_ORIGINS: z.string().default(''),
+  MAX_FRAME_BYTES: positiveInt('bytes').default(1024 * 1024),
+  /** Messages one websocket may send per second (sustained; bursts up to 4x). */
+  MAX_MESSAGES_PER_SECOND: positiveInt('messages per second').default(200),
+  /** Encoded size one user's documents may reach, in bytes. */
+  DOC_QUOTA_BYTES: positiveInt('bytes').default(64 * 1024 * 1024),
+  /** Milliseconds an update's decoding may take before the connection is closed. */
+  DECODE_TIMEOUT_MS: positiveInt('milliseconds').default(2000),
+  /** Group commit window: updates arriving within it share one INSERT. */
+  COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
+  /** Brute-force brakes on auth, per client address (and per account for login). */
+  AUTH_REGISTER_PER_MINUTE: positiveInt('requests per minute').default(5),
+  AUTH_LOGIN_PER_MINUTE: positiveInt('requests per minute').default(10),
+  AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: positiveInt('requests per minute').default(5),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  authSecret: string | null;
+  corsOrigins: string[];
+  maxFrameBytes: number;
+  maxMessagesPerSecond: number;
+  docQuotaBytes: number;
+  decodeTimeoutMs: number;
+  commitWindowMs: number;
+  authLimits: {
+    registerPerMinute: number;
+    loginPerMinute: number;
+    loginPerAccountPerMinute: number;
+  };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration; empty strings count as unset. Throws ConfigError listing problems. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const e = result.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL ?? null,
+    authSecret: e.AUTH_SECRET ?? null,
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    maxFrameBytes: e.MAX_FRAME_BYTES,
+    maxMessagesPerSecond: e.MAX_MESSAGES_PER_SECOND,
+    docQuotaBytes: e.DOC_QUOTA_BYTES,
+    decodeTimeoutMs: e.DECODE_TIMEOUT_MS,
+    commitWindowMs: e.COMMIT_WINDOW_MS,
+    authLimits: {
+      registerPerMinute: e.AUTH_REGISTER_PER_MINUTE,
+      loginPerMinute: e.AUTH_LOGIN_PER_MINUTE,
+      loginPerAccountPerMinute: e.AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,40 @@
+import type { Database } from './database.js';
+import { migration as usersSessionsDocuments } from './migrations/1764000000000-users-sessions-documents.js';
+
+export interface Migration {
+  /** `<epoch-ms>-<name>`: applied in this order, each once. */
+  id: string;
+  up: string;
+}
+
+/** Every migration, oldest first. A new one is a file in migrations/ added here. */
+export const MIGRATIONS: readonly Migration[] = [usersSessionsDocuments];
+
+// Any constant works: it only has to be the same for every server sharing the database.
+const MIGRATION_LOCK = 7_331_002;
+
+/**
+ * Applies the migrations not yet applied, each in its own transaction. Servers starting at once
+ * on one database take turns through an advisory lock.
+ */
+export async function migrate(db: Database, migrations = MIGRATIONS): Promise<string[]> {
+  const ids = migrations.map((m) => m.id);
+  if (new Set(ids).size !== ids.length) throw new Error('duplicate migration id');
+  if ([...ids].sort().join() !== ids.join()) throw new Error('migrations are not in order');
+  await db.query(
+    'create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null default now())',
+  );
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    const done = await db.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const rows = await tx.query('select 1 from schema_migrations where id = $1', [migration.id]);
+      if (rows.length > 0) return false;
+      await tx.exec(migration.up);
+      await tx.query('insert into schema_migrations (id) values ($1)', [migration.id]);
+      return true;
+    });
+    if (done) applied.push(migration.id);
+  }
+  return applied;
+}

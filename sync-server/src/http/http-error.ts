@@ -1,0 +1,41 @@
+import { ConflictError, type FieldError, NotFoundError, ValidationError } from '@tasks/crdt';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../logger.js';
+
+/** An error with an HTTP status, turned into the one error body shape in `errorResponse`. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldError[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** `{ error: { code, message, fields } }`, for every error the API returns. */
+export function errorBody(code: string, message: string, fields: FieldError[] = []) {
+  return { error: { code, message, fields } };
+}
+
+/** Maps typed errors to responses in one place (Hono `onError`); anything else is a logged 500. */
+export function errorResponse(error: Error, c: Context, log: Logger): Response {
+  if (error instanceof HttpError) {
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return c.json(errorBody(error.code, error.message, error.fields), error.status);
+  }
+  if (error instanceof ValidationError) {
+    return c.json(errorBody(error.code, 'The request has invalid fields.', error.fields), 422);
+  }
+  if (error instanceof NotFoundError) return c.json(errorBody(error.code, error.message), 404);
+  if (error instanceof ConflictError) {
+    const fields = error.field ? [{ field: error.field, message: error.message }] : [];
+    return c.json(errorBody(error.code, error.message, fields), 409);
+  }
+  log.error('unhandled error', { path: c.req.path, error: error.stack ?? String(error) });
+  return c.json(errorBody('internal', 'Something went wrong on our side.'), 500);
+}

@@ -1,0 +1,48 @@
+/**
+ * `pnpm start`: the whole server in one process. Configuration from the environment (README),
+ * embedded PGlite under DATA_DIR unless DATABASE_URL is set, migrations at start, graceful
+ * shutdown on SIGTERM/SIGINT (pending updates are committed first).
+ */
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/open-database.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const staticDir = fileURLToPath(new URL('../../app/dist', import.meta.url));
+  const server = await startServer({ config, db, log, staticDir });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    try {
+      await server.close();
+      await db.close();
+      process.exit(0);
+    } catch (error) {
+      log.error('shutdown failed', { error: (error as Error).message });
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

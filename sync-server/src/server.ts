@@ -1,0 +1,87 @@
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import { createApp } from './app.js';
+import { loadAuthSecret } from './auth/auth-secret.js';
+import { createTokenService } from './auth/token-service.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Logger } from './logger.js';
+import { createSqlDocStore } from './persistence/sql-doc-store.js';
+import { Relay, type RelayOptions } from './relay/relay.js';
+import { createSyncUpgradeHandler } from './sync-upgrade.js';
+
+export interface ServerDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  clock?: () => Date;
+  staticDir?: string | null;
+  relayOptions?: Partial<RelayOptions>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  relay: Relay;
+  /** Graceful stop: no new connections, sockets closed, pending updates committed. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the whole server on the configured host and port. Dependencies come in. */
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, db, log } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
+  const tokens = createTokenService({ secret, clock });
+  const relay = new Relay({
+    store: createSqlDocStore(db),
+    log,
+    options: {
+      maxMessagesPerSecond: config.maxMessagesPerSecond,
+      docQuotaBytes: config.docQuotaBytes,
+      decodeTimeoutMs: config.decodeTimeoutMs,
+      commitWindowMs: config.commitWindowMs,
+      ...deps.relayOptions,
+    },
+  });
+  const app = createApp({
+    db,
+    tokens,
+    relay,
+    log,
+    clock,
+    staticDir: deps.staticDir ?? null,
+    authLimits: config.authLimits,
+  });
+  // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes,
+    perMessageDeflate: false,
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const started = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
+      resolve(started),
+    );
+  });
+  server.on(
+    'upgrade',
+    createSyncUpgradeHandler({ wss, relay, tokens, corsOrigins: config.corsOrigins, log }),
+  );
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  log.info('server listening', { url, database: db.kind });
+  return {
+    url,
+    port,
+    relay,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await relay.close();
+      wss.close();
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      await closed;
+    },
+  };
+}

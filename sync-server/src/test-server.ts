@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Config, loadConfig } from './config.js';
+import type { Database } from './db/database.js';
+import { type DatabaseKind, openTestDatabase, type TestDatabase } from './db/test-databases.js';
+import { silentLogger } from './logger.js';
+import type { RelayOptions } from './relay/relay.js';
+import { type RunningServer, startServer } from './server.js';
+
+/** A secret shared by test servers, so a token minted in a test verifies on every restart. */
+export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+export interface TestUser {
+  userId: string;
+  token: string;
+}
+
+export interface TestServer {
+  server: RunningServer;
+  db: Database;
+  config: Config;
+  url: string;
+  wsUrl: string;
+  register(name: string): Promise<TestUser>;
+  /** Stops the server only (the database stays, for a restart). */
+  stop(): Promise<void>;
+  /** Starts a new server on the same database and port. */
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * A real server (HTTP + websocket relay) in this process, on a free 127.0.0.1 port, over an
+ * isolated test database of the given kind.
+ */
+export async function startTestServer(
+  kind: DatabaseKind,
+  options: { config?: Record<string, string>; relay?: Partial<RelayOptions> } = {},
+): Promise<TestServer> {
+  const database: TestDatabase = await openTestDatabase(kind);
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tasks-test-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    AUTH_SECRET: TEST_AUTH_SECRET,
+    LOG_LEVEL: 'silent',
+    AUTH_REGISTER_PER_MINUTE: '1000',
+    AUTH_LOGIN_PER_MINUTE: '1000',
+    ...options.config,
+  });
+  const start = (port: number) =>
+    startServer({
+      config: { ...config, port },
+      db: database.db,
+      log: silentLogger,
+      relayOptions: options.relay ?? {},
+    });
+  let server = await start(0);
+  const port = server.port;
+  let counter = 0;
+  const harness: TestServer = {
+    get server() {
+      return server;
+    },
+    db: database.db,
+    config,
+    url: server.url,
+    wsUrl: `ws://127.0.0.1:${port}/sync`,
+    async register(name: string) {
+      counter += 1;
+      const response = await fetch(`${server.url}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-test-client': String(counter) },
+        body: JSON.stringify({
+          email: `${name}-${counter}@example.com`,
+          username: `${name}_${counter}`,
+          password: 'correct horse battery',
+        }),
+      });
+      if (response.status !== 201)
+        throw new Error(`register failed: ${response.status} ${await response.text()}`);
+      const body = (await response.json()) as { id: string; access_token: string };
+      return { userId: body.id, token: body.access_token };
+    },
+    stop: () => server.close(),
+    async restart() {
+      server = await start(port);
+    },
+    async dispose() {
+      await server.close().catch(() => undefined);
+      await database.dispose();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
