@@ -241,4 +241,41 @@ describe.each(testDatabaseKinds())('relay on %s', (kind) => {
       await small.dispose();
     }
   });
+
+  it('compacts a long log into a snapshot and serves the same document from it', async () => {
+    const compacting = await startTestServer(kind, { relay: { compactAfterUpdates: 10 } });
+    try {
+      const user = await compacting.register('compact');
+      const doc = new Y.Doc();
+      const provider = connect(compacting, user, doc);
+      await waitFor(() => provider.synced);
+      for (let i = 0; i < 25; i += 1) doc.getMap('m').set(`k${i}`, i);
+      const snapshotted = async () => {
+        const [row] = await compacting.db.query<{ snapshot: Uint8Array | null }>(
+          'select snapshot from documents where name = $1',
+          [user.userId],
+        );
+        return row?.snapshot != null;
+      };
+      const deadline = Date.now() + 5000;
+      while (!(await snapshotted()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await snapshotted()).toBe(true);
+      provider.destroy();
+      await compacting.stop();
+      await compacting.restart();
+      const [log] = await compacting.db.query<{ n: string | number }>(
+        'select count(*) as n from document_updates where name = $1',
+        [user.userId],
+      );
+      expect(Number(log?.n)).toBeLessThan(25);
+      const fresh = new Y.Doc();
+      const reader = connect(compacting, user, fresh);
+      await waitFor(() => fresh.getMap('m').size === 25, 5000, 'document from snapshot + tail');
+      reader.destroy();
+    } finally {
+      await compacting.dispose();
+    }
+  });
 });

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('configuration', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: null,
+      authSecret: null,
+      maxFrameBytes: 1024 * 1024,
+      corsOrigins: [],
+    });
+    expect(config.dataDir.endsWith('/data')).toBe(true);
+  });
+
+  it('treats empty variables as unset and splits the CORS list', () => {
+    const config = loadConfig({ PORT: '', CORS_ORIGINS: 'https://a.example, https://b.example' });
+    expect(config.port).toBe(8080);
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+
+  it('names every bad variable and why, and refuses to start', () => {
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        AUTH_SECRET: 'short',
+        LOG_LEVEL: 'loud',
+      });
+      expect.unreachable('the configuration is invalid');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^PORT: /m);
+      expect(problems).toMatch(/^DATABASE_URL: must be a postgres:\/\/ URL/m);
+      expect(problems).toMatch(/^AUTH_SECRET: must be at least 32 characters/m);
+      expect(problems).toMatch(/^LOG_LEVEL: /m);
+    }
+  });
+
+  it('refuses a port out of range', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be 0-65535/);
+  });
+});

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/test-databases.js';
+import { silentLogger } from '../logger.js';
+import type { DocStore } from './doc-store.js';
+import { createSqlDocStore } from './sql-doc-store.js';
+import { UpdateLog } from './update-log.js';
+
+function docFrom(updates: Uint8Array[]): Y.Doc {
+  const doc = new Y.Doc();
+  for (const update of updates) Y.applyUpdate(doc, update);
+  return doc;
+}
+
+describe.each(testDatabaseKinds())('document store on %s', (kind) => {
+  let test: TestDatabase;
+  let store: DocStore;
+  let userId: string;
+  beforeAll(async () => {
+    test = await openTestDatabase(kind);
+    store = createSqlDocStore(test.db);
+    userId = randomUUID();
+    await test.db.query(
+      `insert into users (id, email, email_normalized, username, username_normalized, password_hash)
+       values ($1, 'a@example.com', 'a@example.com', 'a', 'a', 'x')`,
+      [userId],
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('loads what was appended, in order, and counts the bytes against the owner', async () => {
+    await store.ensureDocument(userId, userId);
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    for (let i = 0; i < 5; i += 1) doc.getArray('a').push([i]);
+    const seqs = await store.appendBatch(updates.map((update) => ({ name: userId, update })));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const stored = await store.load(userId);
+    expect(stored.tailLength).toBe(5);
+    expect(docFrom(stored.updates).getArray('a').toArray()).toEqual([0, 1, 2, 3, 4]);
+    const bytes = updates.reduce((sum, update) => sum + update.byteLength, 0);
+    expect(await store.userSize(userId)).toBe(bytes);
+  });
+
+  it('folds the log into a snapshot and keeps what was appended after it', async () => {
+    const name = `${userId}/time/2025-10`;
+    await store.ensureDocument(name, userId);
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    for (let i = 0; i < 10; i += 1) doc.getMap('m').set(`k${i}`, i);
+    const seqs = await store.appendBatch(updates.map((update) => ({ name, update })));
+    const snapshotSeq = seqs[6] as number;
+    const atSeven = new Y.Doc();
+    for (const update of updates.slice(0, 7)) Y.applyUpdate(atSeven, update);
+    await store.compact(
+      name,
+      Y.encodeStateAsUpdate(atSeven),
+      Y.encodeStateVector(atSeven),
+      snapshotSeq,
+    );
+    const stored = await store.load(name);
+    expect(stored.tailLength).toBe(3);
+    expect(stored.updates).toHaveLength(4);
+    expect(docFrom(stored.updates).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
+  });
+
+  it('commits appends from many documents in shared batches and resolves each once durable', async () => {
+    const log = new UpdateLog(store, silentLogger, { commitWindowMs: 5 });
+    const names = [0, 1, 2].map((i) => `${userId}/time/2025-0${i + 1}`);
+    for (const name of names) await store.ensureDocument(name, userId);
+    const doc = new Y.Doc();
+    const pending: Promise<number>[] = [];
+    doc.on('update', (update: Uint8Array) => {
+      for (const name of names) pending.push(log.append(name, update));
+    });
+    for (let i = 0; i < 30; i += 1) doc.getMap('m').set(`k${i}`, i);
+    const seqs = await Promise.all(pending);
+    expect(new Set(seqs).size).toBe(90);
+    await log.flush();
+    for (const name of names) {
+      expect(docFrom((await store.load(name)).updates).getMap('m').size).toBe(30);
+    }
+  });
+});
