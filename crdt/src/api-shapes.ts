@@ -1,5 +1,14 @@
 import type { FieldError, ValidationError } from './errors.js';
-import type { CalendarEvent, InboxItem, Project, Tag, Task, TimeEntry } from './schema.js';
+import type {
+  CalendarEvent,
+  InboxItem,
+  Priority,
+  Project,
+  Tag,
+  Task,
+  TaskStatus,
+  TimeEntry,
+} from './schema.js';
 import { entryDurationSeconds } from './time-entries.js';
 
 /**
@@ -84,7 +93,71 @@ export interface TaskApiExtras {
   tagNames?: ReadonlyMap<string, string>;
 }
 
-export function taskToApi(task: Task, extras: TaskApiExtras): Record<string, unknown> {
+/** A task in the spec's JSON (section 5.1). */
+export interface ApiTask {
+  id: string;
+  user_id: string;
+  title: string;
+  description: string;
+  status: TaskStatus;
+  priority: Priority;
+  due_date: string | null;
+  start_date: string | null;
+  estimated_duration: number | null;
+  actual_duration: number;
+  tags: string[];
+  project_id: string | null;
+  parent_task_id: string | null;
+  calendar_event_id: string | null;
+  recurrence_rule: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface ApiTimeEntry {
+  id: string;
+  task_id: string | null;
+  start_time: string;
+  end_time: string | null;
+  /** Seconds. */
+  duration: number;
+  description: string | null;
+  is_manual: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiProject {
+  id: string;
+  user_id: string;
+  name: string;
+  description: string;
+  color: string;
+  is_archived: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiTag {
+  id: string;
+  user_id: string;
+  name: string;
+  color: string;
+  created_at: string;
+}
+
+export interface ApiCalendarEvent {
+  id: string;
+  title: string;
+  start_time: string;
+  end_time: string;
+  all_day: boolean;
+  source: string;
+  task_id: string | null;
+}
+
+export function taskToApi(task: Task, extras: TaskApiExtras): ApiTask {
   return {
     id: task.id,
     user_id: extras.userId,
@@ -107,7 +180,7 @@ export function taskToApi(task: Task, extras: TaskApiExtras): Record<string, unk
   };
 }
 
-export function timeEntryToApi(entry: TimeEntry, now: Date): Record<string, unknown> {
+export function timeEntryToApi(entry: TimeEntry, now: Date): ApiTimeEntry {
   return {
     id: entry.id,
     task_id: entry.taskId,
@@ -121,11 +194,20 @@ export function timeEntryToApi(entry: TimeEntry, now: Date): Record<string, unkn
   };
 }
 
-export function projectToApi(project: Project, userId: string): Record<string, unknown> {
-  return { ...toApiKeys('project', project), user_id: userId };
+export function projectToApi(project: Project, userId: string): ApiProject {
+  return {
+    id: project.id,
+    user_id: userId,
+    name: project.name,
+    description: project.description,
+    color: project.color,
+    is_archived: project.isArchived,
+    created_at: project.createdAt,
+    updated_at: project.updatedAt,
+  };
 }
 
-export function tagToApi(tag: Tag, userId: string): Record<string, unknown> {
+export function tagToApi(tag: Tag, userId: string): ApiTag {
   return {
     id: tag.id,
     user_id: userId,
@@ -135,7 +217,7 @@ export function tagToApi(tag: Tag, userId: string): Record<string, unknown> {
   };
 }
 
-export function calendarEventToApi(event: CalendarEvent): Record<string, unknown> {
+export function calendarEventToApi(event: CalendarEvent): ApiCalendarEvent {
   return {
     id: event.id,
     title: event.title,

@@ -52,7 +52,10 @@ export function monthKeysBetween(from: Date, to: Date): string[] {
   return keys;
 }
 
-/** The one timestamp format of the document: ISO-8601 UTC, milliseconds only when non-zero. */
+/**
+ * The one timestamp format of the document and the API: ISO-8601 UTC in whole seconds
+ * (`2025-10-06T14:30:00Z`), as the spec writes them; durations are whole seconds too.
+ */
 export function toIso(date: Date): string {
-  return date.toISOString().replace('.000Z', 'Z');
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

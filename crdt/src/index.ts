@@ -1,4 +1,5 @@
 export * from './analytics/index.js';
+export * from './analytics-months.js';
 export * from './api-shapes.js';
 export * from './calendar-events.js';
 export * from './context.js';
@@ -10,8 +11,11 @@ export * from './recurrence.js';
 export * from './schema.js';
 export * from './settings.js';
 export * from './tags.js';
+export * from './task-query.js';
 export * from './task-read.js';
+export * from './task-views.js';
 export * from './tasks.js';
 export * from './time-entries.js';
+export * from './time-entry-range.js';
 export * from './user-docs.js';
 export * from './validation.js';

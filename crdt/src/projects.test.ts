@@ -99,6 +99,15 @@ describe('createProject', () => {
     expect(listProjects(docs).map((p) => p.name)).toEqual(['Admin', 'garden', 'Work']);
   });
 
+  it('leaves archived projects out of the list only when asked to', () => {
+    const { docs, ctx } = setup();
+    createProject(docs, { name: 'Active' }, ctx);
+    createProject(docs, { name: 'Done', isArchived: true }, ctx);
+    expect(listProjects(docs).map((p) => p.name)).toEqual(['Active', 'Done']);
+    expect(listProjects(docs, { includeArchived: false }).map((p) => p.name)).toEqual(['Active']);
+    expect(listProjects(docs, { includeArchived: true })).toHaveLength(2);
+  });
+
   it('refuses an id that is already taken', () => {
     const { docs, ctx } = setup();
     createProject(docs, { id: 'p1', name: 'A' }, ctx);

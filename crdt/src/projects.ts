@@ -36,11 +36,19 @@ export function getProject(docs: UserDocs, id: string): Project | null {
   return readProject(id, projectsOf(docs.main).get(id));
 }
 
-export function listProjects(docs: UserDocs): Project[] {
+/**
+ * The user's projects by name. Archived ones are included unless `includeArchived` is false:
+ * reports still need them (time tracked on a project outlives its archiving), pickers do not.
+ */
+export function listProjects(
+  docs: UserDocs,
+  options: { includeArchived?: boolean } = {},
+): Project[] {
+  const includeArchived = options.includeArchived ?? true;
   const projects: Project[] = [];
   for (const [id, value] of projectsOf(docs.main).entries()) {
     const project = readProject(id, value);
-    if (project) projects.push(project);
+    if (project && (includeArchived || !project.isArchived)) projects.push(project);
   }
   return projects.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }

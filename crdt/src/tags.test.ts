@@ -272,3 +272,11 @@ describe('reading tags another client wrote', () => {
     expect(getTagByKey(docs, 'long')?.name).toBe('x'.repeat(50));
   });
 });
+
+describe('invisible characters in tag names', () => {
+  it('treats a name with a soft hyphen or zero-width space as the same tag', async () => {
+    const { normalizeTagName } = await import('./tags.js');
+    expect(normalizeTagName('wor\u00ADk')).toBe('work');
+    expect(normalizeTagName('\u200Bwork')).toBe('work');
+  });
+});

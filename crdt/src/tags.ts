@@ -21,7 +21,12 @@ export const DEFAULT_TAG_COLOR = '#64748b';
  * (user, name) holds after they merge.
  */
 export function normalizeTagName(name: string): string {
-  return name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+  return name
+    .normalize('NFKC')
+    .replace(/\p{Default_Ignorable_Code_Point}/gu, '') // soft hyphens, zero-width joiners: invisible twins
+    .trim()
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
 }
 
 export function readTag(key: string, value: unknown): Tag | null {
@@ -45,7 +50,8 @@ export function listTags(docs: UserDocs): Tag[] {
     const tag = readTag(key, value);
     if (tag) tags.push(tag);
   }
-  return tags.sort((a, b) => a.key.localeCompare(b.key));
+  // Code-point order: the same on every replica, whatever its locale.
+  return tags.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 export function getTagByKey(docs: UserDocs, key: string): Tag | null {

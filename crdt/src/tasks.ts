@@ -463,3 +463,12 @@ export function reorderTask(
   });
   return getTask(docs, id) as Task;
 }
+
+/**
+ * The shared text of a task's description, for editors that bind to it directly so concurrent
+ * typing on two devices merges character by character. Null for unknown tasks.
+ */
+export function getDescriptionText(docs: UserDocs, id: string): Y.Text | null {
+  const value = asMap(tasksOf(docs.main).get(id))?.get('description');
+  return value instanceof Y.Text ? value : null;
+}

@@ -1,3 +1,4 @@
+import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createManualContext } from './context.js';
@@ -7,6 +8,7 @@ import {
   addManualEntry,
   deleteTimeEntry,
   entryDurationSeconds,
+  entryMonthHints,
   getRunningTimer,
   getTimeEntry,
   listTaskEntries,
@@ -14,9 +16,17 @@ import {
   settleRunningTimers,
   startTimer,
   stopTimer,
+  timerMonths,
+  totalDurationSeconds,
   updateTimeEntry,
 } from './time-entries.js';
-import { entriesOf, migrateDocument, runningOf, UserDocs } from './user-docs.js';
+import {
+  entriesOf,
+  MonthNotLoadedError,
+  migrateDocument,
+  runningOf,
+  UserDocs,
+} from './user-docs.js';
 import type { EntryPatch, ManualEntryInput } from './validation.js';
 
 const USER = 'user-1';
@@ -466,8 +476,8 @@ describe('timers started on two devices offline', () => {
   it('converges when both devices settle the race at once', () => {
     const { a, b, onA, onB } = twoTimers();
     syncAll(a, b);
-    settleRunningTimers(a, manualContext('settle', at(HOUR)));
-    settleRunningTimers(b, manualContext('settle', at(HOUR)));
+    settleRunningTimers(a);
+    settleRunningTimers(b);
     syncAll(a, b);
     for (const docs of [a, b]) {
       expect(runningIds(docs)).toEqual([onB.id]);
@@ -476,7 +486,7 @@ describe('timers started on two devices offline', () => {
     }
     const range = { from: T0, to: at(DAY) };
     expect(listTimeEntries(a, range)).toEqual(listTimeEntries(b, range));
-    settleRunningTimers(a, manualContext('settle', at(HOUR)));
+    settleRunningTimers(a);
     expect(getTimeEntry(a, onA.id)?.end).toBe(onB.start);
     expect(getRunningTimer(a)?.entryId).toBe(onB.id);
   });
@@ -498,7 +508,7 @@ describe('timers started on two devices offline', () => {
     const { a, b, onA, onB } = twoTimers();
     syncMain(a, b);
     // b has a's running record but not yet a's entry in the month document.
-    settleRunningTimers(b, manualContext('settle', at(HOUR)));
+    settleRunningTimers(b);
     syncAll(a, b);
     for (const docs of [a, b]) {
       expect(getRunningTimer(docs)?.entryId).toBe(onB.id);
@@ -551,5 +561,102 @@ describe('reading entries', () => {
         updatedAt: '2025-03-01T10:00:00Z',
       },
     ]);
+  });
+});
+
+describe('loading month documents on demand', () => {
+  /** A server-style view of `source`: only the given month documents, refusing any other. */
+  function strictView(source: UserDocs, months: string[]): UserDocs {
+    const main = new Y.Doc();
+    Y.applyUpdate(main, Y.encodeStateAsUpdate(source.main));
+    const loaded = new Map<string, Y.Doc>();
+    for (const key of months) {
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(source.month(key)));
+      loaded.set(key, doc);
+    }
+    return new UserDocs(USER, { main, months: loaded, strictMonths: true });
+  }
+
+  it('names the months of every timer record, which stopping a timer needs loaded', () => {
+    const { docs: a, ctx } = setup();
+    expect(timerMonths(a)).toEqual([]);
+    const b = cloneReplica(a, 2);
+    startTimer(
+      a,
+      { description: 'february' },
+      manualContext('a', new Date('2025-02-28T23:00:00Z')),
+    );
+    const march = startTimer(b, { description: 'march' }, ctx);
+    syncAll(a, b);
+    expect(timerMonths(a)).toEqual(['2025-02', '2025-03']);
+
+    expect(() => stopTimer(strictView(a, ['2025-03']), march.id, ctx)).toThrow(MonthNotLoadedError);
+    const view = strictView(a, timerMonths(a));
+    expect(stopTimer(view, march.id, ctx).end).toBe('2025-03-01T10:00:00Z');
+    expect(timerMonths(view)).toEqual([]);
+  });
+
+  it('hints at the month an entry id was minted in and the month before', () => {
+    expect(entryMonthHints(uuidv7({ msecs: Date.parse('2025-03-01T00:00:01Z') }))).toEqual([
+      '2025-02',
+      '2025-03',
+    ]);
+    expect(entryMonthHints(uuidv7({ msecs: Date.parse('2025-01-15T12:00:00Z') }))).toEqual([
+      '2024-12',
+      '2025-01',
+    ]);
+    expect(entryMonthHints('entry-001')).toEqual([]);
+  });
+});
+
+describe('listing the entries of one task', () => {
+  it('keeps only the entries of the task, the running timer included when it is on it', () => {
+    const { docs, ctx } = setup();
+    const report = createTask(docs, { title: 'Write report' }, ctx);
+    const other = createTask(docs, { title: 'Other' }, ctx);
+    const range = { from: T0, to: at(DAY) };
+    addManualEntry(
+      docs,
+      { taskId: report.id, start: at(HOUR).toISOString(), end: at(2 * HOUR).toISOString() },
+      ctx,
+    );
+    addManualEntry(
+      docs,
+      { taskId: other.id, start: at(HOUR).toISOString(), end: at(3 * HOUR).toISOString() },
+      ctx,
+    );
+    ctx.set(at(4 * HOUR));
+    const timer = startTimer(docs, { taskId: report.id }, ctx);
+
+    const listed = listTimeEntries(docs, { ...range, taskId: report.id });
+    expect(listed.map((e) => [e.taskId, e.end])).toEqual([
+      [report.id, '2025-03-01T12:00:00Z'],
+      [report.id, null],
+    ]);
+    expect(listed.at(-1)?.id).toBe(timer.id);
+    expect(listTimeEntries(docs, { ...range, taskId: other.id })).toHaveLength(1);
+    expect(listTimeEntries(docs, { ...range, taskId: 'no-such-task' })).toEqual([]);
+  });
+
+  it('counts the running timer from its record alone only when it is on the task', () => {
+    const { docs: a, ctx } = setup();
+    const task = createTask(a, { title: 'Write report' }, ctx);
+    const b = cloneReplica(a, 2);
+    startTimer(a, { taskId: task.id }, ctx);
+    syncMain(a, b);
+    const range = { from: T0, to: at(DAY) };
+    expect(listTimeEntries(b, { ...range, taskId: task.id })).toHaveLength(1);
+    expect(listTimeEntries(b, { ...range, taskId: 'another' })).toEqual([]);
+  });
+
+  it('totals the seconds of entries, a running one up to now', () => {
+    const { docs, ctx } = setup();
+    addManualEntry(docs, { start: at(0).toISOString(), end: at(HOUR).toISOString() }, ctx);
+    ctx.set(at(2 * HOUR));
+    startTimer(docs, {}, ctx);
+    const entries = listTimeEntries(docs, { from: T0, to: at(DAY) });
+    expect(totalDurationSeconds(entries, at(2 * HOUR + 90_000))).toBe(3600 + 90);
+    expect(totalDurationSeconds([], at(0))).toBe(0);
   });
 });

@@ -11,7 +11,14 @@ import {
   writeField,
 } from './record-fields.js';
 import type { TimeEntry } from './schema.js';
-import { entriesOf, MONTH_KEY, runningOf, tasksOf, type UserDocs } from './user-docs.js';
+import {
+  entriesOf,
+  MONTH_KEY,
+  monthHintOfId,
+  runningOf,
+  tasksOf,
+  type UserDocs,
+} from './user-docs.js';
 import {
   ENTRY_MAX_SECONDS,
   type EntryPatch,
@@ -95,6 +102,15 @@ function toRunningTimer({ end: _end, ...timer }: TimerRecord): RunningTimer {
   return timer;
 }
 
+/**
+ * The months of every timer record: starting or stopping a timer, or looking an entry up, reads
+ * their documents, so a replica that loads months on demand loads these first.
+ */
+export function timerMonths(docs: UserDocs): string[] {
+  const months = new Set([...timerState(docs).records.values()].map((record) => record.month));
+  return [...months].sort();
+}
+
 /** The one running timer, or null. */
 export function getRunningTimer(docs: UserDocs): RunningTimer | null {
   const { winner } = timerState(docs);
@@ -125,9 +141,9 @@ export function readTimeEntry(
   if (!map) return null;
   const start = readInstant(map, 'start');
   if (!start) return null;
-  let end = readInstant(map, 'end');
+  let end = readInstant(map, 'end') ?? endFromTimers(id, start, timers);
+  // After the derivation too: a record's end can precede a start moved on another replica.
   if (end !== null && Date.parse(end) < Date.parse(start)) end = start;
-  if (end === null) end = endFromTimers(id, start, timers);
   const createdAt = readInstant(map, 'createdAt') ?? start;
   return {
     id,
@@ -187,15 +203,21 @@ function writeEntry(
  * Ends a timer: writes `end` into its entry and drops its record, or, when the entry's month
  * document does not hold it yet, keeps the record with the end for a later settle.
  */
-function endTimer(docs: UserDocs, record: TimerRecord, end: string, updatedAt: string): void {
-  const month = docs.month(record.month);
+function endTimer(
+  docs: UserDocs,
+  record: TimerRecord,
+  end: string,
+  updatedAt: string | null,
+): void {
+  // The copy readers show: a concurrent move may have left the entry outside record.month.
+  const month = docs.month(findEntryMonth(docs, record.entryId) ?? record.month);
   const map = asMap(entriesOf(month).get(record.entryId));
   const running = runningOf(docs.main);
   if (map) {
     if (!map.has('end')) {
       month.transact(() => {
         map.set('end', end);
-        map.set('updatedAt', updatedAt);
+        if (updatedAt !== null) map.set('updatedAt', updatedAt);
       });
     }
     docs.main.transact(() => running.delete(record.entryId));
@@ -247,8 +269,25 @@ export function stopTimer(docs: UserDocs, entryId: string | undefined, ctx: DocC
     }
     throw new ConflictError('this time entry is not running');
   }
-  stopAll(docs, ctx.now());
-  return getTimeEntry(docs, running.entryId) as TimeEntry;
+  const stoppedAt = ctx.now();
+  stopAll(docs, stoppedAt);
+  // Its month may not have arrived yet: the timer's record tells what the entry is.
+  const end = toIso(new Date(Math.max(stoppedAt.getTime(), Date.parse(running.start))));
+  return getTimeEntry(docs, running.entryId) ?? entryFromTimer(running, end);
+}
+
+/** The entry a timer record stands for, when its month document does not hold it yet. */
+function entryFromTimer(timer: RunningTimer, end: string | null): TimeEntry {
+  return {
+    id: timer.entryId,
+    taskId: timer.taskId,
+    start: timer.start,
+    end,
+    description: timer.description,
+    isManual: false,
+    createdAt: timer.start,
+    updatedAt: end ?? timer.start,
+  };
 }
 
 /**
@@ -256,13 +295,13 @@ export function stopTimer(docs: UserDocs, entryId: string | undefined, ctx: DocC
  * winner started, and stops recorded while an entry was not loaded reach the entry. Idempotent,
  * and two replicas settling at once write the same values.
  */
-export function settleRunningTimers(docs: UserDocs, ctx: DocContext): void {
+export function settleRunningTimers(docs: UserDocs): void {
   const timers = timerState(docs);
-  const updatedAt = toIso(ctx.now());
   for (const record of timers.records.values()) {
     if (record === timers.winner) continue;
     const end = endFromTimers(record.entryId, record.start, timers);
-    if (end !== null) endTimer(docs, record, end, updatedAt);
+    // Nothing the user sees changes, so the entry's updatedAt stays as it was.
+    if (end !== null) endTimer(docs, record, end, null);
   }
 }
 
@@ -281,12 +320,45 @@ export function addManualEntry(
 
 /** The month key of a loaded month document holding the entry, or null. */
 export function findEntryMonth(docs: UserDocs, entryId: string): string | null {
-  const record = timerState(docs).records.get(entryId);
-  if (record && entriesOf(docs.month(record.month)).has(entryId)) return record.month;
-  for (const key of docs.loadedMonths()) {
-    if (entriesOf(docs.month(key)).has(entryId)) return key;
+  const timers = timerState(docs);
+  const record = timers.records.get(entryId);
+  const months = new Set(docs.loadedMonths());
+  if (record) months.add(record.month);
+  let best: EntryCopy | null = null;
+  for (const key of months) {
+    const entry = readTimeEntry(entryId, entriesOf(docs.month(key)).get(entryId), timers);
+    if (entry) best = preferredCopy(best, { entry, month: key });
   }
-  return null;
+  return best?.month ?? null;
+}
+
+interface EntryCopy {
+  entry: TimeEntry;
+  month: string;
+}
+
+/**
+ * Two devices moving one entry to different months at once leave a copy in each: every reader
+ * keeps the same one, the last edited (then the later month).
+ */
+function preferredCopy(current: EntryCopy | null, candidate: EntryCopy): EntryCopy {
+  if (!current) return candidate;
+  if (candidate.entry.updatedAt !== current.entry.updatedAt) {
+    return candidate.entry.updatedAt > current.entry.updatedAt ? candidate : current;
+  }
+  return candidate.month > current.month ? candidate : current;
+}
+
+/** Every entry of the given months, one copy per id (see `preferredCopy`). */
+function readEntries(docs: UserDocs, months: Iterable<string>, timers: TimerState): TimeEntry[] {
+  const copies = new Map<string, EntryCopy>();
+  for (const key of months) {
+    for (const [id, value] of entriesOf(docs.month(key)).entries()) {
+      const entry = readTimeEntry(id, value, timers);
+      if (entry) copies.set(id, preferredCopy(copies.get(id) ?? null, { entry, month: key }));
+    }
+  }
+  return [...copies.values()].map((copy) => copy.entry);
 }
 
 /** An entry from the loaded month documents (load the month that holds it first). */
@@ -373,10 +445,12 @@ export function updateTimeEntry(
 }
 
 export function deleteTimeEntry(docs: UserDocs, entryId: string): void {
-  const monthKey = findEntryMonth(docs, entryId);
-  if (!monthKey) throw new NotFoundError('time entry', entryId);
-  const month = docs.month(monthKey);
-  month.transact(() => entriesOf(month).delete(entryId));
+  if (!findEntryMonth(docs, entryId)) throw new NotFoundError('time entry', entryId);
+  // Every copy (see `preferredCopy`), or deleting one would bring another back.
+  for (const key of docs.loadedMonths()) {
+    const month = docs.month(key);
+    if (entriesOf(month).has(entryId)) month.transact(() => entriesOf(month).delete(entryId));
+  }
   if (runningOf(docs.main).has(entryId)) {
     docs.main.transact(() => runningOf(docs.main).delete(entryId));
   }
@@ -392,49 +466,67 @@ export function monthsForRange(from: Date, to: Date): string[] {
 }
 
 /**
- * Entries overlapping [from, to), sorted by start, read from the month documents covering the
- * range. A running timer counts up to `to` at most.
+ * The month documents likely to hold entry `entryId`: ids are UUIDv7 minted when the entry was
+ * created, at or after its start, so the entry starts in that month or (created after a month
+ * turned) the one before. Empty for other ids; an entry moved by an edit can be anywhere.
  */
-export function listTimeEntries(docs: UserDocs, range: { from: Date; to: Date }): TimeEntry[] {
+export function entryMonthHints(entryId: string): string[] {
+  const hint = monthHintOfId(entryId);
+  if (!hint) return [];
+  const first = new Date(`${hint}-01T00:00:00Z`);
+  return monthsForRange(first, first);
+}
+
+/** Seconds of all the entries, each counted as `entryDurationSeconds` does. */
+export function totalDurationSeconds(entries: readonly TimeEntry[], now: Date): number {
+  return entries.reduce((total, entry) => total + entryDurationSeconds(entry, now), 0);
+}
+
+/**
+ * Entries overlapping [from, to), sorted by start, read from the month documents covering the
+ * range; only those of `taskId` when it is given. A running timer counts up to `to` at most.
+ */
+export function listTimeEntries(
+  docs: UserDocs,
+  range: { from: Date; to: Date; taskId?: string | undefined },
+): TimeEntry[] {
   const timers = timerState(docs);
   const result: TimeEntry[] = [];
   const fromMs = range.from.getTime();
   const toMs = range.to.getTime();
-  for (const key of monthsForRange(range.from, range.to)) {
-    for (const [id, value] of entriesOf(docs.month(key)).entries()) {
-      const entry = readTimeEntry(id, value, timers);
-      if (!entry) continue;
-      const end = entry.end === null ? Number.POSITIVE_INFINITY : Date.parse(entry.end);
-      const start = Date.parse(entry.start);
-      if (start < toMs && (end > fromMs || (end === start && start >= fromMs))) result.push(entry);
-    }
+  for (const entry of readEntries(docs, monthsForRange(range.from, range.to), timers)) {
+    const end = entry.end === null ? Number.POSITIVE_INFINITY : Date.parse(entry.end);
+    const start = Date.parse(entry.start);
+    if (range.taskId !== undefined && entry.taskId !== range.taskId) continue;
+    if (start < toMs && (end > fromMs || (end === start && start >= fromMs))) result.push(entry);
   }
   // The running timer's month may not have arrived yet: its record alone is enough to count it.
   const winner = timers.winner;
-  if (winner && Date.parse(winner.start) < toMs && !result.some((e) => e.id === winner.entryId)) {
-    result.push({
-      id: winner.entryId,
-      taskId: winner.taskId,
-      start: winner.start,
-      end: null,
-      description: winner.description,
-      isManual: false,
-      createdAt: winner.start,
-      updatedAt: winner.start,
-    });
+  const winnerMatches = range.taskId === undefined || winner?.taskId === range.taskId;
+  if (
+    winner &&
+    winnerMatches &&
+    Date.parse(winner.start) < toMs &&
+    !result.some((e) => e.id === winner.entryId)
+  ) {
+    result.push(entryFromTimer(winner, null));
   }
   return result.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id));
 }
 
 /** All entries of one task, in the loaded month documents. */
 export function listTaskEntries(docs: UserDocs, taskId: string): TimeEntry[] {
-  const timers = timerState(docs);
-  const result: TimeEntry[] = [];
-  for (const key of docs.loadedMonths()) {
-    for (const [id, value] of entriesOf(docs.month(key)).entries()) {
-      const entry = readTimeEntry(id, value, timers);
-      if (entry && entry.taskId === taskId) result.push(entry);
-    }
+  return readEntries(docs, docs.loadedMonths(), timerState(docs))
+    .filter((entry) => entry.taskId === taskId)
+    .sort((a, b) => a.start.localeCompare(b.start));
+}
+
+/** Seconds tracked per task over the loaded month documents; a running timer counts up to now. */
+export function trackedSecondsByTask(docs: UserDocs, now: Date): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const entry of readEntries(docs, docs.loadedMonths(), timerState(docs))) {
+    if (!entry.taskId) continue;
+    totals.set(entry.taskId, (totals.get(entry.taskId) ?? 0) + entryDurationSeconds(entry, now));
   }
-  return result.sort((a, b) => a.start.localeCompare(b.start));
+  return totals;
 }

@@ -14,6 +14,21 @@ export interface UserDocsOptions {
   main?: Y.Doc;
   /** Called once for each month document this container creates, to attach persistence. */
   onMonthCreated?: (monthKey: string, doc: Y.Doc) => void;
+  /** Month documents already loaded elsewhere (the server's rooms). */
+  months?: ReadonlyMap<string, Y.Doc>;
+  /**
+   * Refuse to create a month document that was not given in `months`: a server reading from
+   * loaded rooms must never answer from an empty stand-in.
+   */
+  strictMonths?: boolean;
+}
+
+/** A month document was needed that the caller did not load. */
+export class MonthNotLoadedError extends Error {
+  constructor(readonly monthKey: string) {
+    super(`month document ${monthKey} is not loaded`);
+    this.name = 'MonthNotLoadedError';
+  }
 }
 
 /**
@@ -25,6 +40,7 @@ export class UserDocs {
   readonly main: Y.Doc;
   private readonly months = new Map<string, Y.Doc>();
   private readonly onMonthCreated: ((monthKey: string, doc: Y.Doc) => void) | undefined;
+  private readonly strictMonths: boolean;
 
   constructor(
     readonly userId: string,
@@ -32,6 +48,8 @@ export class UserDocs {
   ) {
     this.main = options.main ?? new Y.Doc({ guid: userId });
     this.onMonthCreated = options.onMonthCreated;
+    this.strictMonths = options.strictMonths ?? false;
+    for (const [key, doc] of options.months ?? []) this.months.set(key, doc);
   }
 
   /** The month document for `YYYY-MM`, created empty if this container has not seen it yet. */
@@ -39,6 +57,7 @@ export class UserDocs {
     if (!MONTH_KEY.test(monthKey)) throw new Error(`invalid month key ${monthKey}`);
     let doc = this.months.get(monthKey);
     if (!doc) {
+      if (this.strictMonths) throw new MonthNotLoadedError(monthKey);
       doc = new Y.Doc({ guid: monthGuid(this.userId, monthKey) });
       this.months.set(monthKey, doc);
       this.onMonthCreated?.(monthKey, doc);
@@ -70,6 +89,19 @@ export class UserDocs {
     this.months.clear();
     this.main.destroy();
   }
+}
+
+/**
+ * The month an entry id suggests: ids are UUIDv7, stamped with the time the entry was created,
+ * which is usually in (or just after) the month of its start. Null for other ids.
+ */
+export function monthHintOfId(id: string): string | null {
+  const match = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-/i.exec(id);
+  if (!match) return null;
+  const ms = Number.parseInt(`${match[1]}${match[2]}`, 16);
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return null;
+  return `${date.getUTCFullYear().toString().padStart(4, '0')}-${(date.getUTCMonth() + 1).toString().padStart(2, '0')}`;
 }
 
 export const tasksOf = (doc: Y.Doc) => doc.getMap<unknown>(ROOT.tasks);

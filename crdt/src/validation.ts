@@ -88,7 +88,8 @@ const description = z
   .string()
   .max(DESCRIPTION_MAX, `must be at most ${DESCRIPTION_MAX} characters`);
 
-const taskFields = {
+/** Field rules of a task, shared by the document's inputs and the REST API's schemas. */
+export const taskFields = {
   title,
   description,
   status,
@@ -135,30 +136,45 @@ export type TaskCreateInput = z.input<typeof taskCreateInput>;
 export const taskPatch = z.object(taskFields).partial().strict().superRefine(startNotAfterDue);
 export type TaskPatch = z.input<typeof taskPatch>;
 
+/** Field rules of a project (see `taskFields`). */
+export const projectFields = {
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(PROJECT_NAME_MAX, `must be at most ${PROJECT_NAME_MAX} characters`),
+  description,
+  color: hexColor,
+  isArchived: z.boolean({ error: 'must be true or false' }),
+};
+
 export const projectCreateInput = z
-  .object({
-    id: id.optional(),
-    name: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(PROJECT_NAME_MAX, `must be at most ${PROJECT_NAME_MAX} characters`),
-    description: description.optional(),
-    color: hexColor.optional(),
-    isArchived: z.boolean({ error: 'must be true or false' }).optional(),
-  })
+  .object({ id: id.optional(), ...projectFields })
+  .partial({ description: true, color: true, isArchived: true })
   .strict();
 export type ProjectCreateInput = z.input<typeof projectCreateInput>;
 export const projectPatch = projectCreateInput.omit({ id: true }).partial().strict();
 export type ProjectPatch = z.input<typeof projectPatch>;
 
-export const tagCreateInput = z.object({ name: tagName, color: hexColor.optional() }).strict();
+/** Field rules of a tag (see `taskFields`). */
+export const tagFields = { name: tagName, color: hexColor };
+
+export const tagCreateInput = z.object(tagFields).partial({ color: true }).strict();
 export type TagCreateInput = z.input<typeof tagCreateInput>;
 export const tagPatch = tagCreateInput.partial().strict();
 export type TagPatch = z.input<typeof tagPatch>;
 
+/** Field rules of a time entry (see `taskFields`). */
+export const entryFields = {
+  taskId: id.nullable(),
+  start: dateTime,
+  end: dateTime,
+  description,
+};
+
 export const timerStartInput = z
-  .object({ taskId: id.nullable().optional(), description: description.optional() })
+  .object({ taskId: entryFields.taskId, description })
+  .partial()
   .strict();
 export type TimerStartInput = z.input<typeof timerStartInput>;
 
@@ -174,25 +190,13 @@ function endAfterStart(
 }
 
 export const manualEntryInput = z
-  .object({
-    taskId: id.nullable().optional(),
-    start: dateTime,
-    end: dateTime,
-    description: description.optional(),
-  })
+  .object(entryFields)
+  .partial({ taskId: true, description: true })
   .strict()
   .superRefine(endAfterStart);
 export type ManualEntryInput = z.input<typeof manualEntryInput>;
 
-export const entryPatch = z
-  .object({
-    taskId: id.nullable(),
-    start: dateTime,
-    end: dateTime,
-    description,
-  })
-  .partial()
-  .strict();
+export const entryPatch = z.object(entryFields).partial().strict();
 export type EntryPatch = z.input<typeof entryPatch>;
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time HH:MM');
