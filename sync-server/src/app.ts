@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { createAuthRoutes } from './auth/auth-routes.js';
 import type { TokenService } from './auth/token-service.js';
 import type { Config } from './config.js';
@@ -10,6 +11,9 @@ import type { Database } from './db/database.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
+import { mountApi } from './rest/api.js';
+import { createDocumentAccess } from './rest/document-access.js';
+import { TrackedTime } from './rest/tracked-time.js';
 
 export interface AppDeps {
   db: Database;
@@ -20,6 +24,8 @@ export interface AppDeps {
   /** Folder of the built PWA, served at `/` when present. */
   staticDir: string | null;
   authLimits: Config['authLimits'];
+  apiRequestsPerMinute: number;
+  corsOrigins: readonly string[];
 }
 
 /** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
@@ -27,6 +33,8 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, deps.log));
 
+  // Cross-origin callers only from the allow-list (CORS_ORIGINS); same-origin needs none.
+  app.use('/api/*', cors({ origin: [...deps.corsOrigins], credentials: true, maxAge: 600 }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
@@ -51,6 +59,14 @@ export function createApp(deps: AppDeps): Hono {
     },
   });
   app.route('/api/v1/auth', auth);
+  const access = createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
+  mountApi(app, {
+    access,
+    tracked: new TrackedTime(access),
+    tokens: deps.tokens,
+    clock: deps.clock,
+    requestsPerMinute: deps.apiRequestsPerMinute,
+  });
   app.all('/api/*', (c) =>
     c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404),
   );
@@ -58,6 +74,13 @@ export function createApp(deps: AppDeps): Hono {
   const staticDir = deps.staticDir;
   if (staticDir && existsSync(path.join(staticDir, 'index.html'))) {
     const root = path.relative(process.cwd(), staticDir) || '.';
+    app.use('/*', async (c, next) => {
+      await next();
+      // Hashed bundles never change; the service worker and the page must always be checked.
+      if (c.req.path.startsWith('/assets/'))
+        c.header('Cache-Control', 'public, max-age=31536000, immutable');
+      else c.header('Cache-Control', 'no-cache');
+    });
     app.use('/*', serveStatic({ root }));
     // Client-side routes of the single-page app all load index.html.
     app.get('/*', async (c) => c.html(await readFile(path.join(staticDir, 'index.html'), 'utf8')));

@@ -38,6 +38,8 @@ const envSchema = z.object({
   DECODE_TIMEOUT_MS: positiveInt('milliseconds').default(2000),
   /** Group commit window: updates arriving within it share one INSERT. */
   COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
+  /** REST requests one user may make per minute (spec 7.4). */
+  API_REQUESTS_PER_MINUTE: positiveInt('requests per minute').default(100),
   /** Brute-force brakes on auth, per client address (and per account for login). */
   AUTH_REGISTER_PER_MINUTE: positiveInt('requests per minute').default(5),
   AUTH_LOGIN_PER_MINUTE: positiveInt('requests per minute').default(10),
@@ -57,6 +59,7 @@ export interface Config {
   docQuotaBytes: number;
   decodeTimeoutMs: number;
   commitWindowMs: number;
+  apiRequestsPerMinute: number;
   authLimits: {
     registerPerMinute: number;
     loginPerMinute: number;
@@ -98,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     docQuotaBytes: e.DOC_QUOTA_BYTES,
     decodeTimeoutMs: e.DECODE_TIMEOUT_MS,
     commitWindowMs: e.COMMIT_WINDOW_MS,
+    apiRequestsPerMinute: e.API_REQUESTS_PER_MINUTE,
     authLimits: {
       registerPerMinute: e.AUTH_REGISTER_PER_MINUTE,
       loginPerMinute: e.AUTH_LOGIN_PER_MINUTE,

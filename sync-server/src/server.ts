@@ -53,6 +53,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     staticDir: deps.staticDir ?? null,
     authLimits: config.authLimits,
+    apiRequestsPerMinute: config.apiRequestsPerMinute,
+    corsOrigins: config.corsOrigins,
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   const wss = new WebSocketServer({

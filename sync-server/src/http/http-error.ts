@@ -1,5 +1,6 @@
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from '@tasks/crdt';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../logger.js';
 
@@ -17,6 +18,12 @@ export class HttpError extends Error {
   }
 }
 
+const HTTP_CODES: Partial<Record<number, string>> = {
+  400: 'malformed_json',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
 /** `{ error: { code, message, fields } }`, for every error the API returns. */
 export function errorBody(code: string, message: string, fields: FieldError[] = []) {
   return { error: { code, message, fields } };
@@ -27,6 +34,13 @@ export function errorResponse(error: Error, c: Context, log: Logger): Response {
   if (error instanceof HttpError) {
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     return c.json(errorBody(error.code, error.message, error.fields), error.status);
+  }
+  if (error instanceof HTTPException) {
+    // Hono's own refusals: malformed JSON (400), wrong content type (415), body too large (413).
+    const status = error.status as ContentfulStatusCode;
+    const code = HTTP_CODES[status] ?? 'bad_request';
+    const message = status === 400 ? 'The request body is not valid JSON.' : error.message;
+    return c.json(errorBody(code, message), status);
   }
   if (error instanceof ValidationError) {
     return c.json(errorBody(error.code, 'The request has invalid fields.', error.fields), 422);

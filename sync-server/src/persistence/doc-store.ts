@@ -14,14 +14,18 @@ export interface StoredDocument {
 
 export interface AppendEntry {
   name: string;
+  /** The user whose document this is (the row is created with the first append). */
+  ownerId: string;
   update: Uint8Array;
 }
 
 export interface DocStore {
-  /** Creates the document's row (owned by `userId`) if it is new. */
-  ensureDocument(name: string, userId: string): Promise<void>;
+  /** A document never written to loads empty (and leaves no row behind). */
   load(name: string): Promise<StoredDocument>;
-  /** Appends updates of any documents in one transaction; returns their sequence numbers. */
+  /**
+   * Appends updates of any documents in one transaction, creating the rows of documents written
+   * for the first time; returns their sequence numbers.
+   */
   appendBatch(entries: readonly AppendEntry[]): Promise<number[]>;
   /**
    * Replaces the log up to `uptoSeq` by `snapshot` (which must contain every update up to it).

@@ -31,13 +31,23 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
     await test?.dispose();
   });
 
+  it('loads a document never written as empty, and leaves no row for it', async () => {
+    const stored = await store.load(`${userId}/time/1999-01`);
+    expect(stored).toEqual({ updates: [], lastSeq: 0, tailLength: 0, sizeBytes: 0 });
+    const rows = await test.db.query('select 1 from documents where name = $1', [
+      `${userId}/time/1999-01`,
+    ]);
+    expect(rows).toHaveLength(0);
+  });
+
   it('loads what was appended, in order, and counts the bytes against the owner', async () => {
-    await store.ensureDocument(userId, userId);
     const doc = new Y.Doc();
     const updates: Uint8Array[] = [];
     doc.on('update', (update: Uint8Array) => updates.push(update));
     for (let i = 0; i < 5; i += 1) doc.getArray('a').push([i]);
-    const seqs = await store.appendBatch(updates.map((update) => ({ name: userId, update })));
+    const seqs = await store.appendBatch(
+      updates.map((update) => ({ name: userId, ownerId: userId, update })),
+    );
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     const stored = await store.load(userId);
     expect(stored.tailLength).toBe(5);
@@ -48,12 +58,13 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
 
   it('folds the log into a snapshot and keeps what was appended after it', async () => {
     const name = `${userId}/time/2025-10`;
-    await store.ensureDocument(name, userId);
     const doc = new Y.Doc();
     const updates: Uint8Array[] = [];
     doc.on('update', (update: Uint8Array) => updates.push(update));
     for (let i = 0; i < 10; i += 1) doc.getMap('m').set(`k${i}`, i);
-    const seqs = await store.appendBatch(updates.map((update) => ({ name, update })));
+    const seqs = await store.appendBatch(
+      updates.map((update) => ({ name, ownerId: userId, update })),
+    );
     const snapshotSeq = seqs[6] as number;
     const atSeven = new Y.Doc();
     for (const update of updates.slice(0, 7)) Y.applyUpdate(atSeven, update);
@@ -72,11 +83,10 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
   it('commits appends from many documents in shared batches and resolves each once durable', async () => {
     const log = new UpdateLog(store, silentLogger, { commitWindowMs: 5 });
     const names = [0, 1, 2].map((i) => `${userId}/time/2025-0${i + 1}`);
-    for (const name of names) await store.ensureDocument(name, userId);
     const doc = new Y.Doc();
     const pending: Promise<number>[] = [];
     doc.on('update', (update: Uint8Array) => {
-      for (const name of names) pending.push(log.append(name, update));
+      for (const name of names) pending.push(log.append(name, userId, update));
     });
     for (let i = 0; i < 30; i += 1) doc.getMap('m').set(`k${i}`, i);
     const seqs = await Promise.all(pending);

@@ -6,13 +6,6 @@ const MAX_ROWS_PER_INSERT = 10_000;
 
 export function createSqlDocStore(db: Database): DocStore {
   return {
-    async ensureDocument(name, userId) {
-      await db.query(
-        'insert into documents (name, user_id) values ($1, $2) on conflict (name) do nothing',
-        [name, userId],
-      );
-    },
-
     async load(name): Promise<StoredDocument> {
       // One transaction, so a compaction running meanwhile cannot show us half its work.
       return db.transaction(async (tx) => {
@@ -40,6 +33,16 @@ export function createSqlDocStore(db: Database): DocStore {
     async appendBatch(entries: readonly AppendEntry[]): Promise<number[]> {
       if (entries.length === 0) return [];
       return db.transaction(async (tx) => {
+        const owners = new Map(entries.map((entry) => [entry.name, entry.ownerId]));
+        const ownerParams: unknown[] = [];
+        const ownerRows = [...owners].map(([name, ownerId], index) => {
+          ownerParams.push(name, ownerId);
+          return `($${index * 2 + 1}, $${index * 2 + 2}::uuid)`;
+        });
+        await tx.query(
+          `insert into documents (name, user_id) values ${ownerRows.join(', ')} on conflict (name) do nothing`,
+          ownerParams,
+        );
         const seqs: number[] = [];
         for (let offset = 0; offset < entries.length; offset += MAX_ROWS_PER_INSERT) {
           const chunk = entries.slice(offset, offset + MAX_ROWS_PER_INSERT);

@@ -31,9 +31,9 @@ export class UpdateLog {
     private readonly options: UpdateLogOptions,
   ) {}
 
-  append(name: string, update: Uint8Array): Promise<number> {
+  append(name: string, ownerId: string, update: Uint8Array): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ name, update, resolve, reject });
+      this.queue.push({ name, ownerId, update, resolve, reject });
       this.schedule();
     });
   }

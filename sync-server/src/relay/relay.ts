@@ -258,7 +258,7 @@ export class Relay {
 
   /** Appends an update to the log; resolves once committed. Triggers compaction when due. */
   private async persist(room: Room, update: Uint8Array): Promise<void> {
-    const seq = await this.updateLog.append(room.name, update);
+    const seq = await this.updateLog.append(room.name, room.ownerId, update);
     room.committedSeq = Math.max(room.committedSeq, seq);
     room.tailLength += 1;
     room.tailBytes += update.byteLength;
@@ -307,16 +307,18 @@ export class Relay {
   }
 
   /**
-   * Runs `fn` on a room's loaded document (loading it if needed). Writes made inside are
-   * persisted and broadcast like a device's edit. Resolves after they are durable.
+   * A room's loaded document, for the REST API and the calendar bridge. Changes made to it are
+   * persisted and broadcast like a device's edit; `flush` resolves once they are durable.
    */
-  async withDocument<R>(name: string, ownerId: string, fn: (doc: Y.Doc) => R): Promise<R> {
+  async openDocument(name: string, ownerId: string): Promise<Y.Doc> {
     const room = this.roomFor(name, ownerId);
     room.lastActive = this.now();
-    const doc = await this.loadRoom(room);
-    const result = fn(doc);
-    await this.updateLog.flush();
-    return result;
+    return this.loadRoom(room);
+  }
+
+  /** Resolves when every change made so far has been committed. */
+  flush(): Promise<void> {
+    return this.updateLog.flush();
   }
 
   private disconnect(connection: Connection): void {

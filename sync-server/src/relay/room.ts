@@ -39,7 +39,6 @@ export class Room {
   load(store: DocStore, log: Logger, onLocalUpdate: (room: Room, update: Uint8Array) => void) {
     if (!this.loading) {
       this.loading = (async () => {
-        await store.ensureDocument(this.name, this.ownerId);
         const stored = await store.load(this.name);
         const doc = new Y.Doc({ guid: this.name });
         doc.transact(() => {

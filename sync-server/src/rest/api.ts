@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import type { Hono } from 'hono';
+import type { TokenService } from '../auth/token-service.js';
+import { rateLimit } from '../middleware/rate-limit/index.js';
+import { requireAuth } from '../middleware/require-auth/index.js';
+import { createAnalyticsRoutes } from './analytics-routes.js';
+import type { DocumentAccess } from './document-access.js';
+import { createProjectRoutes } from './projects-routes.js';
+import { createTagRoutes } from './tags-routes.js';
+import { createTaskRoutes } from './tasks-routes.js';
+import { createTimeRoutes } from './time-routes.js';
+import type { TrackedTime } from './tracked-time.js';
+import { validationHook } from './validation-hook.js';
+
+export interface ApiDeps {
+  access: DocumentAccess;
+  tracked: TrackedTime;
+  tokens: Pick<TokenService, 'verifyAccessToken'>;
+  clock: () => Date;
+  /** Requests per user per minute (spec 7.4: 100). */
+  requestsPerMinute: number;
+}
+
+const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
+  '@scalar/api-reference/browser/standalone.js',
+);
+
+/** Areas of the REST API that act on a user's documents, all behind auth and the user's rate. */
+const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics'] as const;
+
+/**
+ * The REST API of the spec (section 5) as a second door into the live documents: one sub-app
+ * per area, validated by schemas built from the crdt's rules, documented by the same schemas
+ * (`/api/v1/openapi.json`, browsable at `/api/docs`).
+ */
+export function mountApi(app: Hono, deps: ApiDeps): void {
+  const api = new OpenAPIHono({ defaultHook: validationHook });
+  const auth = requireAuth(deps.tokens);
+  const perUser = rateLimit({
+    windowMs: 60_000,
+    max: deps.requestsPerMinute,
+    clock: deps.clock,
+    key: (c) => c.var.auth.userId,
+  });
+  // `/tasks/*` also matches `/tasks` itself: one registration, so each request counts once.
+  for (const area of AREAS) api.use(`/${area}/*`, auth, perUser);
+  api.route('/tasks', createTaskRoutes(deps));
+  api.route('/projects', createProjectRoutes(deps));
+  api.route('/tags', createTagRoutes(deps));
+  api.route('/time', createTimeRoutes(deps));
+  api.route('/analytics', createAnalyticsRoutes(deps));
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tasks, calendar and time API',
+      version: '1.0.0',
+      description:
+        'A REST door into the same documents every device syncs: a write here reaches open devices within a second. Errors have one shape: `{ error: { code, message, fields } }`.',
+    },
+    security: [{ bearer: [] }],
+  });
+  app.route('/api/v1', api);
+  // The reference page's script is served from here, not a CDN: self-hosters may be offline.
+  app.get('/api/docs/scalar.js', async (c) => {
+    c.header('Cache-Control', 'public, max-age=86400');
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    return c.body(await readFile(SCALAR_BUNDLE));
+  });
+  app.get(
+    '/api/docs',
+    Scalar({
+      url: '/api/v1/openapi.json',
+      pageTitle: 'Tasks API reference',
+      cdn: '/api/docs/scalar.js',
+    }),
+  );
+}
