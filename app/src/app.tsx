@@ -1,23 +1,23 @@
-import { createManualContext, createTask, listTasks, UserDocs } from '@tasks/crdt';
-import { For } from 'solid-js';
+import { createSignal, Match, Switch } from 'solid-js';
+import { AuthScreen } from './auth-screen.js';
+import { loadSession, type Session, saveSession } from './session/session.js';
+import { WorkspaceView } from './workspace-view.js';
 
-/**
- * Placeholder shell until the PWA issue: it renders a local, in-memory document through the
- * crdt package, proving the app builds against it.
- */
+/** Signed out: the sign-in screen. Signed in: the workspace, which works offline from then on. */
 export function App() {
-  const docs = new UserDocs('local-preview');
-  const ctx = createManualContext(new Date());
-  createTask(docs, { title: 'Plan the week', priority: 'HIGH' }, ctx);
-  createTask(docs, { title: 'Track time on a task' }, ctx);
-  const tasks = listTasks(docs);
+  const [session, setSession] = createSignal<Session | null>(loadSession());
+  const update = (next: Session | null) => {
+    saveSession(next);
+    setSession(next);
+  };
   return (
-    <main>
-      <h1>Tasks</h1>
-      <p>The app arrives with the PWA issue. A preview of the local document:</p>
-      <ul aria-label="Tasks">
-        <For each={tasks}>{(task) => <li>{task.title}</li>}</For>
-      </ul>
-    </main>
+    <Switch>
+      <Match when={session()}>
+        {(current) => <WorkspaceView session={current()} onSession={update} />}
+      </Match>
+      <Match when={!session()}>
+        <AuthScreen onSignedIn={update} />
+      </Match>
+    </Switch>
   );
 }

@@ -257,7 +257,7 @@ describe.each(testDatabaseKinds())('relay on %s', (kind) => {
         );
         return row?.snapshot != null;
       };
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while (!(await snapshotted()) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -272,7 +272,7 @@ describe.each(testDatabaseKinds())('relay on %s', (kind) => {
       expect(Number(log?.n)).toBeLessThan(25);
       const fresh = new Y.Doc();
       const reader = connect(compacting, user, fresh);
-      await waitFor(() => fresh.getMap('m').size === 25, 5000, 'document from snapshot + tail');
+      await waitFor(() => fresh.getMap('m').size === 25, 15_000, 'document from snapshot + tail');
       reader.destroy();
     } finally {
       await compacting.dispose();

@@ -333,7 +333,8 @@ export class Relay {
 
   /** Folds the room's log into a snapshot, in the background, one at a time per room. */
   private compact(room: Room): void {
-    if (room.compacting || !room.doc) return;
+    // After close() began, the room's document is about to be let go: the log stays as it is.
+    if (this.closing || room.compacting || !room.doc) return;
     const doc = room.doc;
     const uptoSeq = room.committedSeq;
     const tailAtStart = room.tailLength;

@@ -132,7 +132,8 @@ describe.each(testDatabaseKinds())('time tracking API on %s', (kind) => {
       created_at: entry.start_time,
       updated_at: entry.start_time,
     });
-    expect(Date.parse(entry.start_time)).toBeGreaterThanOrEqual(before);
+    // Stored instants are whole seconds.
+    expect(Date.parse(entry.start_time)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(Date.parse(entry.start_time)).toBeLessThanOrEqual(Date.now());
 
     const one = await call(ts, user, 'GET', `/time/entries/${entry.id}`);

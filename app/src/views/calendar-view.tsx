@@ -1,0 +1,449 @@
+import {
+  addDays,
+  type CalendarEvent,
+  entryDurationSeconds,
+  getSettings,
+  getTimezone,
+  isDateOnly,
+  type LocalDay,
+  listCalendarEvents,
+  listTimeEntries,
+  localDay,
+  localDays,
+  monthsForRange,
+  type Task,
+  type TimeEntry,
+  updateTask,
+  WEEKDAYS,
+} from '@tasks/crdt';
+import { DateTime } from 'luxon';
+import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
+import { useWorkspace } from '../workspace-context.js';
+
+/** The MIME type a dragged calendar task carries: `{ id, field }` as JSON. */
+const CALENDAR_DRAG_TYPE = 'application/x-calendar-task';
+
+type DateField = 'dueDate' | 'startDate';
+
+/** A task placed on a day: by its due date, or by its start date when it has no due date. */
+interface DayTask {
+  task: Task;
+  field: DateField;
+  value: string;
+  allDay: boolean;
+  /** Local `HH:mm` of a timed value; empty for all-day. */
+  time: string;
+}
+
+interface DayItems {
+  tasks: DayTask[];
+  entries: TimeEntry[];
+  events: CalendarEvent[];
+}
+
+const LOCALE = 'en-GB';
+
+function dayLabel(date: string): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).setLocale(LOCALE).toFormat('cccc d LLLL');
+}
+
+function shortDayLabel(date: string): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).setLocale(LOCALE).toFormat('ccc d');
+}
+
+/** `13–19 October 2025`, `29 September – 5 October 2025`, `29 December 2025 – 4 January 2026`. */
+function weekRangeLabel(first: string, last: string): string {
+  const a = DateTime.fromISO(first, { zone: 'UTC' }).setLocale(LOCALE);
+  const b = DateTime.fromISO(last, { zone: 'UTC' }).setLocale(LOCALE);
+  if (a.year !== b.year) return `${a.toFormat('d LLLL yyyy')} – ${b.toFormat('d LLLL yyyy')}`;
+  if (a.month !== b.month) return `${a.toFormat('d LLLL')} – ${b.toFormat('d LLLL yyyy')}`;
+  return `${a.toFormat('d')}–${b.toFormat('d LLLL yyyy')}`;
+}
+
+function localTime(instant: string, timezone: string): string {
+  return DateTime.fromISO(instant, { zone: 'utc' }).setZone(timezone).toFormat('HH:mm');
+}
+
+function formatDuration(seconds: number): string {
+  const minutes = Math.floor(seconds / 60);
+  const hours = Math.floor(minutes / 60);
+  return hours > 0 ? `${hours} h ${minutes % 60} min` : `${minutes} min`;
+}
+
+/**
+ * `value` moved to the local date `date`: a date stays a date; a datetime keeps its time of day
+ * in the user's zone.
+ */
+function moveToDay(value: string, date: string, timezone: string): string {
+  if (isDateOnly(value)) return date;
+  const local = DateTime.fromISO(value, { zone: 'utc' }).setZone(timezone);
+  const target = DateTime.fromISO(date, { zone: 'UTC' });
+  const moved = local.set({ year: target.year, month: target.month, day: target.day });
+  return moved.toUTC().toISO({ suppressMilliseconds: true }) ?? value;
+}
+
+/** The ISO dates an instant range could touch in any zone: a cheap pre-filter before luxon. */
+function widen(first: string, last: string): { low: string; high: string } {
+  return { low: addDays(first, -1), high: addDays(last, 1) };
+}
+
+/**
+ * Hands back the previous object for an unchanged key, so `<For>` keeps its DOM (and a drag in
+ * progress survives) when unrelated changes arrive.
+ */
+function createReuse<T>() {
+  let previous = new Map<string, T>();
+  let current = new Map<string, T>();
+  return {
+    get(key: string, make: () => T): T {
+      const item = previous.get(key) ?? make();
+      current.set(key, item);
+      return item;
+    },
+    done(): void {
+      previous = current;
+      current = new Map();
+    },
+  };
+}
+
+/** A week of tasks, time entries and mirrored calendar events, in the user's time zone. */
+export function CalendarView() {
+  const ws = useWorkspace();
+  const [offset, setOffset] = createSignal(0);
+
+  const timezone = createMemo(() => {
+    ws.replica.version();
+    return getTimezone(ws.docs);
+  });
+  const weekStart = createMemo(() => {
+    ws.replica.version();
+    return getSettings(ws.docs).weekStart;
+  });
+  const today = createMemo(
+    () => DateTime.fromJSDate(ws.now()).setZone(timezone()).toISODate() ?? '',
+  );
+  const firstDay = createMemo(() => {
+    const current = today();
+    const weekday = DateTime.fromISO(current, { zone: 'UTC' }).weekday;
+    const start = WEEKDAYS.indexOf(weekStart()) + 1;
+    const back = (weekday - start + 7) % 7;
+    return addDays(current, offset() * 7 - back);
+  });
+  const days = createMemo<LocalDay[]>(() =>
+    localDays(firstDay(), addDays(firstDay(), 6), timezone()),
+  );
+  const range = createMemo(() => {
+    const week = days();
+    return {
+      from: new Date((week[0]?.start ?? 0) * 1000),
+      to: new Date((week[week.length - 1]?.end ?? 0) * 1000),
+    };
+  });
+  const rangeKey = () => `${range().from.getTime()}-${range().to.getTime()}`;
+
+  // Month documents of the week's entries are loaded before they are read. (Not re-run on
+  // document changes: loading itself bumps the version.)
+  const [loadedKey, setLoadedKey] = createSignal<string | null>(null);
+  createEffect(() => {
+    const { from, to } = range();
+    const key = rangeKey();
+    let current = true;
+    void ws.replica.ensureMonths(monthsForRange(from, to)).then(() => {
+      if (current) setLoadedKey(key);
+    });
+    onCleanup(() => {
+      current = false;
+    });
+  });
+
+  const entryReuse = createReuse<TimeEntry>();
+  const entries = createMemo<TimeEntry[]>(() => {
+    ws.replica.version();
+    if (loadedKey() !== rangeKey()) return [];
+    const list = listTimeEntries(ws.docs, range()).map((entry) =>
+      entryReuse.get(JSON.stringify(entry), () => entry),
+    );
+    entryReuse.done();
+    return list;
+  });
+  const eventReuse = createReuse<CalendarEvent>();
+  const events = createMemo<CalendarEvent[]>(() => {
+    ws.replica.version();
+    const list = listCalendarEvents(ws.docs, range()).map((event) =>
+      eventReuse.get(JSON.stringify(event), () => event),
+    );
+    eventReuse.done();
+    return list;
+  });
+
+  const taskReuse = createReuse<DayTask>();
+  const dayTasks = createMemo(() => {
+    const week = days();
+    const zone = timezone();
+    const first = week[0]?.date ?? '';
+    const last = week[week.length - 1]?.date ?? '';
+    const { low, high } = widen(first, last);
+    const byDay = new Map<string, DayTask[]>(week.map((day) => [day.date, []]));
+    for (const task of Object.values(ws.tasks)) {
+      if (task.deletedAt !== null) continue;
+      const field: DateField | null = task.dueDate
+        ? 'dueDate'
+        : task.startDate
+          ? 'startDate'
+          : null;
+      if (!field) continue;
+      const value = task[field];
+      if (!value) continue;
+      const utcDay = value.slice(0, 10);
+      if (utcDay < low || utcDay > high) continue;
+      const list = byDay.get(localDay(value, zone));
+      if (!list) continue;
+      list.push(
+        taskReuse.get(`${task.id}|${field}|${value}|${zone}`, () => {
+          const allDay = isDateOnly(value);
+          return { task, field, value, allDay, time: allDay ? '' : localTime(value, zone) };
+        }),
+      );
+    }
+    taskReuse.done();
+    for (const list of byDay.values()) {
+      list.sort(
+        (a, b) =>
+          Number(!a.allDay) - Number(!b.allDay) ||
+          a.value.localeCompare(b.value) ||
+          a.task.title.localeCompare(b.task.title),
+      );
+    }
+    return byDay;
+  });
+
+  const itemsByDay = createMemo(() => {
+    const week = days();
+    const allEntries = entries();
+    const allEvents = events();
+    const nowMs = untrack(ws.now).getTime();
+    const result = new Map<string, DayItems>();
+    for (const day of week) {
+      const start = day.start * 1000;
+      const end = day.end * 1000;
+      result.set(day.date, {
+        tasks: dayTasks().get(day.date) ?? [],
+        entries: allEntries.filter((entry) => {
+          const from = Date.parse(entry.start);
+          const to = entry.end === null ? Math.max(nowMs, from) : Date.parse(entry.end);
+          return from < end && (to > start || (to === from && from >= start));
+        }),
+        events: allEvents.filter((event) => {
+          if (event.allDay) {
+            const first = event.start.slice(0, 10);
+            const last = addDays(event.end.slice(0, 10), -1);
+            if (last < first) return day.date === first;
+            return day.date >= first && day.date <= last;
+          }
+          return Date.parse(event.start) < end && Date.parse(event.end) > start;
+        }),
+      });
+    }
+    return result;
+  });
+
+  const moveTask = (id: string, field: DateField, date: string) => {
+    const task = ws.tasks[id];
+    if (!task || task.deletedAt !== null) return;
+    const value = task[field];
+    if (!value) return;
+    const zone = timezone();
+    if (localDay(value, zone) === date) return;
+    const next = moveToDay(value, date, zone);
+    ws.act(() =>
+      updateTask(
+        ws.docs,
+        id,
+        field === 'dueDate' ? { dueDate: next } : { startDate: next },
+        ws.ctx,
+      ),
+    );
+  };
+
+  return (
+    <>
+      <header class="view-header">
+        <h1>{weekRangeLabel(days()[0]?.date ?? '', days()[days().length - 1]?.date ?? '')}</h1>
+        <div class="row">
+          <button type="button" onClick={() => setOffset((n) => n - 1)}>
+            Previous week
+          </button>
+          <button type="button" onClick={() => setOffset(0)}>
+            This week
+          </button>
+          <button type="button" onClick={() => setOffset((n) => n + 1)}>
+            Next week
+          </button>
+        </div>
+      </header>
+      <div class="week">
+        <For each={days()}>
+          {(day) => (
+            <CalendarDay
+              day={day}
+              isToday={day.date === today()}
+              items={itemsByDay().get(day.date) ?? { tasks: [], entries: [], events: [] }}
+              timezone={timezone()}
+              now={ws.now()}
+              taskTitle={(id) => ws.tasks[id]?.title ?? null}
+              onOpen={(id) => ws.openTask(id)}
+              onDropTask={(id, field) => moveTask(id, field, day.date)}
+            />
+          )}
+        </For>
+      </div>
+    </>
+  );
+}
+
+const titleButtonStyle = {
+  border: '0',
+  background: 'none',
+  padding: '0',
+  'text-align': 'left',
+  'overflow-wrap': 'anywhere',
+} as const;
+
+const metaStyle = { color: 'var(--muted)', 'font-size': '0.8rem' } as const;
+
+function CalendarDay(props: {
+  day: LocalDay;
+  isToday: boolean;
+  items: DayItems;
+  timezone: string;
+  now: Date;
+  taskTitle: (id: string) => string | null;
+  onOpen: (id: string) => void;
+  onDropTask: (id: string, field: DateField) => void;
+}) {
+  const [over, setOver] = createSignal(false);
+  const carriesTask = (event: DragEvent) =>
+    event.dataTransfer?.types.includes(CALENDAR_DRAG_TYPE) ?? false;
+  const empty = () =>
+    props.items.tasks.length + props.items.entries.length + props.items.events.length === 0;
+
+  return (
+    <section
+      aria-label={dayLabel(props.day.date)}
+      aria-current={props.isToday ? 'date' : undefined}
+      data-date={props.day.date}
+      style={{
+        ...(props.isToday ? { 'border-color': 'var(--accent)' } : {}),
+        ...(over() ? { outline: '2px dashed var(--accent)', 'outline-offset': '-2px' } : {}),
+      }}
+      onDragOver={(event) => {
+        if (!carriesTask(event)) return;
+        event.preventDefault();
+        if (event.dataTransfer) event.dataTransfer.dropEffect = 'move';
+        setOver(true);
+      }}
+      onDragLeave={(event) => {
+        const next = event.relatedTarget as Node | null;
+        if (!next || !event.currentTarget.contains(next)) setOver(false);
+      }}
+      onDrop={(event) => {
+        setOver(false);
+        const raw = event.dataTransfer?.getData(CALENDAR_DRAG_TYPE);
+        if (!raw) return;
+        event.preventDefault();
+        const data = parseDragData(raw);
+        if (data) props.onDropTask(data.id, data.field);
+      }}
+    >
+      <h2
+        style={{
+          'font-size': '0.9rem',
+          margin: '0.1rem 0 0.3rem',
+          color: props.isToday ? 'var(--accent)' : 'inherit',
+        }}
+      >
+        {shortDayLabel(props.day.date)}
+      </h2>
+      <For each={props.items.events}>
+        {(event) => (
+          <div class="card event">
+            <div style={metaStyle}>
+              {event.allDay
+                ? 'All day'
+                : `${localTime(event.start, props.timezone)}–${localTime(event.end, props.timezone)}`}
+            </div>
+            <div>{event.title}</div>
+          </div>
+        )}
+      </For>
+      <For each={props.items.tasks}>
+        {(item) => (
+          // biome-ignore lint/a11y/useKeyWithClickEvents: the title button is the keyboard path; the whole card is a larger pointer target.
+          <article
+            class="card"
+            aria-label={item.task.title}
+            draggable="true"
+            data-task-id={item.task.id}
+            data-status={item.task.status}
+            style={
+              item.task.status === 'COMPLETED' || item.task.status === 'CANCELLED'
+                ? { opacity: '0.6', 'text-decoration': 'line-through' }
+                : {}
+            }
+            onDragStart={(event) => {
+              if (!event.dataTransfer) return;
+              event.dataTransfer.effectAllowed = 'move';
+              event.dataTransfer.setData(
+                CALENDAR_DRAG_TYPE,
+                JSON.stringify({ id: item.task.id, field: item.field }),
+              );
+              event.dataTransfer.setData('text/plain', item.task.title);
+            }}
+            onClick={() => props.onOpen(item.task.id)}
+          >
+            <div style={metaStyle}>
+              {item.allDay ? 'All day' : <time datetime={item.value}>{item.time}</time>}
+              {item.field === 'startDate' ? ' · starts' : ''}
+            </div>
+            <button type="button" style={titleButtonStyle}>
+              {item.task.title}
+            </button>
+          </article>
+        )}
+      </For>
+      <For each={props.items.entries}>
+        {(entry) => (
+          <div class="card entry">
+            <div style={metaStyle}>
+              {localTime(entry.start, props.timezone)}–
+              {entry.end === null ? 'now' : localTime(entry.end, props.timezone)}
+              {' · '}
+              {formatDuration(entryDurationSeconds(entry, props.now))}
+            </div>
+            <div>
+              {(entry.taskId ? props.taskTitle(entry.taskId) : null) ??
+                (entry.description || 'No task')}
+            </div>
+          </div>
+        )}
+      </For>
+      <Show when={empty()}>
+        <p style={metaStyle}>Nothing planned</p>
+      </Show>
+    </section>
+  );
+}
+
+function parseDragData(raw: string): { id: string; field: DateField } | null {
+  try {
+    const data: unknown = JSON.parse(raw);
+    if (typeof data !== 'object' || data === null) return null;
+    const { id, field } = data as Record<string, unknown>;
+    if (typeof id !== 'string') return null;
+    if (field !== 'dueDate' && field !== 'startDate') return null;
+    return { id, field };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,167 @@
+import {
+  getSettings,
+  listProjects,
+  type TimeRange,
+  updateProject,
+  updateSettings,
+  WEEKDAYS,
+  type Weekday,
+} from '@tasks/crdt';
+import { createMemo, For } from 'solid-js';
+import { useWorkspace } from '../workspace-context.js';
+
+const DAY_NAMES: Record<Weekday, string> = {
+  mon: 'Monday',
+  tue: 'Tuesday',
+  wed: 'Wednesday',
+  thu: 'Thursday',
+  fri: 'Friday',
+  sat: 'Saturday',
+  sun: 'Sunday',
+};
+
+function zones(): string[] {
+  const supported = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf;
+  return supported ? supported('timeZone') : ['UTC'];
+}
+
+/** Time zone, working hours, week start, projects, account, and calendar connections. */
+export function SettingsView() {
+  const workspace = useWorkspace();
+  const settings = createMemo(() => {
+    workspace.replica.version();
+    return getSettings(workspace.docs);
+  });
+  const projects = createMemo(() => {
+    workspace.replica.version();
+    return listProjects(workspace.docs);
+  });
+  const setHours = (day: Weekday, field: keyof TimeRange, value: string) => {
+    const current = settings().workingHours[day][0] ?? { start: '09:00', end: '17:00' };
+    const next = { ...current, [field]: value };
+    workspace.act(() => updateSettings(workspace.docs, { workingHours: { [day]: [next] } }));
+  };
+  return (
+    <section class="form" aria-labelledby="settings-title">
+      <div class="view-header">
+        <h1 id="settings-title">Settings</h1>
+      </div>
+      <h2>Time</h2>
+      <label for="settings-timezone">Time zone</label>
+      <select
+        id="settings-timezone"
+        value={settings().timezone}
+        onChange={(event) =>
+          workspace.act(() =>
+            updateSettings(workspace.docs, { timezone: event.currentTarget.value }),
+          )
+        }
+      >
+        <For each={zones()}>{(zone) => <option value={zone}>{zone}</option>}</For>
+      </select>
+      <label for="settings-week-start">Week starts on</label>
+      <select
+        id="settings-week-start"
+        value={settings().weekStart}
+        onChange={(event) =>
+          workspace.act(() =>
+            updateSettings(workspace.docs, { weekStart: event.currentTarget.value as Weekday }),
+          )
+        }
+      >
+        <For each={WEEKDAYS}>{(day) => <option value={day}>{DAY_NAMES[day]}</option>}</For>
+      </select>
+      <h2>Working hours</h2>
+      <table aria-label="Working hours">
+        <tbody>
+          <For each={WEEKDAYS}>
+            {(day) => {
+              const range = () => settings().workingHours[day][0];
+              return (
+                <tr>
+                  <th scope="row">{DAY_NAMES[day]}</th>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Work on ${DAY_NAMES[day]}`}
+                      checked={range() !== undefined}
+                      onChange={(event) =>
+                        workspace.act(() =>
+                          updateSettings(workspace.docs, {
+                            workingHours: {
+                              [day]: event.currentTarget.checked
+                                ? [{ start: '09:00', end: '17:00' }]
+                                : [],
+                            },
+                          }),
+                        )
+                      }
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="time"
+                      aria-label={`${DAY_NAMES[day]} start`}
+                      value={range()?.start ?? ''}
+                      disabled={range() === undefined}
+                      onChange={(event) => setHours(day, 'start', event.currentTarget.value)}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="time"
+                      aria-label={`${DAY_NAMES[day]} end`}
+                      value={range()?.end ?? ''}
+                      disabled={range() === undefined}
+                      onChange={(event) => setHours(day, 'end', event.currentTarget.value)}
+                    />
+                  </td>
+                </tr>
+              );
+            }}
+          </For>
+        </tbody>
+      </table>
+      <h2>Projects</h2>
+      <ul aria-label="Projects">
+        <For each={projects()}>
+          {(project) => (
+            <li class="row">
+              <span>{project.name}</span>
+              <button
+                type="button"
+                style={{ flex: '0 0 auto' }}
+                onClick={() =>
+                  workspace.act(() =>
+                    updateProject(
+                      workspace.docs,
+                      project.id,
+                      { isArchived: !project.isArchived },
+                      workspace.ctx,
+                    ),
+                  )
+                }
+              >
+                {project.isArchived ? `Unarchive ${project.name}` : `Archive ${project.name}`}
+              </button>
+            </li>
+          )}
+        </For>
+      </ul>
+      <h2>Calendar connections</h2>
+      <p>
+        No calendars connected. Connecting Google, Outlook or a CalDAV calendar arrives with the
+        calendar bridge.
+      </p>
+      <h2>Account</h2>
+      <p>Signed in as {workspace.session().email}.</p>
+      <button type="button" class="danger" onClick={() => void workspace.signOut()}>
+        Sign out
+      </button>
+      <p>
+        Signing out deletes this device’s copy of your data; it stays on the server and your other
+        devices.
+      </p>
+    </section>
+  );
+}

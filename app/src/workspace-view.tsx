@@ -1,0 +1,182 @@
+import { ConflictError, NotFoundError, ValidationError } from '@tasks/crdt';
+import { createSignal, For, lazy, Match, onCleanup, onMount, Show, Switch } from 'solid-js';
+import { QuickAdd } from './components/quick-add.js';
+import { RunningTimerBadge } from './components/running-timer-badge.js';
+import { Sidebar } from './components/sidebar.js';
+import { SyncStatus } from './components/sync-status.js';
+import { TaskEditor } from './components/task-editor.js';
+import { Replica } from './replica/replica.js';
+import { route } from './router.js';
+import { refreshSession, type Session, signOutRemote } from './session/session.js';
+import { createTaskIndex } from './store/task-index.js';
+import { toggleTheme } from './theme.js';
+import { BoardView } from './views/board-view.js';
+import { CalendarView } from './views/calendar-view.js';
+import { InboxNotesView } from './views/inbox-notes-view.js';
+import { SettingsView } from './views/settings-view.js';
+import { TaskListView } from './views/task-list-view.js';
+import { TimeView } from './views/time-view.js';
+import { appContext, type Notice, type Workspace, WorkspaceContext } from './workspace-context.js';
+
+// Charts are the heaviest part of the app: loaded when the analytics view is first opened.
+const AnalyticsView = lazy(() =>
+  import('./views/analytics-view.js').then((m) => ({ default: m.AnalyticsView })),
+);
+
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export function WorkspaceView(props: {
+  session: Session;
+  onSession: (session: Session | null) => void;
+}) {
+  const replica = new Replica(props.session.userId, props.session.accessToken);
+  const tasks = createTaskIndex(replica.docs);
+  const [now, setNow] = createSignal(new Date());
+  const [notices, setNotices] = createSignal<Notice[]>([]);
+  const [openTaskId, setOpenTaskId] = createSignal<string | null>(null);
+  let noticeId = 0;
+
+  const notify = (text: string, action?: Notice['action']) => {
+    const notice: Notice = { id: ++noticeId, text, ...(action ? { action } : {}) };
+    setNotices((all) => [...all.slice(-2), notice]);
+    setTimeout(() => setNotices((all) => all.filter((n) => n.id !== notice.id)), 6000);
+  };
+
+  const workspace: Workspace = {
+    session: () => props.session,
+    replica,
+    docs: replica.docs,
+    tasks,
+    ctx: appContext,
+    now,
+    notify,
+    act(write) {
+      try {
+        return write();
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          notify(error.fields.map((f) => `${f.field}: ${f.message}`).join('; '));
+        } else if (error instanceof NotFoundError || error instanceof ConflictError) {
+          notify(error.message);
+        } else {
+          throw error;
+        }
+        return undefined;
+      }
+    },
+    openTask: setOpenTaskId,
+    async signOut() {
+      await signOutRemote(props.session);
+      await replica.wipe();
+      props.onSession(null);
+    },
+  };
+
+  // Refresh the access token before it expires; offline, try again when back online.
+  const refresh = async () => {
+    if (props.session.expiresAt - Date.now() > REFRESH_MARGIN_MS || !navigator.onLine) return;
+    try {
+      const next = await refreshSession(props.session);
+      replica.setToken(next.accessToken);
+      props.onSession(next);
+    } catch {
+      // The refresh token was refused (revoked or expired): only a new sign-in helps.
+      if (props.session.expiresAt < Date.now())
+        notify('Your session ended. Sign in again to sync.');
+    }
+  };
+
+  const onKey = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement | null;
+    if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    if (event.key === 'n' || event.key === 'q') {
+      event.preventDefault();
+      document.getElementById('quick-add')?.focus();
+    } else if (event.key === '/') {
+      event.preventDefault();
+      document.getElementById('task-search')?.focus();
+    } else if (event.key === 'Escape') {
+      setOpenTaskId(null);
+    }
+  };
+
+  onMount(() => {
+    const tick = setInterval(() => {
+      setNow(new Date());
+      void refresh();
+    }, 1000);
+    const online = () => void refresh();
+    window.addEventListener('online', online);
+    window.addEventListener('keydown', onKey);
+    void refresh();
+    onCleanup(() => {
+      clearInterval(tick);
+      window.removeEventListener('online', online);
+      window.removeEventListener('keydown', onKey);
+      replica.destroy();
+    });
+  });
+
+  return (
+    <WorkspaceContext.Provider value={workspace}>
+      <div class="shell">
+        <header class="topbar">
+          <QuickAdd />
+          <RunningTimerBadge />
+          <SyncStatus />
+          <button type="button" onClick={toggleTheme} aria-label="Toggle dark mode">
+            ◐
+          </button>
+        </header>
+        <Sidebar />
+        <main>
+          <Switch fallback={<TaskListView />}>
+            <Match when={route().view === 'board'}>
+              <BoardView />
+            </Match>
+            <Match when={route().view === 'calendar'}>
+              <CalendarView />
+            </Match>
+            <Match when={route().view === 'time'}>
+              <TimeView />
+            </Match>
+            <Match when={route().view === 'analytics'}>
+              <AnalyticsView />
+            </Match>
+            <Match when={route().view === 'settings'}>
+              <SettingsView />
+            </Match>
+            <Match when={route().view === 'inbox-notes'}>
+              <InboxNotesView />
+            </Match>
+          </Switch>
+        </main>
+      </div>
+      <Show when={openTaskId()}>
+        {(id) => <TaskEditor taskId={id()} onClose={() => setOpenTaskId(null)} />}
+      </Show>
+      <div class="notices" role="status" aria-live="polite">
+        <For each={notices()}>
+          {(notice) => (
+            <div class="notice">
+              <span>{notice.text}</span>
+              <Show when={notice.action}>
+                {(action) => (
+                  <button
+                    type="button"
+                    onClick={() => {
+                      action().run();
+                      setNotices((all) => all.filter((n) => n.id !== notice.id));
+                    }}
+                  >
+                    {action().label}
+                  </button>
+                )}
+              </Show>
+            </div>
+          )}
+        </For>
+      </div>
+    </WorkspaceContext.Provider>
+  );
+}

@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { E2E_PORT } from '../playwright.config.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = path.join(ROOT, 'sync-server/dist/main.js');
+
+async function psql(url: string, sql: string): Promise<void> {
+  const { default: postgres } = await import('postgres');
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await client.unsafe(sql);
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** Starts the real server for the browser tests; returns the teardown. */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  if (!existsSync(MAIN) || !existsSync(path.join(ROOT, 'app/dist/index.html'))) {
+    throw new Error('build first: `pnpm build` at the repository root (server and app)');
+  }
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tasks-e2e-'));
+  const env: Record<string, string> = {
+    PORT: String(E2E_PORT),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    AUTH_REGISTER_PER_MINUTE: '1000',
+    AUTH_LOGIN_PER_MINUTE: '1000',
+    AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: '1000',
+  };
+  let dropDatabase = async () => {};
+  const baseUrl = process.env.DATABASE_URL;
+  if (baseUrl) {
+    const name = `e2e_${randomUUID().replaceAll('-', '')}`;
+    await psql(baseUrl, `create database ${name}`);
+    const url = new URL(baseUrl);
+    url.pathname = `/${name}`;
+    env.DATABASE_URL = url.toString();
+    dropDatabase = () => psql(baseUrl, `drop database if exists ${name} with (force)`);
+  }
+  const { DATABASE_URL: _inherited, ...inherited } = process.env;
+  const server: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${E2E_PORT}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the server did not start within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return async () => {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    await dropDatabase();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}

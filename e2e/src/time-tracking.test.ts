@@ -1,0 +1,62 @@
+import { expect, test } from '@playwright/test';
+import {
+  newAccount,
+  quickAdd,
+  screenshot,
+  signIn,
+  signUp,
+  taskRow,
+  waitUntilSynced,
+} from './helpers.js';
+
+test('a timer started on one device runs on the other, and its time shows in analytics', async ({
+  browser,
+}) => {
+  const account = newAccount();
+  const desk = await (await browser.newContext()).newPage();
+  const phone = await (await browser.newContext()).newPage();
+  await signUp(desk, account);
+  await signIn(phone, account);
+  await quickAdd(desk, 'Write the report');
+  await expect(taskRow(phone, 'Write the report')).toBeVisible();
+
+  await taskRow(desk, 'Write the report')
+    .getByRole('button', { name: 'Start timer for Write the report' })
+    .click();
+  await expect(phone.getByRole('timer', { name: 'Running timer: Write the report' })).toBeVisible({
+    timeout: 5_000,
+  });
+  await expect(desk).toHaveTitle(/Write the report/);
+  await desk.waitForTimeout(2_500);
+  await phone.getByRole('button', { name: 'Stop running timer' }).click();
+  await expect(desk.getByRole('timer')).toHaveCount(0, { timeout: 5_000 });
+  await waitUntilSynced(phone);
+
+  await desk.getByRole('link', { name: 'Time' }).click();
+  await expect(desk.getByRole('table', { name: 'Time entries' })).toContainText('Write the report');
+  await screenshot(desk, 'time');
+
+  await desk.getByRole('link', { name: 'Analytics' }).click();
+  await desk.getByRole('button', { name: '7 days' }).click();
+  const total = desk.locator('.stat', { hasText: 'Total time tracked' }).locator('strong');
+  await expect(total).toHaveText(/^0:00:0[2-9]$/);
+  await screenshot(desk, 'analytics');
+});
+
+test('the main views render for a user with data', async ({ page }) => {
+  await signUp(page, newAccount());
+  await quickAdd(page, 'Plan sprint tomorrow 10am #work !high ~1h');
+  await quickAdd(page, 'Water plants every monday');
+  await waitUntilSynced(page);
+  for (const [link, name] of [
+    ['Today', 'today'],
+    ['Upcoming', 'upcoming'],
+    ['Board', 'board'],
+    ['Calendar', 'calendar'],
+    ['Settings', 'settings'],
+  ] as const) {
+    await page.getByRole('link', { name: link, exact: true }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    await screenshot(page, name);
+  }
+});
