@@ -138,6 +138,28 @@ describe.each(testDatabaseKinds())('relay on %s', (kind) => {
     }
   });
 
+  it('stores what a client sent right before closing its socket', async () => {
+    const user = await ts.register('parting');
+    const { ws } = await rawSocket(`${ts.wsUrl}/${user.userId}?token=${user.token}`);
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    for (let i = 0; i < 30; i += 1) doc.getMap('m').set(`k${i}`, i);
+    for (const update of updates) ws.send(encodeUpdate(update));
+    ws.close();
+    const fresh = new Y.Doc();
+    const reader = connect(ts, user, fresh);
+    try {
+      await waitFor(
+        () => fresh.getMap('m').size === 30,
+        10_000,
+        'every update sent before the close',
+      );
+    } finally {
+      reader.destroy();
+    }
+  });
+
   it('refuses an upgrade without a token, with a bad token, or for another user’s document', async () => {
     const alice = await ts.register('alice');
     const bob = await ts.register('bob');

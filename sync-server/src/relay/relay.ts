@@ -159,13 +159,22 @@ export class Relay {
     this.enqueue(connection, () => this.handleMessage(connection, bytes));
   }
 
+  /**
+   * Queues work behind the connection's earlier messages. What a client sent before its socket
+   * closed is still applied and stored (only a connection the server closed for misbehaving has
+   * the rest of its messages dropped), and its room stays loaded until the queue is empty.
+   */
   private enqueue(connection: Connection, work: () => Promise<void>): void {
+    const room = connection.room;
+    room.inflight += 1;
     connection.chain = connection.chain.then(async () => {
-      if (connection.closed) return;
       try {
-        await work();
+        if (!connection.closed) await work();
       } catch (error) {
         this.fail(connection, error as Error);
+      } finally {
+        room.inflight -= 1;
+        room.lastActive = this.now();
       }
     });
   }
@@ -322,7 +331,6 @@ export class Relay {
   }
 
   private disconnect(connection: Connection): void {
-    connection.closed = true;
     this.connections.delete(connection);
     const room = connection.room;
     room.members.delete(connection);
@@ -394,10 +402,10 @@ export class Relay {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
-    for (const connection of this.connections) {
-      connection.close(CLOSE.serverShutdown, 'server restarting');
-    }
-    await Promise.all([...this.connections].map((c) => c.chain));
+    // Sockets close, but what their clients already sent is applied and committed first.
+    const open = [...this.connections];
+    for (const connection of open) connection.ws.close(CLOSE.serverShutdown, 'server restarting');
+    await Promise.all(open.map((c) => c.chain));
     await this.updateLog.flush();
     await Promise.all([...this.rooms.values()].map((room) => room.compacting));
     await this.validator.close();

@@ -24,6 +24,8 @@ export class Room {
   tailLength = 0;
   tailBytes = 0;
   lastActive: number;
+  /** Messages received for this room and not yet handled. */
+  inflight = 0;
   compacting: Promise<void> | null = null;
   private loading: Promise<Y.Doc> | null = null;
 
@@ -73,7 +75,12 @@ export class Room {
   }
 
   isIdle(now: number, idleMs: number): boolean {
-    return this.members.size === 0 && now - this.lastActive >= idleMs && !this.compacting;
+    return (
+      this.members.size === 0 &&
+      this.inflight === 0 &&
+      now - this.lastActive >= idleMs &&
+      !this.compacting
+    );
   }
 
   unload(): void {
