@@ -46,6 +46,11 @@ export interface ConnectionInfo {
   wantsAck: boolean;
 }
 
+/** An update with no structs and an empty delete set (what a client up to date sends). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
+}
+
 class RelayError extends Error {
   constructor(
     readonly closeCode: number,
@@ -238,6 +243,16 @@ export class Relay {
   }
 
   private async handleUpdate(connection: Connection, doc: Y.Doc, update: Uint8Array) {
+    if (isEmptyUpdate(update)) {
+      // A client's sync step 2 when it has nothing new: nothing to store or relay, but it still
+      // counts as a message, so its ack waits for everything before it to be durable.
+      connection.updatesReceived += 1;
+      const count = connection.updatesReceived;
+      if (connection.info.wantsAck) {
+        void this.updateLog.flush().then(() => connection.send(encodeDurableAck(count)));
+      }
+      return;
+    }
     const { userId } = connection.info;
     const quota = await this.userQuota(userId);
     if (quota.bytes + update.byteLength > this.deps.options.docQuotaBytes) {
