@@ -3,6 +3,7 @@ import { v5 as uuidv5 } from 'uuid';
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
 import { isDateOnly, toIso } from './dates.js';
+import { documentVersion, isInTransaction } from './doc-version.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { asMap, replaceText, writeField } from './record-fields.js';
 import { nextOccurrence } from './recurrence.js';
@@ -55,16 +56,47 @@ export interface ListTasksOptions {
   includeDeleted?: boolean;
 }
 
-/** Every task, parents resolved, in manual order (order key, then id). */
-export function listTasks(docs: UserDocs, options: ListTasksOptions = {}): Task[] {
-  const tasks = tasksOf(docs.main);
+// Reading 10,000 tasks out of their Y.Maps costs tens of milliseconds: the list is kept per
+// document version, and callers get copies (they may change what they receive).
+const taskListCache = new WeakMap<Y.Doc, { version: number; tasks: Task[] }>();
+
+function readAllTasks(docs: UserDocs): Task[] {
+  const doc = docs.main;
+  const cached = taskListCache.get(doc);
+  const version = documentVersion(doc);
+  if (cached && cached.version === version && !isInTransaction(doc)) return cached.tasks;
+  const tasks = tasksOf(doc);
   const result: Task[] = [];
   for (const [id, value] of tasks.entries()) {
     const task = readTask(id, value);
-    if (!task || (task.deletedAt && !options.includeDeleted)) continue;
-    result.push(resolveReferences(docs, tasks, task));
+    if (task) result.push(resolveReferences(docs, tasks, task));
   }
-  return result.sort(compareByOrder);
+  result.sort(compareByOrder);
+  if (!isInTransaction(doc)) taskListCache.set(doc, { version, tasks: result });
+  return result;
+}
+
+/**
+ * Every task, trash included, in manual order, as the shared cached list: for readers that only
+ * filter, count or sum (queries, analytics). Do not change what it returns; `listTasks` gives
+ * copies.
+ */
+export function readTasks(
+  docs: UserDocs,
+  options: ListTasksOptions = {},
+): readonly Readonly<Task>[] {
+  const all = readAllTasks(docs);
+  return options.includeDeleted ? all : all.filter((task) => task.deletedAt === null);
+}
+
+/** Every task, parents resolved, in manual order (order key, then id). */
+export function listTasks(docs: UserDocs, options: ListTasksOptions = {}): Task[] {
+  const result: Task[] = [];
+  for (const task of readAllTasks(docs)) {
+    if (task.deletedAt && !options.includeDeleted) continue;
+    result.push({ ...task, tags: [...task.tags] });
+  }
+  return result;
 }
 
 export function listSubtasks(docs: UserDocs, parentId: string): Task[] {
@@ -74,20 +106,7 @@ export function listSubtasks(docs: UserDocs, parentId: string): Task[] {
 // Appending needs the largest order key; scanning 10,000 tasks per create is wasteful, so the
 // answer is kept per document and stamped with the document's transaction count: any other
 // transaction (a reorder, a remote update) makes it stale.
-const transactionCounts = new WeakMap<Y.Doc, number>();
 const lastOrder = new WeakMap<Y.Doc, { stamp: number; max: string | null }>();
-
-function transactionCount(doc: Y.Doc): number {
-  let count = transactionCounts.get(doc);
-  if (count === undefined) {
-    count = 0;
-    transactionCounts.set(doc, count);
-    doc.on('afterTransaction', () =>
-      transactionCounts.set(doc, (transactionCounts.get(doc) ?? 0) + 1),
-    );
-  }
-  return count;
-}
 
 function isOrderKey(value: unknown): value is string {
   if (typeof value !== 'string' || value === '') return false;
@@ -104,7 +123,7 @@ function appendOrder(tasks: Y.Map<unknown>): string {
   const doc = tasks.doc as Y.Doc;
   // This runs inside transaction number count + 1. The cached key is current if it was written
   // in this transaction or in the last one to end (no other transaction came in between).
-  const count = transactionCount(doc);
+  const count = documentVersion(doc);
   const cached = lastOrder.get(doc);
   let max: string | null = null;
   if (cached && (cached.stamp === count + 1 || cached.stamp === count)) max = cached.max;

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
 import { monthKeyOf, monthKeysBetween, toIso } from './dates.js';
+import { documentVersion, isInTransaction } from './doc-version.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import {
   asMap,
@@ -349,16 +350,47 @@ function preferredCopy(current: EntryCopy | null, candidate: EntryCopy): EntryCo
   return candidate.month > current.month ? candidate : current;
 }
 
-/** Every entry of the given months, one copy per id (see `preferredCopy`). */
+// Reading a month's entries out of their Y.Maps is the cost of every listing: kept per month
+// document version and timer state (which decides how entries without an end read).
+const monthCache = new WeakMap<Y.Doc, { version: number; timers: string; copies: EntryCopy[] }>();
+
+function timersKey(docs: UserDocs): string {
+  return JSON.stringify(runningOf(docs.main).toJSON());
+}
+
+function readMonth(docs: UserDocs, key: string, timers: TimerState, timerKey: string): EntryCopy[] {
+  const month = docs.month(key);
+  const version = documentVersion(month);
+  const cached = monthCache.get(month);
+  if (
+    cached &&
+    cached.version === version &&
+    cached.timers === timerKey &&
+    !isInTransaction(month)
+  ) {
+    return cached.copies;
+  }
+  const copies: EntryCopy[] = [];
+  for (const [id, value] of entriesOf(month).entries()) {
+    const entry = readTimeEntry(id, value, timers);
+    if (entry) copies.push({ entry, month: key });
+  }
+  if (!isInTransaction(month) && !isInTransaction(docs.main)) {
+    monthCache.set(month, { version, timers: timerKey, copies });
+  }
+  return copies;
+}
+
+/** Every entry of the given months, one copy per id (see `preferredCopy`); copies are fresh. */
 function readEntries(docs: UserDocs, months: Iterable<string>, timers: TimerState): TimeEntry[] {
+  const timerKey = timersKey(docs);
   const copies = new Map<string, EntryCopy>();
   for (const key of months) {
-    for (const [id, value] of entriesOf(docs.month(key)).entries()) {
-      const entry = readTimeEntry(id, value, timers);
-      if (entry) copies.set(id, preferredCopy(copies.get(id) ?? null, { entry, month: key }));
+    for (const copy of readMonth(docs, key, timers, timerKey)) {
+      copies.set(copy.entry.id, preferredCopy(copies.get(copy.entry.id) ?? null, copy));
     }
   }
-  return [...copies.values()].map((copy) => copy.entry);
+  return [...copies.values()].map((copy) => ({ ...copy.entry }));
 }
 
 /** An entry from the loaded month documents (load the month that holds it first). */

@@ -2,7 +2,7 @@ import { type FieldError, ValidationError } from '../errors.js';
 import { type Settings, type Tag, type Task, type TimeEntry, WEEKDAYS } from '../schema.js';
 import { getSettings } from '../settings.js';
 import { listTags } from '../tags.js';
-import { listTasks } from '../tasks.js';
+import { readTasks } from '../tasks.js';
 import { listTimeEntries } from '../time-entries.js';
 import type { UserDocs } from '../user-docs.js';
 import {
@@ -142,7 +142,7 @@ export function computeDashboard(docs: UserDocs, options: DashboardOptions): Das
   const window = dashboardWindow(options.period, zone, options.now);
   const records: DashboardRecords = {
     // Trashed tasks too: their entries' time still belongs to their tags.
-    tasks: listTasks(docs, { includeDeleted: true }),
+    tasks: readTasks(docs, { includeDeleted: true }),
     entries: listTimeEntries(docs, { from: new Date(window.start * 1000), to: options.now }),
     tags: listTags(docs),
     settings,

@@ -11,7 +11,7 @@ import {
 } from '../schema.js';
 import { getSettings } from '../settings.js';
 import { listTags } from '../tags.js';
-import { listTasks } from '../tasks.js';
+import { readTasks } from '../tasks.js';
 import { listTimeEntries } from '../time-entries.js';
 import type { UserDocs } from '../user-docs.js';
 import { compareCodePoints } from './dashboard.js';
@@ -168,7 +168,7 @@ export function computeTimeDistribution(
   const settings = getSettings(docs);
   const range = checkRange(options, settings.timezone);
   const records: TimeDistributionRecords = {
-    tasks: listTasks(docs, { includeDeleted: true }),
+    tasks: readTasks(docs, { includeDeleted: true }),
     entries: listTimeEntries(docs, {
       from: new Date(range.start * 1000),
       to: new Date(range.end * 1000),

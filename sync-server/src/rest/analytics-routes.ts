@@ -6,6 +6,7 @@ import {
   dashboardMonths,
   timeDistributionMonths,
 } from '@tasks/crdt';
+import { AnalyticsCache } from './analytics-cache.js';
 import { errorResponses, jsonResponse } from './api-schemas.js';
 import type { DocumentAccess } from './document-access.js';
 import { useMonths } from './time-routes.js';
@@ -44,6 +45,7 @@ export function createAnalyticsRoutes(deps: {
   clock: () => Date;
 }) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
+  const cache = new AnalyticsCache();
 
   app.openapi(
     createRoute({
@@ -62,7 +64,12 @@ export function createAnalyticsRoutes(deps: {
         deps.access,
         c.var.auth.userId,
         { needs: (docs, ctx) => ({ months: dashboardMonths(docs, { period, now: ctx.now() }) }) },
-        (docs, ctx) => computeDashboard(docs, { period, now: ctx.now() }),
+        (docs, ctx) => {
+          const now = ctx.now();
+          return cache.get(docs, `dashboard:${period}`, now, () =>
+            computeDashboard(docs, { period, now }),
+          );
+        },
       );
       return c.json(dashboard, 200);
     },
@@ -92,7 +99,12 @@ export function createAnalyticsRoutes(deps: {
             months: timeDistributionMonths(docs, { startDate, endDate, now: ctx.now() }),
           }),
         },
-        (docs, ctx) => computeTimeDistribution(docs, { startDate, endDate, now: ctx.now() }),
+        (docs, ctx) => {
+          const now = ctx.now();
+          return cache.get(docs, `distribution:${startDate}:${endDate}`, now, () =>
+            computeTimeDistribution(docs, { startDate, endDate, now }),
+          );
+        },
       );
       return c.json(distribution, 200);
     },

@@ -8,11 +8,11 @@ import {
   getTask,
   getTimezone,
   listTags,
-  listTasks,
   NotFoundError,
   PRIORITIES,
   paginate,
   parseTaskSort,
+  readTasks,
   sortTasks,
   TASK_SORT_FIELDS,
   TASK_STATUSES,
@@ -165,7 +165,7 @@ export function createTaskRoutes(deps: {
       const query = c.req.valid('query');
       const result = await deps.access.use(userId, [], (docs) => {
         const timezone = getTimezone(docs);
-        const filtered = filterTasks(listTasks(docs), {
+        const filtered = filterTasks(readTasks(docs), {
           ...(query.status ? { status: query.status } : {}),
           ...(query.priority ? { priority: query.priority } : {}),
           ...(query.project_id ? { projectId: query.project_id } : {}),

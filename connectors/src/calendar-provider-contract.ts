@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CalendarProvider,
+  type EventInput,
+  InvalidCursorError,
+  PreconditionFailedError,
+  type ProviderEvent,
+} from './calendar-provider.js';
+
+export interface ContractSetup {
+  provider: CalendarProvider;
+  dispose(): Promise<void>;
+}
+
+const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
+  summary: 'Write the report',
+  description: 'Numbers first.\nThen the story.',
+  start: { dateTime: '2025-10-15T13:00:00Z', timeZone: 'Europe/Paris' },
+  end: { dateTime: '2025-10-15T15:00:00Z', timeZone: 'Europe/Paris' },
+  recurrence: null,
+  taskId: randomUUID(),
+  priority: 'HIGH',
+  ...overrides,
+});
+
+/** The fields we wrote, as we expect to read them back. */
+function written(event: ProviderEvent): EventInput {
+  const { id: _id, etag: _etag, updatedAt: _updatedAt, ...input } = event;
+  return input;
+}
+
+/**
+ * The behaviour every calendar provider adapter (and every fake) must show; each adapter runs it
+ * against its backend in a few lines (automerge-repo's storage contract, vdirsyncer's
+ * StorageTests).
+ */
+export function runCalendarProviderContract(
+  name: string,
+  setup: () => Promise<ContractSetup>,
+): void {
+  describe(`calendar provider contract: ${name}`, () => {
+    let context: ContractSetup;
+    let provider: CalendarProvider;
+    beforeAll(async () => {
+      context = await setup();
+      provider = context.provider;
+    }, 60_000);
+    afterAll(async () => {
+      await context?.dispose();
+    });
+
+    it('creates a timed event and reads back every field it wrote', async () => {
+      const input = timed();
+      const created = await provider.createEvent(input, randomUUID());
+      expect(created.id).toBeTruthy();
+      expect(created.etag).toBeTruthy();
+      expect(Number.isNaN(Date.parse(created.updatedAt))).toBe(false);
+      expect(written(created)).toEqual(input);
+      expect(written((await provider.getEvent(created.id)) as ProviderEvent)).toEqual(input);
+    });
+
+    it('keeps an all-day event all-day, with its exclusive end date', async () => {
+      const input = timed({
+        start: { date: '2025-10-20' },
+        end: { date: '2025-10-22' },
+        priority: null,
+      });
+      const created = await provider.createEvent(input, randomUUID());
+      expect(written((await provider.getEvent(created.id)) as ProviderEvent)).toEqual(input);
+    });
+
+    it('keeps a weekly recurrence in its time zone', async () => {
+      const input = timed({
+        start: { dateTime: '2025-03-24T08:00:00Z', timeZone: 'Europe/Paris' },
+        end: { dateTime: '2025-03-24T09:00:00Z', timeZone: 'Europe/Paris' },
+        recurrence: 'FREQ=WEEKLY;BYDAY=MO',
+      });
+      const created = await provider.createEvent(input, randomUUID());
+      expect(written((await provider.getEvent(created.id)) as ProviderEvent)).toEqual(input);
+    });
+
+    it('creates once per key, however often the create is retried', async () => {
+      const key = randomUUID();
+      const input = timed({ summary: `Once ${key}` });
+      const first = await provider.createEvent(input, key);
+      const again = await provider.createEvent(input, key);
+      expect(again.id).toBe(first.id);
+      const { changed } = await provider.pullChanges(null);
+      expect(changed.filter((event) => event.summary === `Once ${key}`)).toHaveLength(1);
+    });
+
+    it('reports only what changed since a cursor: created, updated and deleted events', async () => {
+      const first = await provider.pullChanges(null);
+      const created = await provider.createEvent(
+        timed({ summary: 'New since cursor' }),
+        randomUUID(),
+      );
+      const victim = await provider.createEvent(timed({ summary: 'To be deleted' }), randomUUID());
+      const second = await provider.pullChanges(first.cursor);
+      expect(second.changed.map((event) => event.id).sort()).toEqual(
+        [created.id, victim.id].sort(),
+      );
+      const updated = await provider.updateEvent(
+        created.id,
+        timed({ summary: 'Renamed' }),
+        created.etag,
+      );
+      await provider.deleteEvent(victim.id, victim.etag);
+      const third = await provider.pullChanges(second.cursor);
+      expect(third.changed.map((event) => [event.id, event.summary])).toEqual([
+        [updated.id, 'Renamed'],
+      ]);
+      expect(third.deleted).toEqual([victim.id]);
+      const quiet = await provider.pullChanges(third.cursor);
+      expect(quiet.changed).toEqual([]);
+      expect(quiet.deleted).toEqual([]);
+    });
+
+    it('updates only the version it was given, and refuses a stale one', async () => {
+      const created = await provider.createEvent(timed(), randomUUID());
+      const updated = await provider.updateEvent(
+        created.id,
+        timed({ summary: 'First edit' }),
+        created.etag,
+      );
+      expect(updated.etag).not.toBe(created.etag);
+      await expect(
+        provider.updateEvent(created.id, timed({ summary: 'Late edit' }), created.etag),
+      ).rejects.toBeInstanceOf(PreconditionFailedError);
+      expect((await provider.getEvent(created.id))?.summary).toBe('First edit');
+    });
+
+    it('deletes an event, and deleting it again is no error', async () => {
+      const created = await provider.createEvent(timed(), randomUUID());
+      await provider.deleteEvent(created.id, created.etag);
+      expect(await provider.getEvent(created.id)).toBeNull();
+      await provider.deleteEvent(created.id, created.etag);
+      await provider.deleteEvent(created.id, null);
+    });
+
+    it('refuses a cursor it does not know with InvalidCursorError', async () => {
+      await expect(provider.pullChanges('not-a-valid-cursor')).rejects.toBeInstanceOf(
+        InvalidCursorError,
+      );
+    });
+  });
+}

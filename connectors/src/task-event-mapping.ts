@@ -1,0 +1,114 @@
+import { isDateOnly, type Task, type TaskPatch } from '@tasks/crdt';
+import { DateTime } from 'luxon';
+import type { EventInput, EventTime, ProviderEvent } from './calendar-provider.js';
+
+/**
+ * Task ⇄ event (spec 6.2): title → summary, description → description, start_date/due_date →
+ * start/end (estimated_duration when only one is set), all-day when the task has dates without a
+ * time (end date exclusive), priority, recurrence_rule → recurrence, and our task id as the
+ * provider's private marker.
+ */
+
+/** Length of an event made from a task with one timed date and no estimate. */
+export const DEFAULT_EVENT_MINUTES = 30;
+
+function nextDay(date: string): string {
+  return DateTime.fromISO(date, { zone: 'utc' }).plus({ days: 1 }).toISODate() ?? date;
+}
+
+function previousDay(date: string): string {
+  return DateTime.fromISO(date, { zone: 'utc' }).minus({ days: 1 }).toISODate() ?? date;
+}
+
+function utcIso(value: DateTime): string {
+  return value.toUTC().toISO({ suppressMilliseconds: true }) ?? '';
+}
+
+/** A date-only value mixed with a timed one counts from local midnight. */
+function asInstant(value: string, timezone: string): DateTime {
+  return isDateOnly(value)
+    ? DateTime.fromISO(value, { zone: timezone }).startOf('day')
+    : DateTime.fromISO(value, { zone: 'utc' });
+}
+
+/** The event a task shows as, or null when it has no date (rule 1: only dated tasks). */
+export function taskToEvent(task: Task, timezone: string): EventInput | null {
+  const { startDate, dueDate } = task;
+  if (!startDate && !dueDate) return null;
+  const common = {
+    summary: task.title,
+    description: task.description,
+    recurrence: task.recurrenceRule,
+    taskId: task.id,
+    priority: task.priority,
+  };
+  const allDay = (!startDate || isDateOnly(startDate)) && (!dueDate || isDateOnly(dueDate));
+  if (allDay) {
+    const first = (startDate ?? dueDate) as string;
+    const last = (dueDate ?? startDate) as string;
+    return { ...common, start: { date: first }, end: { date: nextDay(last) } };
+  }
+  const minutes =
+    task.estimatedDuration && task.estimatedDuration > 0
+      ? task.estimatedDuration
+      : DEFAULT_EVENT_MINUTES;
+  const start = startDate
+    ? asInstant(startDate, timezone)
+    : asInstant(dueDate as string, timezone).minus({ minutes });
+  const end = dueDate ? asInstant(dueDate, timezone) : start.plus({ minutes });
+  return {
+    ...common,
+    start: { dateTime: utcIso(start), timeZone: timezone },
+    end: { dateTime: utcIso(end), timeZone: timezone },
+  };
+}
+
+function sameTime(a: EventTime, b: EventTime): boolean {
+  if ('date' in a || 'date' in b) return 'date' in a && 'date' in b && a.date === b.date;
+  return Date.parse(a.dateTime) === Date.parse(b.dateTime);
+}
+
+/**
+ * The task fields an event implies. With the linked task, only what differs from the event the
+ * task already shows is returned (a change counts only against the last synced version); without
+ * one (rule 4, a new task from an event), every field.
+ */
+export function eventToTaskPatch(
+  event: ProviderEvent | EventInput,
+  current: Task | null,
+  timezone: string,
+): TaskPatch {
+  const shown = current ? taskToEvent(current, timezone) : null;
+  const patch: TaskPatch = {};
+  const title = event.summary.trim().slice(0, 200) || 'Untitled event';
+  if (!current || title !== current.title) patch.title = title;
+  if (!current || event.description !== current.description) patch.description = event.description;
+  if (!current || event.recurrence !== current.recurrenceRule)
+    patch.recurrenceRule = event.recurrence;
+  if (event.priority && (!current || event.priority !== current.priority))
+    patch.priority = event.priority;
+  if (shown && sameTime(shown.start, event.start) && sameTime(shown.end, event.end)) return patch;
+
+  if ('date' in event.start && 'date' in event.end) {
+    const first = event.start.date;
+    const last = previousDay(event.end.date) < first ? first : previousDay(event.end.date);
+    const hadStart = current ? current.startDate !== null : first !== last;
+    patch.startDate = hadStart ? first : null;
+    patch.dueDate = last;
+    return patch;
+  }
+  const start = 'dateTime' in event.start ? event.start.dateTime : event.start.date;
+  const end = 'dateTime' in event.end ? event.end.dateTime : event.end.date;
+  const startAt = asInstant(start, timezone);
+  const endAt = asInstant(end, timezone);
+  const minutes = Math.max(0, Math.round(endAt.diff(startAt, 'minutes').minutes));
+  const hasStart = current ? current.startDate !== null : true;
+  const hasDue = current ? current.dueDate !== null : true;
+  if (hasStart) patch.startDate = utcIso(startAt);
+  if (hasDue) patch.dueDate = utcIso(endAt);
+  // One date only: the event's length is the task's estimate.
+  if (!(hasStart && hasDue) && (current?.estimatedDuration ?? DEFAULT_EVENT_MINUTES) !== minutes) {
+    patch.estimatedDuration = minutes;
+  }
+  return patch;
+}
