@@ -2,5 +2,8 @@
 export const CALENDAR_PROVIDERS = ['GOOGLE', 'MICROSOFT', 'ICAL'] as const;
 export type CalendarProviderName = (typeof CALENDAR_PROVIDERS)[number];
 
+export * from './caldav/caldav-calendar-provider.js';
 export * from './calendar-provider.js';
+export * from './google/fake-google-calendar.js';
+export * from './google/google-calendar-provider.js';
 export * from './task-event-mapping.js';

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimitedError } from '../calendar-provider.js';
+import { createRetryingFetch, type Fetch, parseRetryAfter } from './retrying-fetch.js';
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z');
+
+  it('reads delta-seconds and HTTP dates, and ignores anything else', () => {
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter('Sun, 01 Jun 2025 12:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Sun, 01 Jun 2025 11:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+    expect(parseRetryAfter(null, now)).toBeNull();
+  });
+});
+
+describe('createRetryingFetch', () => {
+  it('retries a 503 and hands back the first other answer untouched', async () => {
+    const statuses = [503, 503, 207];
+    const served: number[] = [];
+    const server: Fetch = async () => {
+      const status = statuses.shift() ?? 500;
+      served.push(status);
+      return new Response(null, { status });
+    };
+    const sleeps: number[] = [];
+    const retrying = createRetryingFetch(server, {
+      baseDelayMs: 1000,
+      random: () => 0.999,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    expect((await retrying('http://127.0.0.1:1/x')).status).toBe(207);
+    expect(served).toEqual([503, 503, 207]);
+    expect(sleeps).toEqual([999, 1998]);
+  });
+
+  it('never waits longer than maxDelayMs between attempts', async () => {
+    const server: Fetch = async () => new Response(null, { status: 429 });
+    const sleeps: number[] = [];
+    const retrying = createRetryingFetch(server, {
+      maxAttempts: 6,
+      baseDelayMs: 1000,
+      maxDelayMs: 3000,
+      random: () => 0.999,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    await expect(retrying('http://127.0.0.1:1/x')).rejects.toBeInstanceOf(RateLimitedError);
+    expect(sleeps).toEqual([999, 1998, 2997, 2997, 2997]);
+  });
+
+  it('aborts an attempt the server never answers', async () => {
+    const silent: Fetch = (_input, init) =>
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      });
+    const retrying = createRetryingFetch(silent, { attemptTimeoutMs: 20 });
+    await expect(retrying('http://127.0.0.1:1/x')).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+});
