@@ -6,4 +6,6 @@ export * from './caldav/caldav-calendar-provider.js';
 export * from './calendar-provider.js';
 export * from './google/fake-google-calendar.js';
 export * from './google/google-calendar-provider.js';
+export * from './microsoft/fake-graph-calendar.js';
+export * from './microsoft/graph-calendar-provider.js';
 export * from './task-event-mapping.js';

@@ -91,7 +91,9 @@ export function eventToTaskPatch(
 
   if ('date' in event.start && 'date' in event.end) {
     const first = event.start.date;
-    const last = previousDay(event.end.date) < first ? first : previousDay(event.end.date);
+    // An empty or inverted all-day range means the one day it starts on.
+    let last = previousDay(event.end.date);
+    if (last < first) last = first;
     const hadStart = current ? current.startDate !== null : first !== last;
     patch.startDate = hadStart ? first : null;
     patch.dueDate = last;

@@ -79,6 +79,8 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
       url: '/api/v1/openapi.json',
       pageTitle: 'Tasks API reference',
       cdn: '/api/docs/scalar.js',
+      // Its web fonts come from Scalar's servers: system fonts keep the page self-contained.
+      withDefaultFonts: false,
     }),
   );
 }
