@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './inbox.js';
 export * from './projects.js';
 export * from './recurrence.js';
+export * from './sample-user.js';
 export * from './schema.js';
 export * from './settings.js';
 export * from './tags.js';

@@ -121,12 +121,12 @@ function isOrderKey(value: unknown): value is string {
 /** A new task's order key: after every other task. Call inside the creating transaction. */
 function appendOrder(tasks: Y.Map<unknown>): string {
   const doc = tasks.doc as Y.Doc;
-  // This runs inside transaction number count + 1. The cached key is current if it was written
-  // in this transaction or in the last one to end (no other transaction came in between).
+  // This runs inside a transaction, which already moved the version by one: the cached key is
+  // current if it was written in this transaction or in the one just before (no other between).
   const count = documentVersion(doc);
   const cached = lastOrder.get(doc);
   let max: string | null = null;
-  if (cached && (cached.stamp === count + 1 || cached.stamp === count)) max = cached.max;
+  if (cached && (cached.stamp === count || cached.stamp === count - 1)) max = cached.max;
   else {
     for (const value of tasks.values()) {
       const order = asMap(value)?.get('order');
@@ -134,7 +134,7 @@ function appendOrder(tasks: Y.Map<unknown>): string {
     }
   }
   const order = generateKeyBetween(max, null);
-  lastOrder.set(doc, { stamp: count + 1, max: order });
+  lastOrder.set(doc, { stamp: count, max: order });
   return order;
 }
 

@@ -38,9 +38,11 @@ export function Sidebar() {
     workspace.replica.version();
     return countUnread(workspace.docs);
   });
+  // The day matters, not the second: recount once a minute at most (and on every change).
+  const minute = createMemo(() => Math.floor(workspace.now().getTime() / 60_000));
   const counts = createMemo(() => {
     const all = Object.values(workspace.tasks);
-    const options = { now: workspace.now(), timezone: getTimezone(workspace.docs) };
+    const options = { now: new Date(minute() * 60_000), timezone: getTimezone(workspace.docs) };
     return {
       inbox: selectTaskView(all, { kind: 'inbox' }, options).length,
       today: selectTaskView(all, { kind: 'today' }, options).length,

@@ -57,9 +57,14 @@ export class Replica {
 
   private bind(room: string, doc: Y.Doc): void {
     const persistence = new IndexeddbPersistence(`tasks:${room}`, doc);
+    // Connect only once the local copy is loaded: connected earlier, the provider would send the
+    // whole stored document to the server as if it were a new edit.
     const provider = new WebsocketProvider(syncUrl(), room, doc, {
       params: { token: this.token, ack: '1' },
-      connect: navigator.onLine,
+      connect: false,
+    });
+    void persistence.whenSynced.then(() => {
+      if (navigator.onLine && this.bindings.has(room)) provider.connect();
     });
     const counter = new SyncCounter(`tasks.pending:${room}`, () => this.refreshStatus());
     counter.attach(doc, provider);
@@ -106,7 +111,9 @@ export class Replica {
   };
 
   private readonly goOnline = () => {
-    for (const { provider } of this.bindings.values()) provider.connect();
+    for (const { provider, persistence } of this.bindings.values()) {
+      void persistence.whenSynced.then(() => provider.connect());
+    }
     this.refreshStatus();
   };
 

@@ -24,6 +24,12 @@ export function createTaskIndex(docs: UserDocs): Record<string, Task> {
       if (event.target === tasksMap) for (const key of event.changes.keys.keys()) changed.add(key);
       else if (typeof event.path[0] === 'string') changed.add(event.path[0]);
     }
+    // Loading from IndexedDB or a first sync touches every task: one reconcile of the whole list
+    // is far cheaper than thousands of single updates.
+    if (changed.size > 200) {
+      loadAll();
+      return;
+    }
     batch(() => {
       for (const id of changed) {
         const task = getTask(docs, id);
