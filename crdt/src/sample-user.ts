@@ -2,7 +2,7 @@ import { createManualContext } from './context.js';
 import { createProject } from './projects.js';
 import type { Priority } from './schema.js';
 import { updateSettings } from './settings.js';
-import { completeTask, createTask, deleteTask, updateTask } from './tasks.js';
+import { completeTask, createTask, deleteTask, getTask, updateTask } from './tasks.js';
 import { addManualEntry } from './time-entries.js';
 import { migrateDocument, UserDocs } from './user-docs.js';
 import type { TaskCreateInput } from './validation.js';
@@ -22,6 +22,12 @@ export interface SampleUserOptions {
   end: number;
   timezone?: string;
   seed?: number;
+  /** Build into these documents (e.g. bound to a provider: each batch then goes out as one update). */
+  docs?: UserDocs;
+  /** Make some tasks subtasks of recent ones (default true). */
+  subtasks?: boolean;
+  /** Move about 3% of tasks to the trash at the end (default true). */
+  trash?: boolean;
 }
 
 export interface SampleUser {
@@ -138,7 +144,7 @@ export function buildSampleUser(options: SampleUserOptions): SampleUser {
     Array.from({ length: int(1, 8) }, () => pick(SENTENCES)).join(chance(0.3) ? '\n\n' : ' ');
   const { tasks: TASKS, entries: ENTRIES, start: START, end: END } = options;
   const ctx = createManualContext(new Date(START), newId);
-  const docs = new UserDocs(options.userId);
+  const docs = options.docs ?? new UserDocs(options.userId);
   migrateDocument(docs.main, options.userId);
   updateSettings(docs, { timezone: options.timezone ?? 'Europe/Paris', weekStart: 'mon' });
 
@@ -173,7 +179,7 @@ export function buildSampleUser(options: SampleUserOptions): SampleUser {
             ? due.toISOString().slice(0, 10)
             : new Date(Math.floor(due.getTime() / 3_600_000) * 3_600_000).toISOString();
         }
-        if (chance(0.15) && taskIds.length > 0) {
+        if (options.subtasks !== false && chance(0.15) && taskIds.length > 0) {
           // A subtask of a recent task.
           input.parentId = taskIds[Math.max(0, taskIds.length - int(1, 50))];
         }
@@ -257,14 +263,10 @@ export function buildSampleUser(options: SampleUserOptions): SampleUser {
   // A few tasks end up in the trash (after their time was tracked).
   ctx.set(new Date(END - DAY));
   docs.main.transact(() => {
-    for (let i = 0; i < TASKS; i += 1) {
-      if (chance(0.03)) {
-        try {
-          deleteTask(docs, taskIds[i] as string, ctx);
-        } catch {
-          // already deleted with its parent
-        }
-      }
+    for (let i = 0; i < TASKS && options.trash !== false; i += 1) {
+      const id = taskIds[i] as string;
+      // A subtask may already be in the trash with its parent.
+      if (chance(0.03) && getTask(docs, id)?.deletedAt === null) deleteTask(docs, id, ctx);
     }
   });
   const entriesMs = Date.now() - entriesStarted;

@@ -22,14 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants, gzipSync } from 'node:zlib';
 import { type Browser, type BrowserContext, chromium, type Page } from '@playwright/test';
-import {
-  createManualContext,
-  createProject,
-  createTask,
-  type Priority,
-  type TaskCreateInput,
-  UserDocs,
-} from '@tasks/crdt';
+import { buildSampleUser, UserDocs } from '@tasks/crdt';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { newAccount, signUp, waitForServiceWorker, waitUntilSynced } from '../src/helpers.js';
@@ -281,75 +274,9 @@ async function stopServer(server: ChildProcess): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // 10,000 realistic tasks, written by the crdt in Node and delivered through the relay.
 
-const VERBS = ['Write', 'Review', 'Fix', 'Plan', 'Call', 'Email', 'Prepare', 'Update', 'Design'];
-const OBJECTS = [
-  'quarterly report',
-  'onboarding checklist',
-  'login bug',
-  'sprint backlog',
-  'supplier contract',
-  'marketing brief',
-  'release notes',
-  'budget forecast',
-  'customer interview notes',
-  'API documentation',
-  'team offsite agenda',
-  'invoice #{n}',
-];
-const TAGS = [
-  'work',
-  'personal',
-  'urgent',
-  'waiting',
-  'email',
-  'meeting',
-  'deep work',
-  'errand',
-  'finance',
-  'health',
-  'reading',
-  'admin',
-  'client A',
-  'client B',
-  'research',
-  'writing',
-  'bug',
-  'feature',
-  'ops',
-  'home',
-];
-const PROJECTS = [
-  'Website relaunch',
-  'Mobile app',
-  'Q3 planning',
-  'Hiring',
-  'Home renovation',
-  'Taxes',
-  'Conference talk',
-  'Data migration',
-];
-const PRIORITIES: Priority[] = ['LOW', 'MEDIUM', 'MEDIUM', 'MEDIUM', 'HIGH', 'HIGH', 'URGENT'];
 const DAY = 86_400_000;
 
-let seed = 0x5eed1234;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-}
-const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-const chance = (p: number) => random() < p;
-function pick<T>(items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)] as T;
-}
-
-/**
- * Connects a stock y-websocket provider as the user, then writes the tasks in transactions of
- * 500 (one relay frame each; the relay refuses frames over 1 MiB, which one 10,000-task update
- * would exceed). Top-level tasks only, so the All view counts every one of them.
- */
+/** Connects a stock y-websocket provider as the user and builds crdt's sample user through it. */
 async function seedTasks(wsUrl: string, userId: string, token: string): Promise<number> {
   const docs = new UserDocs(userId);
   const provider = new WebsocketProvider(wsUrl, userId, docs.main, {
@@ -366,44 +293,25 @@ async function seedTasks(wsUrl: string, userId: string, token: string): Promise<
         else provider.once('sync', () => resolve());
       }),
     );
-    const now = Date.now();
-    const ctx = createManualContext(new Date(now - 400 * DAY));
-    const projectIds = docs.main.transact(() =>
-      PROJECTS.map((name) => createProject(docs, { name, color: '#3b82f6' }, ctx).id),
-    );
     let bytes = 0;
     const onUpdate = (update: Uint8Array) => {
       bytes += update.length;
     };
     docs.main.on('update', onUpdate);
-    const BATCH = 500;
-    for (let from = 0; from < TASKS; from += BATCH) {
-      docs.main.transact(() => {
-        for (let i = from; i < Math.min(from + BATCH, TASKS); i += 1) {
-          ctx.set(new Date(now - 400 * DAY + (i / TASKS) * 399 * DAY));
-          const input: TaskCreateInput = {
-            title: `${pick(VERBS)} ${pick(OBJECTS).replace('{n}', String(i))}`,
-            priority: pick(PRIORITIES),
-          };
-          if (chance(0.3)) input.status = 'COMPLETED';
-          else if (chance(0.1)) input.status = 'IN_PROGRESS';
-          if (chance(0.25)) input.description = 'Check the numbers with finance before sending.';
-          if (chance(0.7)) input.projectId = pick(projectIds);
-          if (chance(0.6))
-            input.tags = [...new Set(Array.from({ length: int(1, 3) }, () => pick(TAGS)))];
-          if (chance(0.55)) {
-            const due = new Date(now + int(-60, 90) * DAY);
-            input.dueDate = chance(0.6)
-              ? due.toISOString().slice(0, 10)
-              : new Date(Math.floor(due.getTime() / 3_600_000) * 3_600_000).toISOString();
-          }
-          if (chance(0.2)) input.estimatedDuration = pick([15, 30, 60, 90, 120, 240]);
-          createTask(docs, input, ctx);
-        }
-      });
-      // Let the socket drain between frames (the relay meters messages per second).
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    // Each batch of 500 tasks is one update, one relay frame: a single update of 10,000 tasks
+    // would exceed the relay's 1 MiB frame limit. Top-level tasks only and no trash, so the All
+    // view counts every one of them.
+    const now = Date.now();
+    buildSampleUser({
+      userId,
+      docs,
+      tasks: TASKS,
+      entries: 0,
+      start: now - 400 * DAY,
+      end: now,
+      subtasks: false,
+      trash: false,
+    });
     docs.main.off('update', onUpdate);
     return bytes;
   } finally {
