@@ -96,3 +96,35 @@ export async function startTestServer(
   };
   return harness;
 }
+
+/** The error body every endpoint answers with. */
+export interface ErrorBody {
+  error: { code: string; message: string; fields: { field: string; message: string }[] };
+}
+
+/** A reply whose JSON body the test expects to have shape `T` (checked by its assertions). */
+export interface ApiReply<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** Calls the REST API as `user`; a string body is sent as it is (for malformed JSON). */
+export async function callApi<T = ErrorBody>(
+  ts: TestServer,
+  user: TestUser,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<ApiReply<T>> {
+  const response = await fetch(`${ts.url}/api/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${user.token}`,
+      ...(body === undefined ? {} : { 'content-type': contentType }),
+    },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? (null as T) : (JSON.parse(text) as T) };
+}

@@ -14,36 +14,19 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { testDatabaseKinds } from '../db/test-databases.js';
-import { startTestServer, type TestServer, type TestUser } from '../test-server.js';
+import {
+  callApi,
+  type ErrorBody,
+  type ApiReply as Reply,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../test-server.js';
+
+/** Bodies are read as `unknown` here: each test casts to the shape it asserts. */
+const call = (...args: Parameters<typeof callApi>) => callApi<unknown>(...args);
 
 const DAY = 24 * 3600_000;
-
-interface Reply {
-  status: number;
-  body: unknown;
-}
-
-interface ErrorBody {
-  error: { code: string; message: string; fields: { field: string; message: string }[] };
-}
-
-async function call(
-  ts: TestServer,
-  user: TestUser,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Reply> {
-  const response = await fetch(`${ts.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${user.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json() };
-}
 
 const fieldsOf = (reply: Reply) => (reply.body as ErrorBody).error.fields;
 

@@ -1,41 +1,19 @@
 import type { ApiTag, ApiTask } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
-import { startTestServer, type TestServer, type TestUser } from '../test-server.js';
+import {
+  callApi as call,
+  type ErrorBody,
+  type ApiReply as Reply,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../test-server.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-interface ErrorBody {
-  error: { code: string; message: string; fields: { field: string; message: string }[] };
-}
-
 interface TagList {
   items: ApiTag[];
-}
-
-/** A reply whose JSON body the test expects to have shape `T` (checked by its assertions). */
-interface Reply<T> {
-  status: number;
-  body: T;
-}
-
-async function call<T = ErrorBody>(
-  ts: TestServer,
-  user: TestUser,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Reply<T>> {
-  const response = await fetch(`${ts.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${user.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 }
 
 function fieldsOf(reply: Reply<ErrorBody>): string[] {

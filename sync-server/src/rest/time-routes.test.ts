@@ -14,46 +14,26 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { testDatabaseKinds } from '../db/test-databases.js';
-import { startTestServer, type TestServer, type TestUser } from '../test-server.js';
+import {
+  callApi,
+  type ErrorBody,
+  type ApiReply as Reply,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../test-server.js';
+
+/** Bodies are read as `unknown` here: each test casts to the shape it asserts. */
+const call = (...args: Parameters<typeof callApi>) => callApi<unknown>(...args);
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-interface Reply {
-  status: number;
-  body: unknown;
-}
-
 interface EntryList {
   entries: ApiTimeEntry[];
   total_duration: number;
   total_entries: number;
-}
-
-interface ErrorBody {
-  error: { code: string; message: string; fields: { field: string; message: string }[] };
-}
-
-/** Calls the API as `user`; a string body is sent as is (for malformed JSON). */
-async function call(
-  ts: TestServer,
-  user: TestUser,
-  method: string,
-  path: string,
-  body?: unknown,
-  contentType = 'application/json',
-): Promise<Reply> {
-  const response = await fetch(`${ts.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${user.token}`,
-      ...(body === undefined ? {} : { 'content-type': contentType }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 }
 
 const entryOf = (reply: Reply) => reply.body as ApiTimeEntry;
