@@ -46,6 +46,9 @@ export interface ConnectionInfo {
   wantsAck: boolean;
 }
 
+/** Updates up to this size are decoded on the main thread (see `Relay.validate`). */
+const INLINE_DECODE_BYTES = 16 * 1024;
+
 /** An update with no structs and an empty delete set (what a client up to date sends). */
 function isEmptyUpdate(update: Uint8Array): boolean {
   return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
@@ -258,7 +261,7 @@ export class Relay {
     if (quota.bytes + update.byteLength > this.deps.options.docQuotaBytes) {
       throw new RelayError(CLOSE.quotaExceeded, 'document quota exceeded');
     }
-    await this.validator.validate(update);
+    await this.validate(update);
     try {
       Y.applyUpdate(doc, update, connection);
     } catch (error) {
@@ -278,6 +281,25 @@ export class Relay {
         connection.close(1011, 'storage unavailable');
       },
     );
+  }
+
+  /**
+   * Decodes an update before it touches the document. Small ones are decoded here: in the V1
+   * format y-websocket sends, every struct takes bytes of its own, so a lying struct count runs
+   * out of input at once (the yjs #687 loop needs the V2 run-length decoders), and their cost is
+   * bounded by their size. Larger ones go to the worker, whose decode has a time bound, so one
+   * update can never hold the relay.
+   */
+  private async validate(update: Uint8Array): Promise<void> {
+    if (update.byteLength > INLINE_DECODE_BYTES) {
+      await this.validator.validate(update);
+      return;
+    }
+    try {
+      Y.decodeUpdate(update);
+    } catch (error) {
+      throw new MalformedMessageError(`malformed update: ${(error as Error).message}`);
+    }
   }
 
   /** Appends an update to the log; resolves once committed. Triggers compaction when due. */

@@ -21,6 +21,7 @@ export class UpdateDecodeError extends Error {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Y = require(workerData.yjsPath);
+parentPort.postMessage({ ready: true });
 parentPort.on('message', ({ id, update }) => {
   try {
     const decoded = Y.decodeUpdate(update);
@@ -35,7 +36,6 @@ interface Pending {
   update: Uint8Array;
   resolve: () => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout | null;
 }
 
 export interface UpdateValidatorOptions {
@@ -45,12 +45,16 @@ export interface UpdateValidatorOptions {
 }
 
 /**
- * The worker decodes in arrival order, so when it hangs or dies the culprit is the oldest update
- * in flight: that one is rejected, the worker replaced, and the rest resubmitted untouched.
+ * The worker decodes in arrival order, so the update being decoded is always the oldest one in
+ * flight: only it is timed, from the moment the worker has loaded Yjs (a worker's start-up is
+ * not the update's fault). When it hangs or kills the worker, it alone is rejected; the worker is
+ * replaced and the rest resubmitted untouched.
  */
 export class UpdateValidator {
   private worker: Worker | null = null;
+  private online = false;
   private readonly pending = new Map<number, Pending>();
+  private timer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly yjsPath = createRequire(import.meta.url).resolve('yjs');
   private closed = false;
@@ -62,15 +66,24 @@ export class UpdateValidator {
     if (this.closed) return Promise.reject(new UpdateDecodeError('validator closed', false));
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
-      const pending: Pending = { update, resolve, reject, timer: null };
-      this.pending.set(id, pending);
-      this.submit(id, pending);
+      this.pending.set(id, { update, resolve, reject });
+      this.ensureWorker().postMessage({ id, update });
+      this.armHead();
     });
   }
 
-  private submit(id: number, pending: Pending): void {
-    pending.timer = setTimeout(() => this.replaceWorker(true), this.options.timeoutMs);
-    this.ensureWorker().postMessage({ id, update: pending.update });
+  /** Times the update the worker is decoding now (the oldest), once the worker runs. */
+  private armHead(): void {
+    if (this.timer || !this.online || this.pending.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.replaceWorker(true);
+    }, this.options.timeoutMs);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   private ensureWorker(): Worker {
@@ -81,13 +94,22 @@ export class UpdateValidator {
       resourceLimits: { maxOldGenerationSizeMb: this.options.maxHeapMb ?? 256 },
     });
     worker.unref();
-    worker.on('message', (message: { id: number; ok: boolean; error?: string }) => {
+    this.online = false;
+    worker.on('message', (message: { ready?: true; id: number; ok: boolean; error?: string }) => {
+      if (this.worker !== worker) return;
+      if (message.ready) {
+        // Yjs is loaded: from now on a slow answer is the update's doing.
+        this.online = true;
+        this.armHead();
+        return;
+      }
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
-      if (pending.timer) clearTimeout(pending.timer);
+      this.disarm();
       if (message.ok) pending.resolve();
       else pending.reject(new UpdateDecodeError(`malformed update: ${message.error}`, false));
+      this.armHead();
     });
     // A decode that exhausts the worker's heap kills it.
     worker.on('error', () => {
@@ -103,9 +125,10 @@ export class UpdateValidator {
   private replaceWorker(timedOut: boolean): void {
     const stuck = this.worker;
     this.worker = null;
+    this.online = false;
+    this.disarm();
     if (stuck) void stuck.terminate();
-    const [culprit, ...rest] = [...this.pending.entries()];
-    for (const [, pending] of this.pending) if (pending.timer) clearTimeout(pending.timer);
+    const [culprit] = this.pending;
     if (culprit) {
       this.pending.delete(culprit[0]);
       culprit[1].reject(
@@ -115,16 +138,17 @@ export class UpdateValidator {
         ),
       );
     }
-    if (this.closed) return;
-    for (const [id, pending] of rest) this.submit(id, pending);
+    if (this.closed || this.pending.size === 0) return;
+    const worker = this.ensureWorker();
+    for (const [id, pending] of this.pending) worker.postMessage({ id, update: pending.update });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.disarm();
     const worker = this.worker;
     this.worker = null;
     for (const [id, pending] of this.pending) {
-      if (pending.timer) clearTimeout(pending.timer);
       pending.reject(new UpdateDecodeError('validator closed', false));
       this.pending.delete(id);
     }
