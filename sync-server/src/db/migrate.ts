@@ -1,5 +1,6 @@
 import type { Database } from './database.js';
 import { migration as usersSessionsDocuments } from './migrations/1764000000000-users-sessions-documents.js';
+import { migration as calendarConnections } from './migrations/1764000000002-calendar-connections.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -8,7 +9,7 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new one is a file in migrations/ added here. */
-export const MIGRATIONS: readonly Migration[] = [usersSessionsDocuments];
+export const MIGRATIONS: readonly Migration[] = [usersSessionsDocuments, calendarConnections];
 
 // Any constant works: it only has to be the same for every server sharing the database.
 const MIGRATION_LOCK = 7_331_002;

@@ -1,0 +1,347 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import {
+  calendarEventToApi,
+  getTimezone,
+  listCalendarEvents,
+  removeCalendarEvent,
+  resolveEntryRange,
+  ValidationError,
+} from '@tasks/crdt';
+import { HttpError } from '../http/http-error.js';
+import type { Logger } from '../logger.js';
+import {
+  errorResponses,
+  IdParam,
+  jsonBody,
+  jsonResponse,
+  notFoundResponse,
+} from '../rest/api-schemas.js';
+import type { DocumentAccess } from '../rest/document-access.js';
+import { validationHook } from '../rest/validation-hook.js';
+import {
+  ConnectBody,
+  ConnectionListSchema,
+  ConnectionSchema,
+  type ConnectRequest,
+  connectionToApi,
+  EventListSchema,
+  EventsQuery,
+  JobIdParam,
+  SyncAcceptedSchema,
+  SyncJobSchema,
+  syncJobToApi,
+} from './calendar-routes-schemas.js';
+import { type CaldavCheck, createCaldavCheck } from './connection-caldav-check.js';
+import type { CalendarConnection, ConnectionStore, OAuthProviderName } from './connection-store.js';
+import {
+  InvalidGrantError,
+  type OAuthClient,
+  OAuthError,
+  OAuthUnavailableError,
+  type TokenSet,
+} from './oauth-client.js';
+import type { SyncJobQueue } from './sync-jobs.js';
+
+/**
+ * /api/v1/calendar (spec 5.2): connect a calendar (OAuth code exchange for Google and
+ * Microsoft, checked credentials for CalDAV), list and delete connections, ask for a sync (202
+ * and a job to watch), and read the mirrored events from the user's document. Mounted behind
+ * requireAuth; another user's ids answer 404. No response or log line carries a secret.
+ */
+export interface CalendarRoutesDeps {
+  access: DocumentAccess;
+  connections: ConnectionStore;
+  /** Token endpoints of the configured providers; a provider missing here cannot be connected. */
+  oauth: Partial<Record<OAuthProviderName, OAuthClient>>;
+  jobs: Pick<SyncJobQueue, 'enqueue' | 'getForUser'>;
+  clock: () => Date;
+  log: Logger;
+  /** Checks CalDAV credentials before storing them (default: a PROPFIND through the adapter). */
+  checkCaldav?: CaldavCheck;
+  /** Called after a job is queued, so a worker on this server starts it at once. */
+  wakeWorker?: () => void;
+  /** Added to a job's start for `estimated_completion` (default 60 s). */
+  estimatedSyncMs?: number;
+  /** Connections one user may hold (default 20). */
+  maxConnectionsPerUser?: number;
+}
+
+const JOBS_PATH = '/api/v1/calendar/sync/jobs';
+/** All of time, for removing every event of a connection. */
+const ALL_TIME = { from: new Date(-8.64e15), to: new Date(8.64e15) };
+const EVENT_RANGE_FIELDS: Record<string, string> = { startDate: 'start_date', endDate: 'end_date' };
+
+function notFound(what: string, id: string): HttpError {
+  return new HttpError(404, 'not_found', `No ${what} ${id}.`);
+}
+
+/** The token endpoint's refusal, as a 422 naming the field to fix or a 502 for the provider. */
+function oauthFailure(error: OAuthError): HttpError {
+  const fields = (field: string) => [{ field, message: error.message }];
+  if (error instanceof InvalidGrantError) {
+    return new HttpError(
+      422,
+      'invalid_authorization_code',
+      `${error.message}: the code may have expired or been used already`,
+      fields('authorization_code'),
+    );
+  }
+  if (error.code === 'redirect_uri_mismatch') {
+    return new HttpError(422, 'redirect_uri_mismatch', error.message, fields('redirect_uri'));
+  }
+  if (error.code === 'invalid_request') {
+    return new HttpError(422, 'invalid_oauth_request', error.message, fields('code_verifier'));
+  }
+  if (error instanceof OAuthUnavailableError) {
+    return new HttpError(502, 'provider_unavailable', error.message);
+  }
+  return new HttpError(502, 'provider_rejected', error.message);
+}
+
+export function createCalendarRoutes(deps: CalendarRoutesDeps) {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  const checkCaldav = deps.checkCaldav ?? createCaldavCheck();
+  const estimatedSyncMs = deps.estimatedSyncMs ?? 60_000;
+  const maxConnections = deps.maxConnectionsPerUser ?? 20;
+
+  async function exchange(
+    body: Extract<ConnectRequest, { provider: OAuthProviderName }>,
+  ): Promise<TokenSet> {
+    const client = deps.oauth[body.provider];
+    if (!client) {
+      const message = `${body.provider} calendars are not configured on this server`;
+      throw new HttpError(422, 'provider_not_configured', message, [
+        { field: 'provider', message },
+      ]);
+    }
+    try {
+      return await client.exchangeCode({
+        code: body.authorization_code,
+        redirectUri: body.redirect_uri,
+        codeVerifier: body.code_verifier,
+      });
+    } catch (error) {
+      if (error instanceof OAuthError) throw oauthFailure(error);
+      throw error;
+    }
+  }
+
+  async function connect(userId: string, body: ConnectRequest): Promise<CalendarConnection> {
+    if ((await deps.connections.count(userId)) >= maxConnections) {
+      throw new HttpError(
+        409,
+        'too_many_connections',
+        `An account may connect at most ${maxConnections} calendars; delete one first.`,
+      );
+    }
+    if (body.provider === 'ICAL') {
+      await checkCaldav({
+        serverUrl: body.server_url,
+        username: body.username,
+        password: body.password,
+        calendarPath: body.calendar_id,
+      });
+      return deps.connections.createCaldav({
+        userId,
+        serverUrl: body.server_url,
+        username: body.username,
+        password: body.password,
+        calendarId: body.calendar_id,
+      });
+    }
+    const tokens = await exchange(body);
+    return deps.connections.createOAuth({
+      userId,
+      provider: body.provider,
+      calendarId: body.calendar_id,
+      tokens,
+    });
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/connect',
+      summary: 'Connect a calendar',
+      description:
+        'GOOGLE and MICROSOFT: the authorization code from the OAuth redirect (with `code_verifier` when the app used PKCE) is exchanged at the provider; the tokens are kept encrypted. ICAL: a CalDAV server, credentials and the calendar path, checked before they are stored. The first sync is queued at once.',
+      tags: ['Calendar'],
+      request: { body: jsonBody(ConnectBody, 'The calendar to connect') },
+      responses: {
+        201: jsonResponse(ConnectionSchema, 'The connection'),
+        409: { description: 'Too many connections' },
+        502: { description: 'The provider failed or refused this server' },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { userId } = c.var.auth;
+      const body = c.req.valid('json');
+      const connection = await connect(userId, body);
+      deps.log.info('calendar connected', {
+        userId,
+        connectionId: connection.id,
+        provider: connection.provider,
+      });
+      await deps.jobs.enqueue(connection.id);
+      deps.wakeWorker?.();
+      return c.json(connectionToApi(connection), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/connections',
+      summary: 'List calendar connections',
+      tags: ['Calendar'],
+      responses: {
+        200: jsonResponse(ConnectionListSchema, 'The connections, oldest first'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const connections = await deps.connections.list(c.var.auth.userId);
+      return c.json({ connections: connections.map(connectionToApi) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/connections/{id}',
+      summary: 'Get a calendar connection',
+      tags: ['Calendar'],
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(ConnectionSchema, 'The connection'),
+        ...notFoundResponse,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const connection = await deps.connections.get(c.var.auth.userId, id);
+      if (!connection) throw notFound('calendar connection', id);
+      return c.json(connectionToApi(connection), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/connections/{id}',
+      summary: 'Disconnect a calendar',
+      description:
+        'Forgets the connection, its credentials, its sync state and jobs, and removes its mirrored events from your calendar view. Events stay in the provider’s calendar.',
+      tags: ['Calendar'],
+      request: { params: IdParam },
+      responses: { 204: { description: 'Disconnected' }, ...notFoundResponse, ...errorResponses },
+    }),
+    async (c) => {
+      const { userId } = c.var.auth;
+      const { id } = c.req.valid('param');
+      if (!(await deps.connections.remove(userId, id))) throw notFound('calendar connection', id);
+      await deps.access.use(userId, [], (docs) => {
+        for (const event of listCalendarEvents(docs, ALL_TIME)) {
+          if (event.connectionId === id) removeCalendarEvent(docs, id, event.eventId);
+        }
+      });
+      deps.log.info('calendar disconnected', { userId, connectionId: id });
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sync/{id}',
+      summary: 'Sync a calendar now',
+      description:
+        'Queues a sync of the connection (or returns the one already waiting). Read its state at `status_url`.',
+      tags: ['Calendar'],
+      request: { params: IdParam },
+      responses: {
+        202: jsonResponse(SyncAcceptedSchema, 'Sync initiated'),
+        ...notFoundResponse,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const connection = await deps.connections.get(c.var.auth.userId, id);
+      if (!connection) throw notFound('calendar connection', id);
+      const job = await deps.jobs.enqueue(connection.id);
+      deps.wakeWorker?.();
+      const startsAt = Math.max(job.runAfter.getTime(), deps.clock().getTime());
+      const statusUrl = `${JOBS_PATH}/${job.id}`;
+      c.header('Location', statusUrl);
+      return c.json(
+        {
+          message: 'Sync initiated',
+          job_id: job.id,
+          estimated_completion: new Date(startsAt + estimatedSyncMs).toISOString(),
+          status_url: statusUrl,
+        },
+        202,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sync/jobs/{job_id}',
+      summary: 'Read the state of a sync job',
+      tags: ['Calendar'],
+      request: { params: JobIdParam },
+      responses: {
+        200: jsonResponse(SyncJobSchema, 'The job'),
+        ...notFoundResponse,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { job_id: jobId } = c.req.valid('param');
+      const job = await deps.jobs.getForUser(c.var.auth.userId, jobId);
+      if (!job) throw notFound('sync job', jobId);
+      return c.json(syncJobToApi(job), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/events',
+      summary: 'Calendar events in a range',
+      description:
+        'Events of your connected calendars overlapping the range, by start, from the copy kept in sync (no provider is called). At most 366 days.',
+      tags: ['Calendar'],
+      request: { query: EventsQuery },
+      responses: { 200: jsonResponse(EventListSchema, 'The events'), ...errorResponses },
+    }),
+    async (c) => {
+      const { userId } = c.var.auth;
+      const query = c.req.valid('query');
+      const events = await deps.access.use(userId, [], (docs, ctx) => {
+        let range: { from: Date; to: Date };
+        try {
+          range = resolveEntryRange(
+            { startDate: query.start_date, endDate: query.end_date },
+            getTimezone(docs),
+            ctx.now(),
+          );
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          throw new ValidationError(
+            error.fields.map((f) => ({ ...f, field: EVENT_RANGE_FIELDS[f.field] ?? f.field })),
+          );
+        }
+        return listCalendarEvents(docs, range).map(calendarEventToApi);
+      });
+      return c.json({ events }, 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/database.js';
+import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/test-databases.js';
+import { silentLogger } from '../logger.js';
+import { ConnectionFailedError, createConnectionStore } from './connection-store.js';
+import { insertTestConnection } from './connection-test-rows.js';
+import { createSyncJobQueue, type SyncJob, type SyncJobQueue } from './sync-jobs.js';
+import { createSyncWorker, type SyncWorker } from './sync-jobs-worker.js';
+import { createTokenCrypto } from './token-crypto.js';
+
+const clock = () => new Date();
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
+  let test: TestDatabase;
+  let db: Database;
+  let queue: SyncJobQueue;
+  const workers: SyncWorker[] = [];
+  const connections = () =>
+    createConnectionStore({
+      db,
+      crypto: createTokenCrypto(Buffer.alloc(32, 1)),
+      oauth: {},
+      clock,
+      log: silentLogger,
+    });
+
+  beforeAll(async () => {
+    test = await openTestDatabase(kind);
+    db = test.db;
+    queue = createSyncJobQueue(db, { clock, maxAttempts: 2, backoffMs: () => 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await test?.dispose();
+  });
+
+  function startWorker(run: (job: SyncJob, signal: AbortSignal) => Promise<void>, concurrency = 2) {
+    const worker = createSyncWorker({
+      queue,
+      connections: connections(),
+      run,
+      log: silentLogger,
+      clock,
+      concurrency,
+      pollIntervalMs: 25,
+      stopTimeoutMs: 2000,
+    });
+    workers.push(worker);
+    worker.start();
+    return worker;
+  }
+
+  const stateOf = async (id: string) => (await queue.get(id))?.state;
+  const statusOf = async (connectionId: string) => connections().find(connectionId);
+
+  it('runs a queued job and records the sync on the connection', async () => {
+    const connectionId = await insertTestConnection(db);
+    const seen: string[] = [];
+    const worker = startWorker(async (job) => {
+      seen.push(job.connectionId);
+    });
+    const job = await queue.enqueue(connectionId);
+    worker.wake();
+    await until(async () => (await stateOf(job.id)) === 'succeeded');
+    expect(seen).toContain(connectionId);
+    expect(await statusOf(connectionId)).toMatchObject({ syncStatus: 'SUCCESS', syncError: null });
+    await worker.stop();
+  });
+
+  it('retries a failing sync, then marks the connection FAILED with the error', async () => {
+    const connectionId = await insertTestConnection(db);
+    let calls = 0;
+    const worker = startWorker(async () => {
+      calls += 1;
+      throw new Error('Google answered 503 Service Unavailable');
+    });
+    const job = await queue.enqueue(connectionId);
+    await until(async () => (await stateOf(job.id)) === 'failed');
+    expect(calls).toBe(2);
+    expect(await statusOf(connectionId)).toMatchObject({
+      syncStatus: 'FAILED',
+      syncError: 'Google answered 503 Service Unavailable',
+    });
+    await worker.stop();
+  });
+
+  it('does not retry what only the user can fix', async () => {
+    const connectionId = await insertTestConnection(db);
+    let calls = 0;
+    const worker = startWorker(async () => {
+      calls += 1;
+      throw new ConnectionFailedError('Reconnect the calendar.');
+    });
+    const job = await queue.enqueue(connectionId);
+    await until(async () => (await stateOf(job.id)) === 'failed');
+    expect(calls).toBe(1);
+    await worker.stop();
+  });
+
+  it('never syncs one connection twice at once, across workers', async () => {
+    const ids = [await insertTestConnection(db), await insertTestConnection(db)];
+    const active = new Map<string, number>();
+    let overlap = 0;
+    let runs = 0;
+    const run = async (job: SyncJob) => {
+      const count = (active.get(job.connectionId) ?? 0) + 1;
+      active.set(job.connectionId, count);
+      if (count > 1) overlap += 1;
+      runs += 1;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      active.set(job.connectionId, count - 1);
+    };
+    const first = startWorker(run, 3);
+    const second = startWorker(run, 3);
+    for (let round = 0; round < 8; round += 1) {
+      await Promise.all(ids.map((id) => queue.enqueue(id)));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await until(async () => {
+      const rows = await db.query(
+        `select 1 from sync_jobs where connection_id = any($1::uuid[]) and state in ('queued', 'running')`,
+        [ids],
+      );
+      return rows.length === 0;
+    });
+    expect(overlap).toBe(0);
+    expect(runs).toBeGreaterThanOrEqual(2);
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
+  it('stops: aborts running syncs, waits for them, and claims nothing more', async () => {
+    const connectionId = await insertTestConnection(db);
+    let aborted = false;
+    const worker = startWorker(
+      (_job, signal) =>
+        new Promise<void>((_resolve, reject) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(signal.reason);
+          });
+        }),
+    );
+    const job = await queue.enqueue(connectionId);
+    await until(async () => worker.active() === 1);
+    await worker.stop();
+    expect(aborted).toBe(true);
+    expect(worker.active()).toBe(0);
+    // The aborted attempt counts; the job waits for the next server start.
+    expect(await stateOf(job.id)).toBe('queued');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await stateOf(job.id)).toBe('queued');
+  });
+});
