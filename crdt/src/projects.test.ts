@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createManualContext } from './context.js';
-import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import {
   createProject,
   DEFAULT_PROJECT_COLOR,
@@ -11,54 +10,23 @@ import {
   updateProject,
 } from './projects.js';
 import { createTask, getTask, listTasks, updateTask } from './tasks.js';
-import { migrateDocument, projectsOf, UserDocs } from './user-docs.js';
+import {
+  cloneReplica,
+  invalidFields,
+  manualContext,
+  replica,
+  sync,
+  TEST_USER as USER,
+} from './test-support.js';
+import { migrateDocument, projectsOf } from './user-docs.js';
 import type { ProjectCreateInput } from './validation.js';
 
-const USER = 'user-1';
-const T0 = new Date('2025-03-01T10:00:00Z');
 const MINUTE = 60_000;
-
-function manualContext(prefix: string) {
-  let next = 0;
-  return createManualContext(T0, () => {
-    next += 1;
-    return `${prefix}-${next.toString().padStart(3, '0')}`;
-  });
-}
-
-function replica(clientId: number): UserDocs {
-  const main = new Y.Doc({ guid: USER });
-  main.clientID = clientId;
-  return new UserDocs(USER, { main });
-}
 
 function setup() {
   const docs = replica(1);
   migrateDocument(docs.main, USER);
   return { docs, ctx: manualContext('project') };
-}
-
-function sync(a: UserDocs, b: UserDocs): void {
-  const fromA = Y.encodeStateAsUpdate(a.main, Y.encodeStateVector(b.main));
-  const fromB = Y.encodeStateAsUpdate(b.main, Y.encodeStateVector(a.main));
-  Y.applyUpdate(b.main, fromA);
-  Y.applyUpdate(a.main, fromB);
-}
-
-function cloneReplica(source: UserDocs, clientId: number): UserDocs {
-  const copy = replica(clientId);
-  Y.applyUpdate(copy.main, Y.encodeStateAsUpdate(source.main));
-  return copy;
-}
-
-function invalidFields(write: () => unknown): string[] {
-  try {
-    write();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.fields.map((f) => f.field);
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 describe('createProject', () => {

@@ -1,46 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import * as Y from 'yjs';
-import { ValidationError } from './errors.js';
 import { DEFAULT_WORKING_HOURS } from './schema.js';
 import { getSettings, getTimezone, updateSettings } from './settings.js';
-import { migrateDocument, settingsOf, UserDocs } from './user-docs.js';
+import { cloneReplica, invalidFields, replica, sync, TEST_USER as USER } from './test-support.js';
+import { migrateDocument, settingsOf, type UserDocs } from './user-docs.js';
 import type { SettingsPatch } from './validation.js';
-
-const USER = 'user-1';
-
-function replica(clientId: number): UserDocs {
-  const main = new Y.Doc({ guid: USER });
-  main.clientID = clientId;
-  return new UserDocs(USER, { main });
-}
 
 function setup(): UserDocs {
   const docs = replica(1);
   migrateDocument(docs.main, USER);
   return docs;
-}
-
-function sync(a: UserDocs, b: UserDocs): void {
-  const fromA = Y.encodeStateAsUpdate(a.main, Y.encodeStateVector(b.main));
-  const fromB = Y.encodeStateAsUpdate(b.main, Y.encodeStateVector(a.main));
-  Y.applyUpdate(b.main, fromA);
-  Y.applyUpdate(a.main, fromB);
-}
-
-function cloneReplica(source: UserDocs, clientId: number): UserDocs {
-  const copy = replica(clientId);
-  Y.applyUpdate(copy.main, Y.encodeStateAsUpdate(source.main));
-  return copy;
-}
-
-function invalidFields(write: () => unknown): string[] {
-  try {
-    write();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.fields.map((f) => f.field);
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 const NINE_TO_FIVE = [{ start: '09:00', end: '17:00' }];

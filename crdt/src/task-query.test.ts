@@ -1,34 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from './schema.js';
 import { filterTasks, paginate, parseTaskSort, sortTasks } from './task-query.js';
+import { taskFixture } from './test-support.js';
 
-const base: Task = {
-  id: 'x',
-  title: 't',
-  description: '',
-  status: 'TODO',
-  priority: 'MEDIUM',
-  dueDate: null,
-  startDate: null,
-  estimatedDuration: null,
-  tags: [],
-  parentId: null,
-  projectId: null,
-  recurrenceRule: null,
-  seriesId: 'x',
-  calendarEventId: null,
-  order: 'a0',
-  createdAt: '2025-10-01T00:00:00Z',
-  updatedAt: '2025-10-01T00:00:00Z',
-  completedAt: null,
-  deletedAt: null,
-};
-const task = (id: string, fields: Partial<Task>): Task => ({
-  ...base,
-  id,
-  seriesId: id,
-  ...fields,
-});
+const task = taskFixture;
 
 const tasks = [
   task('a', {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createManualContext } from './context.js';
-import { NotFoundError, ValidationError } from './errors.js';
+import { NotFoundError } from './errors.js';
 import { createProject } from './projects.js';
 import type { Task } from './schema.js';
 import { updateSettings } from './settings.js';
@@ -19,66 +18,25 @@ import {
   restoreTask,
   updateTask,
 } from './tasks.js';
-import { migrateDocument, tasksOf, UserDocs } from './user-docs.js';
+import {
+  cloneReplica,
+  invalidFields,
+  manualContext,
+  replica,
+  sync,
+  T0,
+  TEST_USER as USER,
+} from './test-support.js';
+import { migrateDocument, tasksOf, type UserDocs } from './user-docs.js';
 import type { TaskCreateInput, TaskPatch } from './validation.js';
 
-const USER = 'user-1';
-const T0 = new Date('2025-03-01T10:00:00Z');
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-
-/** A clock fixed at T0 and ids `prefix-001`, `prefix-002`, ... */
-function manualContext(prefix: string, start = T0) {
-  let next = 0;
-  return createManualContext(start, () => {
-    next += 1;
-    return `${prefix}-${next.toString().padStart(3, '0')}`;
-  });
-}
-
-/** One device's copy of the user's documents, with a fixed Yjs client id. */
-function replica(clientId: number): UserDocs {
-  const main = new Y.Doc({ guid: USER });
-  main.clientID = clientId;
-  const docs = new UserDocs(USER, {
-    main,
-    onMonthCreated: (_key, doc) => {
-      doc.clientID = clientId;
-    },
-  });
-  return docs;
-}
 
 function setup() {
   const docs = replica(1);
   migrateDocument(docs.main, USER);
   return { docs, ctx: manualContext('task') };
-}
-
-/** Exchanges every change between two replicas' main documents, as a sync would. */
-function sync(a: UserDocs, b: UserDocs): void {
-  const fromA = Y.encodeStateAsUpdate(a.main, Y.encodeStateVector(b.main));
-  const fromB = Y.encodeStateAsUpdate(b.main, Y.encodeStateVector(a.main));
-  Y.applyUpdate(b.main, fromA);
-  Y.applyUpdate(a.main, fromB);
-}
-
-/** A second device that starts with everything the first one has. */
-function cloneReplica(source: UserDocs, clientId: number): UserDocs {
-  const copy = replica(clientId);
-  Y.applyUpdate(copy.main, Y.encodeStateAsUpdate(source.main));
-  return copy;
-}
-
-/** The fields of a ValidationError thrown by `write`; fails when nothing (or something else) is thrown. */
-function invalidFields(write: () => unknown): string[] {
-  try {
-    write();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.fields.map((f) => f.field);
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 const titles = (tasks: Task[]) => tasks.map((task) => task.title);

@@ -104,7 +104,7 @@ export function listSubtasks(docs: UserDocs, parentId: string): Task[] {
 }
 
 // Appending needs the largest order key; scanning 10,000 tasks per create is wasteful, so the
-// answer is kept per document and stamped with the document's transaction count: any other
+// answer is kept per document and stamped with the document's version, which every other
 // transaction (a reorder, a remote update) makes it stale.
 const lastOrder = new WeakMap<Y.Doc, { stamp: number; max: string | null }>();
 
