@@ -1,6 +1,7 @@
 import type { Database } from './database.js';
 import { migration as usersSessionsDocuments } from './migrations/1764000000000-users-sessions-documents.js';
 import { migration as calendarConnections } from './migrations/1764000000002-calendar-connections.js';
+import { migration as calendarDetached } from './migrations/1764000000003-calendar-detached.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -9,7 +10,11 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. A new one is a file in migrations/ added here. */
-export const MIGRATIONS: readonly Migration[] = [usersSessionsDocuments, calendarConnections];
+export const MIGRATIONS: readonly Migration[] = [
+  usersSessionsDocuments,
+  calendarConnections,
+  calendarDetached,
+];
 
 // Any constant works: it only has to be the same for every server sharing the database.
 const MIGRATION_LOCK = 7_331_002;

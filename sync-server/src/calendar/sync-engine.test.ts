@@ -1,0 +1,186 @@
+import {
+  type CalendarProvider,
+  createGoogleCalendarProvider,
+  type FakeGoogleCalendar,
+  startFakeGoogleCalendar,
+} from '@tasks/connectors';
+import { createTask, listTasks, type Task } from '@tasks/crdt';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../db/database.js';
+import { openTestDatabase, type TestDatabase } from '../db/test-databases.js';
+import { silentLogger } from '../logger.js';
+import { createSqlDocStore } from '../persistence/sql-doc-store.js';
+import { Relay } from '../relay/relay.js';
+import { createDocumentAccess, type DocumentAccess } from '../rest/document-access.js';
+import { insertTestUser } from './connection-test-rows.js';
+import { runSync } from './sync-engine.js';
+
+const clock = () => new Date();
+
+function inDays(days: number): string {
+  return new Date(Date.now() + days * 24 * 3600_000).toISOString().slice(0, 10);
+}
+
+async function insertGoogleConnection(db: Database, userId: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.query(
+    `insert into calendar_connections (id, user_id, provider, calendar_id, access_token)
+     values ($1, $2, 'GOOGLE', 'primary', 'v1:placeholder')`,
+    [id, userId],
+  );
+  return id;
+}
+
+describe('runSync against the fake Google Calendar', () => {
+  let test: TestDatabase;
+  let relay: Relay;
+  let access: DocumentAccess;
+  let fake: FakeGoogleCalendar;
+  let provider: CalendarProvider;
+  let userId: string;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    test = await openTestDatabase('pglite');
+    relay = new Relay({
+      store: createSqlDocStore(test.db),
+      log: silentLogger,
+      options: {
+        maxMessagesPerSecond: 1000,
+        docQuotaBytes: 10_000_000,
+        decodeTimeoutMs: 5000,
+        commitWindowMs: 0,
+      },
+    });
+    access = createDocumentAccess({ relay, db: test.db, clock });
+  }, 60_000);
+
+  afterAll(async () => {
+    await relay?.close();
+    await test?.dispose();
+  });
+
+  beforeEach(async () => {
+    fake = await startFakeGoogleCalendar();
+    provider = createGoogleCalendarProvider({
+      rootUrl: fake.url,
+      accessToken: async () => fake.token,
+      calendarId: fake.calendarId,
+      retry: { maxAttempts: 1 },
+    });
+    userId = await insertTestUser(test.db);
+    connectionId = await insertGoogleConnection(test.db, userId);
+  });
+
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  const sync = (over: CalendarProvider = provider) =>
+    runSync({ connectionId, provider: over, userId, db: test.db, access, clock });
+
+  const liveEvents = () => fake.events().filter((event) => event.status !== 'cancelled');
+
+  const addTask = (title: string): Promise<Task> =>
+    access.use(userId, [], (docs, ctx) => createTask(docs, { title, dueDate: inDays(3) }, ctx));
+
+  const readTask = (id: string): Promise<Task | undefined> =>
+    access.use(userId, [], (docs) =>
+      listTasks(docs, { includeDeleted: true }).find((task) => task.id === id),
+    );
+
+  const linkCount = async (): Promise<number> => {
+    const rows = await test.db.query<{ n: number | string }>(
+      'select count(*) as n from calendar_links where connection_id = $1',
+      [connectionId],
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+
+  it('creates one event for a dated task, and no duplicate on a re-run', async () => {
+    const task = await addTask('Write report');
+    const first = await sync();
+    expect(first.actions.map((a) => a.type)).toContain('createEvent');
+    expect(liveEvents()).toHaveLength(1);
+    expect(await linkCount()).toBe(1);
+    const eventId = liveEvents()[0]?.id;
+    expect((await readTask(task.id))?.calendarEventId).toBe(eventId);
+
+    const second = await sync();
+    expect(second.actions.filter((a) => a.type === 'createEvent')).toHaveLength(0);
+    expect(liveEvents()).toHaveLength(1);
+    expect(await linkCount()).toBe(1);
+    const [row] = await test.db.query<{ cursor: string | null }>(
+      'select cursor from calendar_connections where id = $1',
+      [connectionId],
+    );
+    expect(row?.cursor).not.toBeNull();
+  });
+
+  it('pulls an event edited on the calendar into the task', async () => {
+    const task = await addTask('Old title');
+    await sync();
+    const eventId = liveEvents()[0]?.id as string;
+    const event = await provider.getEvent(eventId);
+    if (!event) throw new Error('event missing');
+    const { id: _id, etag, updatedAt: _u, ...input } = event;
+    await provider.updateEvent(eventId, { ...input, summary: 'New title' }, etag);
+
+    await sync();
+    expect((await readTask(task.id))?.title).toBe('New title');
+    expect(liveEvents()).toHaveLength(1);
+    // Our own echo does not come back as a change.
+    const again = await sync();
+    expect(again.actions.filter((a) => a.type !== 'mirrorEvent')).toEqual([]);
+  });
+
+  it('unlinks the task when its event is deleted on the calendar, and keeps the task', async () => {
+    const task = await addTask('Dentist');
+    await sync();
+    const eventId = liveEvents()[0]?.id as string;
+    await provider.deleteEvent(eventId, null);
+
+    const run = await sync();
+    expect(run.actions.map((a) => a.type)).toContain('unlinkTask');
+    const after = await readTask(task.id);
+    expect(after).toBeDefined();
+    expect(after?.deletedAt).toBeNull();
+    expect(after?.calendarEventId).toBeNull();
+    expect(await linkCount()).toBe(0);
+    const detached = await test.db.query(
+      'select task_id from calendar_detached_tasks where connection_id = $1',
+      [connectionId],
+    );
+    expect(detached).toHaveLength(1);
+
+    // Detached: never given an event again.
+    await sync();
+    expect(liveEvents()).toHaveLength(0);
+  });
+
+  it('creates no duplicate when a crash follows the first provider write', async () => {
+    await addTask('Crash one');
+    await addTask('Crash two');
+    const crashing: CalendarProvider = {
+      name: provider.name,
+      pullChanges: (cursor) => provider.pullChanges(cursor),
+      getEvent: (id) => provider.getEvent(id),
+      createEvent: async (input, key) => {
+        await provider.createEvent(input, key);
+        throw new Error('simulated crash');
+      },
+      updateEvent: (id, input, etag) => provider.updateEvent(id, input, etag),
+      deleteEvent: (id, etag) => provider.deleteEvent(id, etag),
+    };
+    await expect(sync(crashing)).rejects.toThrow('simulated crash');
+    expect(liveEvents()).toHaveLength(1);
+    expect(await linkCount()).toBe(0);
+
+    await sync();
+    expect(liveEvents()).toHaveLength(2);
+    expect(await linkCount()).toBe(2);
+    await sync();
+    expect(liveEvents()).toHaveLength(2);
+    expect(await linkCount()).toBe(2);
+  });
+});

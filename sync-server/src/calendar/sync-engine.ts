@@ -1,0 +1,413 @@
+import {
+  type CalendarProvider,
+  type EventTime,
+  InvalidCursorError,
+  PreconditionFailedError,
+  type ProviderEvent,
+  ProviderRequestError,
+  type PullResult,
+  UnsupportedEventError,
+} from '@tasks/connectors';
+import {
+  addInboxItem,
+  ConflictError,
+  calendarEventsOf,
+  createTask,
+  getTimezone,
+  listTasks,
+  NotFoundError,
+  removeCalendarEvent,
+  restoreTask,
+  type TaskCreateInput,
+  updateTask,
+  upsertCalendarEvent,
+  ValidationError,
+} from '@tasks/crdt';
+import type { Database, Queryable } from '../db/database.js';
+import type { DocumentAccess } from '../rest/document-access.js';
+import {
+  linkAfterWrite,
+  type SyncAction,
+  type SyncLink,
+  type SyncOptions,
+  type SyncWindow,
+} from './sync-actions.js';
+import { planSync } from './sync-plan.js';
+
+/**
+ * The effects layer of the calendar sync: loads the status table, pulls the provider's changes,
+ * asks `planSync` what to do, applies the actions in order (provider calls, CRDT writes through
+ * the live documents) and commits the new status table and cursor in one transaction.
+ *
+ * A crash anywhere before the commit leaves the old status table and cursor: the next run pulls
+ * the same changes again, and the planner's idempotent keys and adoption of unlinked events make
+ * the replay create nothing twice.
+ */
+
+export interface RunSyncOptions {
+  /** Default: the connection's `sync_delete_enabled`. */
+  syncDeleteEnabled?: boolean;
+  /** Rule 4 (default: no event that is not ours becomes a task). */
+  eventToTaskCriterion?: (event: ProviderEvent) => boolean;
+  /** Default: now − 30 days … now + 180 days. */
+  window?: SyncWindow;
+  allowMassDeletion?: boolean;
+}
+
+export interface RunSyncInput {
+  connectionId: string;
+  provider: CalendarProvider;
+  userId: string;
+  db: Database;
+  access: DocumentAccess;
+  clock: () => Date;
+  options?: RunSyncOptions;
+}
+
+export interface RunSyncResult {
+  actions: SyncAction[];
+  /** Actions applied (skips of refused tasks' remaining actions not counted). */
+  applied: number;
+  /** Tasks whose remaining actions were skipped after the provider or the document refused one. */
+  refusedTaskIds: string[];
+  /** Whether the new cursor was stored (not when a mass deletion was held back). */
+  cursorSaved: boolean;
+  fullPull: boolean;
+}
+
+const DAY_MS = 24 * 3600_000;
+
+interface LinkRow {
+  [column: string]: unknown;
+  task_id: string;
+  event_id: string;
+  task_hash: string | null;
+  event_hash: string | null;
+  event_etag: string | null;
+}
+
+interface Loaded {
+  links: SyncLink[];
+  detached: string[];
+  cursor: string | null;
+  syncDeleteEnabled: boolean;
+}
+
+async function load(db: Database, connectionId: string): Promise<Loaded> {
+  const [connection] = await db.query<{ cursor: string | null; sync_delete_enabled: boolean }>(
+    'select cursor, sync_delete_enabled from calendar_connections where id = $1',
+    [connectionId],
+  );
+  if (!connection) throw new Error(`calendar connection ${connectionId} does not exist`);
+  const rows = await db.query<LinkRow>(
+    `select task_id, event_id, task_hash, event_hash, event_etag from calendar_links
+     where connection_id = $1`,
+    [connectionId],
+  );
+  const detached = await db.query<{ task_id: string }>(
+    'select task_id from calendar_detached_tasks where connection_id = $1',
+    [connectionId],
+  );
+  return {
+    links: rows.map((row) => ({
+      taskId: row.task_id,
+      eventId: row.event_id,
+      taskHash: row.task_hash ?? '',
+      eventHash: row.event_hash ?? '',
+      eventEtag: row.event_etag ?? '',
+    })),
+    detached: detached.map((row) => row.task_id),
+    cursor: connection.cursor,
+    syncDeleteEnabled: connection.sync_delete_enabled,
+  };
+}
+
+async function pull(
+  provider: CalendarProvider,
+  cursor: string | null,
+): Promise<{ result: PullResult; full: boolean }> {
+  if (cursor === null) return { result: await provider.pullChanges(null), full: true };
+  try {
+    return { result: await provider.pullChanges(cursor), full: false };
+  } catch (error) {
+    if (!(error instanceof InvalidCursorError)) throw error;
+    return { result: await provider.pullChanges(null), full: true };
+  }
+}
+
+/** An action the provider or the document refused: the task waits for the next run. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof PreconditionFailedError ||
+    error instanceof ConflictError ||
+    error instanceof ValidationError ||
+    error instanceof NotFoundError ||
+    error instanceof UnsupportedEventError ||
+    (error instanceof ProviderRequestError && (error.status === 404 || error.status === 410))
+  );
+}
+
+function taskIdOf(action: SyncAction): string | null {
+  switch (action.type) {
+    case 'skipMassDeletion':
+    case 'mirrorEvent':
+    case 'unmirrorEvent':
+      return null;
+    case 'saveLink':
+      return action.link.taskId;
+    default:
+      return action.taskId;
+  }
+}
+
+function instantOf(time: EventTime): { at: string; allDay: boolean } {
+  if ('date' in time) return { at: `${time.date}T00:00:00.000Z`, allDay: true };
+  const at = Date.parse(time.dateTime);
+  return { at: Number.isNaN(at) ? time.dateTime : new Date(at).toISOString(), allDay: false };
+}
+
+/** The status table as the actions leave it: links by task, and the detached tasks. */
+class StatusTable {
+  readonly links: Map<string, SyncLink>;
+  readonly detached: Set<string>;
+
+  constructor(loaded: Loaded) {
+    this.links = new Map(loaded.links.map((link) => [link.taskId, link]));
+    this.detached = new Set(loaded.detached);
+  }
+
+  save(link: SyncLink): void {
+    // One event belongs to one task (unique (connection_id, event_id)).
+    for (const [taskId, other] of this.links) {
+      if (taskId !== link.taskId && other.eventId === link.eventId) this.links.delete(taskId);
+    }
+    this.links.set(link.taskId, link);
+    this.detached.delete(link.taskId);
+  }
+
+  unlink(taskId: string): void {
+    this.links.delete(taskId);
+    this.detached.add(taskId);
+  }
+
+  drop(taskId: string): void {
+    this.links.delete(taskId);
+    this.detached.delete(taskId);
+  }
+
+  async commit(
+    tx: Queryable,
+    connectionId: string,
+    now: Date,
+    cursor: string | null | undefined,
+  ): Promise<void> {
+    await tx.query('delete from calendar_links where connection_id = $1', [connectionId]);
+    for (const link of this.links.values()) {
+      await tx.query(
+        `insert into calendar_links
+           (connection_id, task_id, event_id, task_hash, event_hash, event_etag, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          connectionId,
+          link.taskId,
+          link.eventId,
+          link.taskHash,
+          link.eventHash,
+          link.eventEtag,
+          now,
+        ],
+      );
+    }
+    await tx.query('delete from calendar_detached_tasks where connection_id = $1', [connectionId]);
+    for (const taskId of this.detached) {
+      await tx.query(
+        'insert into calendar_detached_tasks (connection_id, task_id, created_at) values ($1, $2, $3)',
+        [connectionId, taskId, now],
+      );
+    }
+    if (cursor !== undefined) {
+      await tx.query('update calendar_connections set cursor = $2, updated_at = $3 where id = $1', [
+        connectionId,
+        cursor,
+        now,
+      ]);
+    }
+  }
+}
+
+export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
+  const { connectionId, provider, userId, db, access, clock } = input;
+  const options = input.options ?? {};
+  const loaded = await load(db, connectionId);
+  const { result: pulled, full } = await pull(provider, loaded.cursor);
+
+  const prefix = `${connectionId}:`;
+  const snapshot = await access.use(userId, [], (docs) => ({
+    tasks: listTasks(docs, { includeDeleted: true }),
+    timezone: getTimezone(docs),
+    mirrored: [...calendarEventsOf(docs.main).keys()]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length)),
+  }));
+
+  const now = clock();
+  const syncOptions: SyncOptions = {
+    timezone: snapshot.timezone,
+    syncDeleteEnabled: options.syncDeleteEnabled ?? loaded.syncDeleteEnabled,
+    eventToTaskCriterion: options.eventToTaskCriterion ?? (() => false),
+    window: options.window ?? {
+      start: new Date(now.getTime() - 30 * DAY_MS).toISOString(),
+      end: new Date(now.getTime() + 180 * DAY_MS).toISOString(),
+    },
+    now: now.toISOString(),
+    ...(options.allowMassDeletion === undefined
+      ? {}
+      : { allowMassDeletion: options.allowMassDeletion }),
+  };
+  const actions = planSync({
+    connectionId,
+    links: loaded.links,
+    detachedTaskIds: loaded.detached,
+    tasks: snapshot.tasks,
+    eventChanges: { changed: pulled.changed, deleted: pulled.deleted, full },
+    mirroredEventIds: snapshot.mirrored,
+    options: syncOptions,
+  });
+
+  const table = new StatusTable(loaded);
+  const refused = new Set<string>();
+  let applied = 0;
+  let holdsCursor = false;
+
+  const apply = async (action: SyncAction): Promise<void> => {
+    switch (action.type) {
+      case 'skipMassDeletion':
+        holdsCursor = true;
+        return;
+      case 'notifyConflict': {
+        const { id, taskId, eventId, winner, losing, detectedAt } = action;
+        await access.use(userId, [], (docs, ctx) => {
+          addInboxItem(
+            docs,
+            {
+              id,
+              kind: 'calendar_conflict',
+              title:
+                winner === 'task'
+                  ? 'A calendar edit lost to a newer task change'
+                  : 'A task change lost to a newer calendar edit',
+              payload: { connectionId, taskId, eventId, winner, losing, detectedAt },
+            },
+            ctx,
+          );
+        });
+        return;
+      }
+      case 'restoreTask':
+        await access.use(userId, [], (docs, ctx) => restoreTask(docs, action.taskId, ctx));
+        return;
+      case 'createTask': {
+        const { patch } = action;
+        const create: TaskCreateInput = {
+          ...patch,
+          title: patch.title ?? '(no title)',
+          id: action.taskId,
+          calendarEventId: action.eventId,
+        };
+        await access.use(userId, [], (docs, ctx) => createTask(docs, create, ctx));
+        return;
+      }
+      case 'updateTask':
+        await access.use(userId, [], (docs, ctx) =>
+          updateTask(docs, action.taskId, action.patch, ctx),
+        );
+        return;
+      case 'unlinkTask':
+        await access.use(userId, [], (docs, ctx) => {
+          const task = listTasks(docs, { includeDeleted: true }).find(
+            (candidate) => candidate.id === action.taskId,
+          );
+          // A task in the trash cannot be written; its link goes all the same.
+          if (task && !task.deletedAt && task.calendarEventId !== null) {
+            updateTask(docs, action.taskId, { calendarEventId: null }, ctx);
+          }
+        });
+        table.unlink(action.taskId);
+        return;
+      case 'createEvent': {
+        const written = await provider.createEvent(action.input, action.key);
+        const link = linkAfterWrite(action, written);
+        if (!link) return;
+        await setCalendarEventId(action.taskId, written.id);
+        table.save(link);
+        return;
+      }
+      case 'updateEvent': {
+        const written = await provider.updateEvent(action.eventId, action.input, action.etag);
+        const link = linkAfterWrite(action, written);
+        if (link) table.save(link);
+        return;
+      }
+      case 'deleteEvent':
+        await provider.deleteEvent(action.eventId, action.etag);
+        return;
+      case 'mirrorEvent': {
+        const { event } = action;
+        const start = instantOf(event.start);
+        const end = instantOf(event.end);
+        await access.use(userId, [], (docs) =>
+          upsertCalendarEvent(docs, {
+            connectionId,
+            eventId: event.id,
+            title: event.summary,
+            start: start.at,
+            end: end.at,
+            allDay: start.allDay,
+            source: provider.name,
+            taskId: event.taskId,
+          }),
+        );
+        return;
+      }
+      case 'unmirrorEvent':
+        await access.use(userId, [], (docs) =>
+          removeCalendarEvent(docs, connectionId, action.eventId),
+        );
+        return;
+      case 'saveLink':
+        table.save(action.link);
+        return;
+      case 'dropLink':
+        table.drop(action.taskId);
+        return;
+    }
+  };
+
+  /** Shows a task's event id on the task (what an unlink clears), when it is live. */
+  async function setCalendarEventId(taskId: string, eventId: string): Promise<void> {
+    await access.use(userId, [], (docs, ctx) => {
+      const task = listTasks(docs).find((candidate) => candidate.id === taskId);
+      if (task && task.calendarEventId !== eventId) {
+        updateTask(docs, taskId, { calendarEventId: eventId }, ctx);
+      }
+    });
+  }
+
+  for (const action of actions) {
+    const taskId = taskIdOf(action);
+    if (taskId !== null && refused.has(taskId)) continue;
+    try {
+      await apply(action);
+      applied += 1;
+    } catch (error) {
+      if (taskId === null || !isRefusal(error)) throw error;
+      refused.add(taskId);
+    }
+  }
+
+  const cursorSaved = !holdsCursor;
+  await db.transaction((tx) =>
+    table.commit(tx, connectionId, clock(), cursorSaved ? pulled.cursor : undefined),
+  );
+  return { actions, applied, refusedTaskIds: [...refused].sort(), cursorSaved, fullPull: full };
+}
