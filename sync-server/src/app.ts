@@ -6,13 +6,14 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { createAuthRoutes } from './auth/auth-routes.js';
 import type { TokenService } from './auth/token-service.js';
+import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
 import { mountApi } from './rest/api.js';
-import { createDocumentAccess } from './rest/document-access.js';
+import { createDocumentAccess, type DocumentAccess } from './rest/document-access.js';
 import { TrackedTime } from './rest/tracked-time.js';
 
 export interface AppDeps {
@@ -26,6 +27,10 @@ export interface AppDeps {
   authLimits: Config['authLimits'];
   apiRequestsPerMinute: number;
   corsOrigins: readonly string[];
+  /** The user documents' door; default: one over `relay`. */
+  access?: DocumentAccess;
+  /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
+  calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
 }
 
 /** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
@@ -59,9 +64,13 @@ export function createApp(deps: AppDeps): Hono {
     },
   });
   app.route('/api/v1/auth', auth);
-  const access = createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
+  const access =
+    deps.access ?? createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
+  // Providers post here without a session: each notification carries its channel's secret.
+  if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
   mountApi(app, {
     access,
+    ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,
     clock: deps.clock,

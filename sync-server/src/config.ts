@@ -1,5 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { type CalendarConfig, loadCalendarConfig } from './calendar/oauth-config.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 /**
  * Server configuration, read once at start from the environment. Every bad value is reported
@@ -66,13 +70,8 @@ export interface Config {
     loginPerAccountPerMinute: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
+  /** The calendar bridge's variables (calendar/oauth-config.ts). */
+  calendar: CalendarConfig;
 }
 
 /** Reads the configuration; empty strings count as unset. Throws ConfigError listing problems. */
@@ -81,11 +80,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
   const result = envSchema.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    );
+  // Every bad variable at once, the calendar's included.
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  let calendar: CalendarConfig | null = null;
+  try {
+    calendar = loadCalendarConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
   }
+  if (!result.success || calendar === null || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   return {
     port: e.PORT,
@@ -108,5 +114,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginPerAccountPerMinute: e.AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE,
     },
     logLevel: e.LOG_LEVEL,
+    calendar,
   };
 }

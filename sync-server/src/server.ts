@@ -4,11 +4,18 @@ import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { loadAuthSecret } from './auth/auth-secret.js';
 import { createTokenService } from './auth/token-service.js';
+import {
+  type CalendarBridge,
+  type CalendarBridgeDeps,
+  createCalendarBridge,
+} from './calendar/calendar-bridge.js';
+import { createCalendarServices } from './calendar/connection-services.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
+import { createDocumentAccess } from './rest/document-access.js';
 import { createSyncUpgradeHandler } from './sync-upgrade.js';
 
 export interface ServerDeps {
@@ -18,12 +25,17 @@ export interface ServerDeps {
   clock?: () => Date;
   staticDir?: string | null;
   relayOptions?: Partial<RelayOptions>;
+  /** Test hooks of the calendar bridge (provider factory, delays). */
+  calendarOptions?: Partial<
+    Omit<CalendarBridgeDeps, 'services' | 'db' | 'access' | 'changes' | 'log' | 'clock'>
+  >;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   relay: Relay;
+  calendar: CalendarBridge;
   /** Graceful stop: no new connections, sockets closed, pending updates committed. */
   close(): Promise<void>;
 }
@@ -45,10 +57,29 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       ...deps.relayOptions,
     },
   });
+  const access = createDocumentAccess({ relay, db, clock });
+  const services = await createCalendarServices({
+    config: config.calendar,
+    db,
+    dataDir: config.dataDir,
+    clock,
+    log,
+  });
+  const calendar = createCalendarBridge({
+    services,
+    db,
+    access,
+    changes: (listener) => relay.onDocumentChange(listener),
+    log,
+    clock,
+    ...deps.calendarOptions,
+  });
   const app = createApp({
     db,
     tokens,
     relay,
+    access,
+    calendar,
     log,
     clock,
     staticDir: deps.staticDir ?? null,
@@ -74,12 +105,16 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   log.info('server listening', { url, database: db.kind });
+  calendar.start();
   return {
     url,
     port,
     relay,
+    calendar,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Running syncs write to documents: they end (or give up their lease) before the relay.
+      await calendar.stop();
       await relay.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();

@@ -6,7 +6,7 @@ import type { Database } from './db/database.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './db/test-databases.js';
 import { silentLogger } from './logger.js';
 import type { RelayOptions } from './relay/relay.js';
-import { type RunningServer, startServer } from './server.js';
+import { type RunningServer, type ServerDeps, startServer } from './server.js';
 
 /** A secret shared by test servers, so a token minted in a test verifies on every restart. */
 export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -36,7 +36,11 @@ export interface TestServer {
  */
 export async function startTestServer(
   kind: DatabaseKind,
-  options: { config?: Record<string, string>; relay?: Partial<RelayOptions> } = {},
+  options: {
+    config?: Record<string, string>;
+    relay?: Partial<RelayOptions>;
+    calendar?: ServerDeps['calendarOptions'];
+  } = {},
 ): Promise<TestServer> {
   const database: TestDatabase = await openTestDatabase(kind);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tasks-test-'));
@@ -56,8 +60,9 @@ export async function startTestServer(
       db: database.db,
       log: silentLogger,
       relayOptions: options.relay ?? {},
+      ...(options.calendar ? { calendarOptions: options.calendar } : {}),
     });
-  let server = await start(0);
+  let server = await start(config.port);
   const port = server.port;
   let counter = 0;
   const harness: TestServer = {

@@ -30,6 +30,8 @@ export interface FakeGoogleCalendarOptions {
   calendarId?: string;
   /** The bearer token accepted; any other is answered 401. */
   token?: string;
+  /** Accepts other bearer tokens too (e.g. those a fake OAuth server issued and still holds live). */
+  acceptToken?: (token: string) => boolean;
   /** The calendar's time zone, in which Google renders `dateTime` values. */
   timeZone?: string;
   /** Time of `created`/`updated` and of channel expiry. */
@@ -160,6 +162,10 @@ export async function startFakeGoogleCalendar(
 ): Promise<FakeGoogleCalendar> {
   const calendarId = options.calendarId ?? 'bridge-test@group.calendar.google.com';
   const token = options.token ?? `ya29.fake-${randomBytes(12).toString('hex')}`;
+  const isAuthorized = (header: string | undefined) =>
+    header === `Bearer ${token}` ||
+    (header?.startsWith('Bearer ') === true &&
+      options.acceptToken?.(header.slice('Bearer '.length)) === true);
   const clock = options.clock ?? (() => new Date());
   const store = new FakeGoogleCalendarStore({
     calendarId,
@@ -250,7 +256,7 @@ export async function startFakeGoogleCalendar(
     if (fault && !fault.afterApplying) return failWith(request, response, fault);
     let reply: Reply;
     try {
-      if (request.headers.authorization !== `Bearer ${token}`) throw invalidCredentials();
+      if (!isAuthorized(request.headers.authorization)) throw invalidCredentials();
       reply = await route(request, url);
     } catch (error) {
       if (!(error instanceof GoogleApiError)) throw error;

@@ -44,6 +44,32 @@ export interface GoogleCalendarProviderOptions {
   timeoutMs?: number;
 }
 
+/** A push notification channel (events.watch): Google posts to `address` when events change. */
+export interface GoogleWatchOptions {
+  /** Our id of the channel (a UUID), echoed as X-Goog-Channel-ID. */
+  channelId: string;
+  /** An https URL Google can reach (Google refuses others). */
+  address: string;
+  /** A secret echoed as X-Goog-Channel-Token, to tell our channels from forged posts. */
+  token: string;
+  /** Google caps a channel's life (a week for events); it may expire earlier than asked. */
+  expiresAt: Date;
+}
+
+export interface GoogleWatchChannel {
+  channelId: string;
+  /** Google's id of the watched resource, needed to stop the channel. */
+  resourceId: string;
+  expiresAt: Date;
+}
+
+export interface GoogleCalendarProvider extends CalendarProvider {
+  readonly name: 'GOOGLE';
+  watch(options: GoogleWatchOptions): Promise<GoogleWatchChannel>;
+  /** Stops a channel; one Google no longer knows is already stopped. */
+  stopWatch(channel: { channelId: string; resourceId: string }): Promise<void>;
+}
+
 export const GOOGLE_ROOT_URL = 'https://www.googleapis.com/';
 
 function hasStatus(error: unknown, ...statuses: number[]): error is GoogleResponseError {
@@ -75,7 +101,7 @@ function readable(event: GoogleEvent): ProviderEvent {
 
 export function createGoogleCalendarProvider(
   options: GoogleCalendarProviderOptions,
-): CalendarProvider {
+): GoogleCalendarProvider {
   const { calendarId } = options;
   const pageSize = options.pageSize ?? 250;
   const maxPages = options.maxPages ?? 1000;
@@ -242,5 +268,54 @@ export function createGoogleCalendarProvider(
     }
   }
 
-  return { name: 'GOOGLE', pullChanges, getEvent, createEvent, updateEvent, deleteEvent };
+  async function watch(watchOptions: GoogleWatchOptions): Promise<GoogleWatchChannel> {
+    const requestBody: calendar_v3.Schema$Channel = {
+      id: watchOptions.channelId,
+      type: 'web_hook',
+      address: watchOptions.address,
+      token: watchOptions.token,
+      expiration: String(watchOptions.expiresAt.getTime()),
+    };
+    try {
+      const response = await send(async () =>
+        api.events.watch({ calendarId, requestBody }, await requestOptions()),
+      );
+      const { resourceId, expiration } = response.data;
+      if (!resourceId)
+        throw new ProviderRequestError('Google opened a channel without a resourceId', 200);
+      const expires = Number(expiration);
+      return {
+        channelId: watchOptions.channelId,
+        resourceId,
+        expiresAt: Number.isFinite(expires) ? new Date(expires) : watchOptions.expiresAt,
+      };
+    } catch (error) {
+      throw providerError(error);
+    }
+  }
+
+  async function stopWatch(channel: { channelId: string; resourceId: string }): Promise<void> {
+    try {
+      await send(async () =>
+        api.channels.stop(
+          { requestBody: { id: channel.channelId, resourceId: channel.resourceId } },
+          await requestOptions(),
+        ),
+      );
+    } catch (error) {
+      if (hasStatus(error, 404, 410)) return;
+      throw providerError(error);
+    }
+  }
+
+  return {
+    name: 'GOOGLE',
+    pullChanges,
+    getEvent,
+    createEvent,
+    updateEvent,
+    deleteEvent,
+    watch,
+    stopWatch,
+  };
 }

@@ -37,6 +37,8 @@ export type { FakeGraphDelivery } from './fake-graph-subscriptions.js';
 export interface FakeGraphCalendarOptions {
   /** The bearer token the fake accepts (random by default). */
   token?: string;
+  /** Accepts other bearer tokens too (e.g. those a fake OAuth server issued and still holds live). */
+  acceptToken?: (token: string) => boolean;
   calendarId?: string;
   /** Drives lastModifiedDateTime and subscription expiry. */
   clock?: () => Date;
@@ -373,7 +375,11 @@ export async function startFakeGraphCalendar(
     log.push({ method, path: `${url.pathname}${url.search}` });
     if (log.length > MAX_REQUESTS_LOGGED) log.shift();
     let answer: Answer;
-    const isAuthorized = request.headers.authorization === `Bearer ${token}`;
+    const header = request.headers.authorization;
+    const isAuthorized =
+      header === `Bearer ${token}` ||
+      (header?.startsWith('Bearer ') === true &&
+        options.acceptToken?.(header.slice('Bearer '.length)) === true);
     const fault = isAuthorized ? takeFault(method, `${url.pathname}${url.search}`) : null;
     if (!isAuthorized) {
       answer = errorAnswer(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.');

@@ -72,6 +72,21 @@ export const ConnectionSchema = z
   })
   .openapi('CalendarConnection');
 
+export const ProviderSchema = z
+  .object({
+    provider: z.enum(['GOOGLE', 'MICROSOFT', 'ICAL']),
+    configured: z.boolean(),
+    authorization_url: z.string().optional(),
+    client_id: z.string().optional(),
+    scope: z.string().optional(),
+    extra_params: z.record(z.string(), z.string()).optional(),
+  })
+  .openapi('CalendarProvider');
+
+export const ProviderListSchema = z
+  .object({ providers: z.array(ProviderSchema) })
+  .openapi('CalendarProviderList');
+
 export const ConnectionListSchema = z
   .object({ connections: z.array(ConnectionSchema) })
   .openapi('CalendarConnectionList');

@@ -27,6 +27,7 @@ import {
   EventListSchema,
   EventsQuery,
   JobIdParam,
+  ProviderListSchema,
   SyncAcceptedSchema,
   SyncJobSchema,
   syncJobToApi,
@@ -40,6 +41,7 @@ import {
   OAuthUnavailableError,
   type TokenSet,
 } from './oauth-client.js';
+import type { OAuthProviderConfig } from './oauth-config.js';
 import type { SyncJobQueue } from './sync-jobs.js';
 
 /**
@@ -64,7 +66,21 @@ export interface CalendarRoutesDeps {
   estimatedSyncMs?: number;
   /** Connections one user may hold (default 20). */
   maxConnectionsPerUser?: number;
+  /** What the app needs to start each OAuth flow (null: the provider is not configured). */
+  providers?: {
+    google: AuthorizationConfig | null;
+    microsoft: AuthorizationConfig | null;
+  };
+  /** Called after the user's connections were added or removed. */
+  onConnectionsChanged?: (userId: string) => void;
+  /** Called before a connection is removed, while its credentials still exist (stops push). */
+  beforeDisconnect?: (connection: CalendarConnection) => Promise<void>;
 }
+
+type AuthorizationConfig = Pick<
+  OAuthProviderConfig,
+  'clientId' | 'authorizationUrl' | 'scope' | 'authorizationParams'
+>;
 
 const JOBS_PATH = '/api/v1/calendar/sync/jobs';
 /** All of time, for removing every event of a connection. */
@@ -183,9 +199,51 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
         connectionId: connection.id,
         provider: connection.provider,
       });
+      deps.onConnectionsChanged?.(userId);
       await deps.jobs.enqueue(connection.id);
       deps.wakeWorker?.();
       return c.json(connectionToApi(connection), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/providers',
+      summary: 'Calendar providers this server can connect',
+      description:
+        'For Google and Microsoft, what the app needs to send the user to the provider (authorization code flow with PKCE): the authorization endpoint, the client id, the scopes and extra parameters. A provider without OAuth client on this server shows `configured: false`.',
+      tags: ['Calendar'],
+      responses: {
+        200: jsonResponse(ProviderListSchema, 'The providers'),
+        ...errorResponses,
+      },
+    }),
+    (c) => {
+      const oauthProvider = (
+        provider: 'GOOGLE' | 'MICROSOFT',
+        config: AuthorizationConfig | null | undefined,
+      ) =>
+        config
+          ? {
+              provider,
+              configured: true,
+              authorization_url: config.authorizationUrl,
+              client_id: config.clientId,
+              scope: config.scope,
+              extra_params: config.authorizationParams,
+            }
+          : { provider, configured: false };
+      return c.json(
+        {
+          providers: [
+            oauthProvider('GOOGLE', deps.providers?.google),
+            oauthProvider('MICROSOFT', deps.providers?.microsoft),
+            { provider: 'ICAL' as const, configured: true },
+          ],
+        },
+        200,
+      );
     },
   );
 
@@ -241,7 +299,11 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
     async (c) => {
       const { userId } = c.var.auth;
       const { id } = c.req.valid('param');
+      const connection = await deps.connections.get(userId, id);
+      if (!connection) throw notFound('calendar connection', id);
+      await deps.beforeDisconnect?.(connection);
       if (!(await deps.connections.remove(userId, id))) throw notFound('calendar connection', id);
+      deps.onConnectionsChanged?.(userId);
       await deps.access.use(userId, [], (docs) => {
         for (const event of listCalendarEvents(docs, ALL_TIME)) {
           if (event.connectionId === id) removeCalendarEvent(docs, id, event.eventId);

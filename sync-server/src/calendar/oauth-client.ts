@@ -65,7 +65,13 @@ export interface OAuthClientDeps {
 
 const MAX_DESCRIPTION = 200;
 
-export function createOAuthClient(config: OAuthProviderConfig, deps: OAuthClientDeps): OAuthClient {
+/** What the token endpoint needs of a provider's configuration. */
+export type TokenEndpointConfig = Pick<
+  OAuthProviderConfig,
+  'clientId' | 'clientSecret' | 'tokenUrl' | 'issuer'
+>;
+
+export function createOAuthClient(config: TokenEndpointConfig, deps: OAuthClientDeps): OAuthClient {
   const as: oauth.AuthorizationServer = {
     issuer: config.issuer,
     token_endpoint: config.tokenUrl,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../config.js';
-import { loadCalendarConfig } from './oauth-config.js';
+import { ConfigError } from '../config-error.js';
+import { GOOGLE_SCOPE, loadCalendarConfig, MICROSOFT_SCOPE } from './oauth-config.js';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -22,6 +22,7 @@ describe('calendar configuration', () => {
       googleApiUrl: 'https://www.googleapis.com/',
       microsoftGraphUrl: 'https://graph.microsoft.com',
       syncConcurrency: 2,
+      publicUrl: null,
     });
   });
 
@@ -38,12 +39,19 @@ describe('calendar configuration', () => {
       clientSecret: 'g-secret',
       tokenUrl: 'https://oauth2.googleapis.com/token',
       issuer: 'https://accounts.google.com',
+      authorizationUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
+      scope: GOOGLE_SCOPE,
+      authorizationParams: { access_type: 'offline', prompt: 'consent' },
     });
     expect(config.microsoft).toEqual({
       clientId: 'm-id',
       clientSecret: null,
       tokenUrl: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token',
       issuer: 'https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0',
+      authorizationUrl:
+        'https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize',
+      scope: MICROSOFT_SCOPE,
+      authorizationParams: {},
     });
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../config-error.js';
 import { parseTokenKey } from './token-crypto.js';
 
 /**
@@ -15,6 +15,12 @@ export interface OAuthProviderConfig {
   tokenUrl: string;
   /** Expected `iss` of ID tokens, when the token endpoint returns one. */
   issuer: string;
+  /** Where the app sends the user to grant access (the authorization endpoint). */
+  authorizationUrl: string;
+  /** The scopes the app asks for, space-separated. */
+  scope: string;
+  /** More query parameters of the authorization request (offline access). */
+  authorizationParams: Record<string, string>;
 }
 
 export interface CalendarConfig {
@@ -28,7 +34,17 @@ export interface CalendarConfig {
   microsoftGraphUrl: string;
   /** Sync jobs one server runs at once. */
   syncConcurrency: number;
+  /**
+   * The server's public origin as providers reach it (PUBLIC_URL). Set: Google and Microsoft
+   * push changes to its webhooks; unset: polling only (every 15 min, CalDAV 30 min).
+   */
+  publicUrl: string | null;
 }
+
+/** Read access to the calendar list and events (spec 6.1), offline so the server can refresh. */
+export const GOOGLE_SCOPE =
+  'https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.readonly';
+export const MICROSOFT_SCOPE = 'offline_access Calendars.Read Calendars.ReadWrite';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -65,6 +81,7 @@ const envSchema = z.object({
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
   GOOGLE_TOKEN_URL: endpoint.default('https://oauth2.googleapis.com/token'),
   GOOGLE_ISSUER: z.string().min(1).default('https://accounts.google.com'),
+  GOOGLE_AUTH_URL: endpoint.default('https://accounts.google.com/o/oauth2/v2/auth'),
   GOOGLE_API_URL: endpoint.default('https://www.googleapis.com/'),
   MICROSOFT_CLIENT_ID: z.string().min(1).optional(),
   MICROSOFT_CLIENT_SECRET: z.string().min(1).optional(),
@@ -75,6 +92,7 @@ const envSchema = z.object({
     .default('common'),
   MICROSOFT_TOKEN_URL: endpoint.optional(),
   MICROSOFT_ISSUER: z.string().min(1).optional(),
+  MICROSOFT_AUTH_URL: endpoint.optional(),
   MICROSOFT_GRAPH_URL: endpoint.default('https://graph.microsoft.com'),
   CALENDAR_SYNC_CONCURRENCY: z.coerce
     .number({ error: 'must be a number' })
@@ -82,6 +100,7 @@ const envSchema = z.object({
     .min(1, 'must be 1-32')
     .max(32, 'must be 1-32')
     .default(2),
+  PUBLIC_URL: endpoint.optional(),
 });
 
 /** Reads the calendar variables; empty strings count as unset. Throws ConfigError. */
@@ -115,6 +134,10 @@ export function loadCalendarConfig(
           clientSecret: e.GOOGLE_CLIENT_SECRET ?? null,
           tokenUrl: e.GOOGLE_TOKEN_URL,
           issuer: e.GOOGLE_ISSUER,
+          authorizationUrl: e.GOOGLE_AUTH_URL,
+          scope: GOOGLE_SCOPE,
+          // A refresh token is only given with offline access, and again only with consent.
+          authorizationParams: { access_type: 'offline', prompt: 'consent' },
         }
       : null,
     microsoft: e.MICROSOFT_CLIENT_ID
@@ -125,10 +148,16 @@ export function loadCalendarConfig(
             e.MICROSOFT_TOKEN_URL ??
             `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`,
           issuer: e.MICROSOFT_ISSUER ?? `https://login.microsoftonline.com/${tenant}/v2.0`,
+          authorizationUrl:
+            e.MICROSOFT_AUTH_URL ??
+            `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/authorize`,
+          scope: MICROSOFT_SCOPE,
+          authorizationParams: {},
         }
       : null,
     googleApiUrl: e.GOOGLE_API_URL,
     microsoftGraphUrl: e.MICROSOFT_GRAPH_URL,
     syncConcurrency: e.CALENDAR_SYNC_CONCURRENCY,
+    publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : null,
   };
 }

@@ -41,6 +41,19 @@ describe.each(testDatabaseKinds())('sync job queue on %s', (kind) => {
     expect(await queue.get(first.id)).toEqual(first);
   });
 
+  it('brings a scheduled poll forward when a sync is asked for now, never back', async () => {
+    await drain();
+    const connectionId = await insertConnection(db);
+    const poll = await queue.enqueue(connectionId, { delayMs: 15 * MINUTE });
+    const later = await queue.enqueue(connectionId, { delayMs: 30 * MINUTE });
+    expect(later.id).toBe(poll.id);
+    expect(later.runAfter).toEqual(new Date(now + 15 * MINUTE));
+    const soon = await queue.enqueue(connectionId);
+    expect(soon.id).toBe(poll.id);
+    expect(soon.runAfter).toEqual(clock());
+    expect((await queue.claim())?.id).toBe(poll.id);
+  });
+
   it('claims a due job under a lease, and never a second job of a running connection', async () => {
     await drain();
     const connectionId = await insertConnection(db);

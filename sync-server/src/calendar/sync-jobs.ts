@@ -37,7 +37,10 @@ export interface SyncJobQueueOptions {
 }
 
 export interface SyncJobQueue {
-  /** A job for the connection: the one already waiting if there is one (never two waiting). */
+  /**
+   * A job for the connection: the one already waiting if there is one (never two waiting),
+   * brought forward when this one is due sooner (a "sync now" over a scheduled poll).
+   */
   enqueue(connectionId: string, options?: { delayMs?: number }): Promise<SyncJob>;
   /** The next due job, now running under a fresh lease; null when none is due. */
   claim(): Promise<SyncJob | null>;
@@ -172,7 +175,8 @@ export function createSyncJobQueue(db: Database, options: SyncJobQueueOptions): 
           `with inserted as (
              insert into sync_jobs (id, connection_id, state, run_after, created_at)
              values ($1, $2, 'queued', $3, $4)
-             on conflict (connection_id) where state = 'queued' do nothing
+             on conflict (connection_id) where state = 'queued'
+               do update set run_after = least(sync_jobs.run_after, excluded.run_after)
              returning ${COLUMNS}
            )
            select ${COLUMNS} from inserted

@@ -2,6 +2,7 @@ import type { Database } from './database.js';
 import { migration as usersSessionsDocuments } from './migrations/1764000000000-users-sessions-documents.js';
 import { migration as calendarConnections } from './migrations/1764000000002-calendar-connections.js';
 import { migration as calendarDetached } from './migrations/1764000000003-calendar-detached.js';
+import { migration as calendarPushChannels } from './migrations/1764000000004-calendar-push-channels.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   usersSessionsDocuments,
   calendarConnections,
   calendarDetached,
+  calendarPushChannels,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.

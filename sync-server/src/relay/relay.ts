@@ -32,6 +32,14 @@ export interface RelayOptions {
   heartbeatMs?: number;
 }
 
+/** A change to a loaded document, from a device or from the server (REST, calendar bridge). */
+export interface DocumentChange {
+  room: string;
+  ownerId: string;
+  /** The transaction's origin: what made the change (a connection, a server-side writer). */
+  origin: unknown;
+}
+
 export interface RelayDeps {
   store: DocStore;
   log: Logger;
@@ -312,6 +320,30 @@ export class Relay {
   }
 
   /** A change made on the server (REST, bridge): persist it and send it to every connection. */
+  private readonly changeListeners = new Set<(change: DocumentChange) => void>();
+
+  /**
+   * Tells `listener` of every change to a loaded document once applied (not of loading one);
+   * returns the function that stops it. A throwing listener is logged, never breaks a write.
+   */
+  onDocumentChange(listener: (change: DocumentChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private onChange = (room: Room, origin: unknown): void => {
+    for (const listener of this.changeListeners) {
+      try {
+        listener({ room: room.name, ownerId: room.ownerId, origin });
+      } catch (error) {
+        this.deps.log.error('a document change listener failed', {
+          room: room.name,
+          error: (error as Error).message,
+        });
+      }
+    }
+  };
+
   private onServerUpdate = (room: Room, update: Uint8Array): void => {
     this.broadcast(room, encodeUpdate(update), null);
     void this.userQuota(room.ownerId).then((quota) => {
@@ -339,7 +371,7 @@ export class Relay {
   }
 
   private loadRoom(room: Room): Promise<Y.Doc> {
-    return room.load(this.deps.store, this.deps.log, this.onServerUpdate);
+    return room.load(this.deps.store, this.deps.log, this.onServerUpdate, this.onChange);
   }
 
   private userQuota(userId: string): Promise<{ bytes: number }> {

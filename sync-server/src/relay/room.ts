@@ -38,7 +38,12 @@ export class Room {
   }
 
   /** Loads the document once (snapshot + log tail); concurrent callers share the load. */
-  load(store: DocStore, log: Logger, onLocalUpdate: (room: Room, update: Uint8Array) => void) {
+  load(
+    store: DocStore,
+    log: Logger,
+    onLocalUpdate: (room: Room, update: Uint8Array) => void,
+    onChange?: (room: Room, origin: unknown) => void,
+  ) {
     if (!this.loading) {
       this.loading = (async () => {
         const stored = await store.load(this.name);
@@ -61,7 +66,9 @@ export class Room {
         this.tailBytes = 0;
         // Changes made on the server (REST, calendar bridge) are persisted and broadcast.
         doc.on('update', (update: Uint8Array, origin: unknown) => {
-          if (origin === LOAD_ORIGIN || isMemberOrigin(origin)) return;
+          if (origin === LOAD_ORIGIN) return;
+          onChange?.(this, origin);
+          if (isMemberOrigin(origin)) return;
           onLocalUpdate(this, update);
         });
         this.doc = doc;

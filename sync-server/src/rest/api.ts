@@ -22,6 +22,8 @@ export interface ApiDeps {
   clock: () => Date;
   /** Requests per user per minute (spec 7.4: 100). */
   requestsPerMinute: number;
+  /** /calendar (spec 5.2), from the calendar bridge. */
+  calendar?: OpenAPIHono;
 }
 
 const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
@@ -29,7 +31,7 @@ const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
 );
 
 /** Areas of the REST API that act on a user's documents, all behind auth and the user's rate. */
-const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics'] as const;
+const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics', 'calendar'] as const;
 
 /**
  * The REST API of the spec (section 5) as a second door into the live documents: one sub-app
@@ -52,6 +54,7 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   api.route('/tags', createTagRoutes(deps));
   api.route('/time', createTimeRoutes(deps));
   api.route('/analytics', createAnalyticsRoutes(deps));
+  if (deps.calendar) api.route('/calendar', deps.calendar);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

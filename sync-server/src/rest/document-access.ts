@@ -17,9 +17,18 @@ export interface DocumentAccess {
     userId: string,
     months: readonly string[],
     fn: (docs: UserDocs, ctx: DocContext) => R,
+    options?: UseOptions,
   ): Promise<R>;
   /** Month keys (`YYYY-MM`) of every month document the user has stored. */
   listMonths(userId: string): Promise<string[]>;
+}
+
+export interface UseOptions {
+  /**
+   * The origin of the main document's transaction `fn` runs in, so change listeners can tell
+   * who wrote (the calendar bridge does not sync again on its own writes).
+   */
+  origin?: unknown;
 }
 
 export function createDocumentAccess(deps: {
@@ -29,7 +38,7 @@ export function createDocumentAccess(deps: {
 }): DocumentAccess {
   const ctx: DocContext = { now: deps.clock, newId: () => uuidv7() };
   return {
-    async use(userId, months, fn) {
+    async use(userId, months, fn, options = {}) {
       const unique = [...new Set(months)];
       const [main, ...monthDocs] = await Promise.all([
         deps.relay.openDocument(userId, userId),
@@ -42,7 +51,11 @@ export function createDocumentAccess(deps: {
         strictMonths: true,
       });
       migrateDocument(docs.main, userId);
-      const result = fn(docs, ctx);
+      // Writes inside `fn` join this transaction and so carry its origin.
+      const result =
+        options.origin === undefined
+          ? fn(docs, ctx)
+          : docs.main.transact(() => fn(docs, ctx), options.origin);
       await deps.relay.flush();
       return result;
     },
