@@ -99,10 +99,20 @@ export interface TimeRange {
   end: string;
 }
 
+/**
+ * Which events of a connected calendar that are not ours become tasks (spec 6.2 rule 4): none
+ * (they are only shown), all, or those whose title or description holds the keyword.
+ */
+export const CALENDAR_IMPORT_MODES = ['none', 'all', 'keyword'] as const;
+export type CalendarImportMode = (typeof CALENDAR_IMPORT_MODES)[number];
+export const DEFAULT_CALENDAR_IMPORT_KEYWORD = '#task';
+
 export interface Settings {
   timezone: string;
   weekStart: Weekday;
   workingHours: Record<Weekday, TimeRange[]>;
+  calendarImport: CalendarImportMode;
+  calendarImportKeyword: string;
 }
 
 export interface InboxItem {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKING_HOURS } from './schema.js';
-import { getSettings, getTimezone, updateSettings } from './settings.js';
+import { eventBecomesTask, getSettings, getTimezone, updateSettings } from './settings.js';
 import { cloneReplica, invalidFields, replica, sync, TEST_USER as USER } from './test-support.js';
 import { migrateDocument, settingsOf, type UserDocs } from './user-docs.js';
 import type { SettingsPatch } from './validation.js';
@@ -28,8 +28,47 @@ describe('settings', () => {
         sat: [],
         sun: [],
       },
+      calendarImport: 'none',
+      calendarImportKeyword: '#task',
     });
     expect(getTimezone(docs)).toBe('UTC');
+  });
+
+  it('turns calendar events into tasks only as the user chose (rule 4)', () => {
+    const docs = setup();
+    const standup = { summary: 'Standup', description: '' };
+    const marked = { summary: 'Send the invoice #TASK', description: '' };
+    const markedInside = { summary: 'Review', description: 'Prepare slides ＃task' };
+    expect(eventBecomesTask(getSettings(docs), marked)).toBe(false);
+    updateSettings(docs, { calendarImport: 'keyword' });
+    const byKeyword = getSettings(docs);
+    expect(eventBecomesTask(byKeyword, standup)).toBe(false);
+    expect(eventBecomesTask(byKeyword, marked)).toBe(true);
+    // Full-width ＃ folds to # (NFKC), case does not matter.
+    expect(eventBecomesTask(byKeyword, markedInside)).toBe(true);
+    updateSettings(docs, { calendarImportKeyword: ' todo ' });
+    expect(getSettings(docs).calendarImportKeyword).toBe('todo');
+    expect(eventBecomesTask(getSettings(docs), { summary: 'TODO: taxes', description: '' })).toBe(
+      true,
+    );
+    updateSettings(docs, { calendarImport: 'all' });
+    expect(eventBecomesTask(getSettings(docs), standup)).toBe(true);
+    expect(invalidFields(() => updateSettings(docs, { calendarImport: 'some' as 'all' }))).toEqual([
+      'calendarImport',
+    ]);
+    expect(invalidFields(() => updateSettings(docs, { calendarImportKeyword: '  ' }))).toEqual([
+      'calendarImportKeyword',
+    ]);
+  });
+
+  it('reads a calendar import setting another device wrote badly as the default', () => {
+    const docs = setup();
+    settingsOf(docs.main).set('calendarImport', 'everything');
+    settingsOf(docs.main).set('calendarImportKeyword', 42);
+    expect(getSettings(docs)).toMatchObject({
+      calendarImport: 'none',
+      calendarImportKeyword: '#task',
+    });
   });
 
   it('sets an IANA time zone and the first day of the week', () => {
@@ -123,6 +162,20 @@ describe('reading settings another client wrote', () => {
       timezone: 'UTC',
       weekStart: 'mon',
       workingHours: DEFAULT_WORKING_HOURS,
+      calendarImport: 'none',
+      calendarImportKeyword: '#task',
+    });
+  });
+
+  it('changes only the settings a patch names', () => {
+    const docs = setup();
+    updateSettings(docs, { timezone: 'Asia/Tokyo', weekStart: 'sun' });
+    updateSettings(docs, { calendarImport: 'all' });
+    updateSettings(docs, { workingHours: { mon: [] } });
+    expect(getSettings(docs)).toMatchObject({
+      timezone: 'Asia/Tokyo',
+      weekStart: 'sun',
+      calendarImport: 'all',
     });
   });
 

@@ -1,6 +1,9 @@
 import { isValidTimezone } from './dates.js';
 import { readString, writeField } from './record-fields.js';
 import {
+  CALENDAR_IMPORT_MODES,
+  type CalendarImportMode,
+  DEFAULT_CALENDAR_IMPORT_KEYWORD,
   DEFAULT_TIMEZONE,
   DEFAULT_WORKING_HOURS,
   type Settings,
@@ -38,10 +41,17 @@ export function getSettings(docs: UserDocs): Settings {
     // Copies, so a caller changing the result never changes the defaults.
     workingHours[day] = ranges ?? DEFAULT_WORKING_HOURS[day].map((range) => ({ ...range }));
   }
+  const importMode = readString(map, 'calendarImport');
+  const keyword = readString(map, 'calendarImportKeyword').trim();
   return {
     timezone: zone && isValidTimezone(zone) ? zone : DEFAULT_TIMEZONE,
     weekStart: (WEEKDAYS as readonly string[]).includes(weekStart) ? (weekStart as Weekday) : 'mon',
     workingHours,
+    calendarImport: (CALENDAR_IMPORT_MODES as readonly string[]).includes(importMode)
+      ? (importMode as CalendarImportMode)
+      : 'none',
+    calendarImportKeyword:
+      keyword.length > 0 && keyword.length <= 50 ? keyword : DEFAULT_CALENDAR_IMPORT_KEYWORD,
   };
 }
 
@@ -54,12 +64,42 @@ export function updateSettings(docs: UserDocs, patch: SettingsPatch): Settings {
   const valid = parseInput(settingsPatch, patch);
   const map = settingsOf(docs.main);
   docs.main.transact(() => {
-    writeField(map, 'timezone', valid.timezone);
-    writeField(map, 'weekStart', valid.weekStart);
+    // Only the fields given: a patch of one setting leaves the others as they are.
+    for (const key of [
+      'timezone',
+      'weekStart',
+      'calendarImport',
+      'calendarImportKeyword',
+    ] as const) {
+      if (valid[key] !== undefined) writeField(map, key, valid[key]);
+    }
     for (const day of WEEKDAYS) {
       const ranges = valid.workingHours?.[day];
       if (ranges) map.set(workingHoursKey(day), ranges);
     }
   });
   return getSettings(docs);
+}
+
+/** NFKC and case folded, so a keyword matches however the calendar app wrote it. */
+const folded = (text: string) => text.normalize('NFKC').toLocaleLowerCase('en-US');
+
+/**
+ * Spec 6.2 rule 4: whether an event of a connected calendar that is not ours becomes a task, by
+ * the user's setting (none, all, or the events whose title or description holds the keyword).
+ */
+export function eventBecomesTask(
+  settings: Pick<Settings, 'calendarImport' | 'calendarImportKeyword'>,
+  event: { summary: string; description: string },
+): boolean {
+  switch (settings.calendarImport) {
+    case 'none':
+      return false;
+    case 'all':
+      return true;
+    case 'keyword': {
+      const keyword = folded(settings.calendarImportKeyword);
+      return folded(event.summary).includes(keyword) || folded(event.description).includes(keyword);
+    }
+  }
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isValidTimezone, normalizeDateOrDateTime, normalizeDateTime } from './dates.js';
 import { type FieldError, ValidationError } from './errors.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
-import { PRIORITIES, TASK_STATUSES, WEEKDAYS } from './schema.js';
+import { CALENDAR_IMPORT_MODES, PRIORITIES, TASK_STATUSES, WEEKDAYS } from './schema.js';
 
 /**
  * Schemas for every write that comes from outside (REST bodies, UI forms, provider data).
@@ -210,6 +210,14 @@ export const settingsPatch = z
     timezone,
     weekStart: z.enum(WEEKDAYS, { error: `must be one of ${WEEKDAYS.join(', ')}` }),
     workingHours: z.partialRecord(z.enum(WEEKDAYS), z.array(workingRange).max(8)),
+    calendarImport: z.enum(CALENDAR_IMPORT_MODES, {
+      error: `must be one of ${CALENDAR_IMPORT_MODES.join(', ')}`,
+    }),
+    calendarImportKeyword: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(50, 'must be at most 50 characters'),
   })
   .partial()
   .strict();

@@ -1,15 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import {
+  createCaldavCalendarProvider,
+  ensureCaldavCalendar,
+  ensureRadicaleInstalled,
   type FakeGoogleCalendar,
   type FakeGraphCalendar,
   type FakeOAuthServer,
+  type RadicaleServer,
   startFakeGoogleCalendar,
   startFakeGraphCalendar,
   startFakeOAuthServer,
+  startRadicale,
 } from '@tasks/connectors';
+import { updateSettings } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
+import { createDocumentAccess } from '../rest/document-access.js';
 import { callApi, startTestServer, type TestServer, type TestUser } from '../test-server.js';
 
 /**
@@ -64,6 +71,7 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
   let oauth: FakeOAuthServer;
   let google: FakeGoogleCalendar;
   let graph: FakeGraphCalendar;
+  let radicale: RadicaleServer | null = null;
   /** Access tokens the fake APIs answer 401 to, as if the provider had dropped them. */
   const dropped = new Set<string>();
   const issued = new Set<string>();
@@ -81,6 +89,7 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     });
     google = await startFakeGoogleCalendar({ acceptToken: accept });
     graph = await startFakeGraphCalendar({ acceptToken: accept });
+    if (await ensureRadicaleInstalled()) radicale = await startRadicale();
     const port = await freePort();
     ts = await startTestServer(kind, {
       config: {
@@ -103,6 +112,7 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     await ts?.dispose();
     await google?.close();
     await graph?.close();
+    await radicale?.close();
     await oauth?.close();
   });
 
@@ -233,6 +243,46 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     expect(wait).toBeLessThanOrEqual(15 * 60_000);
   }, 60_000);
 
+  it('turns an event into a task only when it matches the user’s import setting', async () => {
+    const user = await ts.register('import');
+    const connection = await connect(user, 'GOOGLE', google.calendarId);
+    const first = await synced(user, connection.id);
+    const access = createDocumentAccess({
+      relay: ts.server.relay,
+      db: ts.db,
+      clock: () => new Date(),
+    });
+    await access.use(user.userId, [], (docs) =>
+      updateSettings(docs, { calendarImport: 'keyword' }),
+    );
+    const day = inDays(5);
+    for (const [id, summary] of [
+      ['payrent0', 'Pay rent #task'],
+      ['teamlunch0', 'Team lunch'],
+    ] as const) {
+      google.seedEvent({
+        id,
+        summary,
+        start: { dateTime: `${day}T12:00:00Z`, timeZone: 'UTC' },
+        end: { dateTime: `${day}T13:00:00Z`, timeZone: 'UTC' },
+      });
+    }
+    await google.notifyWatchers('exists');
+    await synced(user, connection.id, first.last_sync_at);
+    const tasks = await until('the marked event to become a task', async () => {
+      const list = await callApi<{ items: { title: string; calendar_event_id: string | null }[] }>(
+        ts,
+        user,
+        'GET',
+        '/tasks?limit=100',
+      );
+      return list.body.items.some((task) => task.title === 'Pay rent #task') && list.body.items;
+    });
+    expect(tasks.map((task) => [task.title, task.calendar_event_id])).toEqual([
+      ['Pay rent #task', 'payrent0'],
+    ]);
+  }, 60_000);
+
   it('refuses a forged push notification', async () => {
     const [channel] = google.channels();
     const forged = await fetch(`${ts.url}/api/v1/webhooks/calendar/google`, {
@@ -336,6 +386,59 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
       return events.body.events.find((candidate) => candidate.title === 'Lunch with Sam');
     });
     expect(mirrored.title).toBe('Lunch with Sam');
+  }, 60_000);
+
+  it('connects a CalDAV calendar after checking it, and syncs a task to it', async () => {
+    if (!radicale) throw new Error('Radicale is not installed (see connectors/scripts)');
+    const user = await ts.register('caldav');
+    const target = {
+      serverUrl: radicale.url,
+      username: 'alice',
+      password: 'wonderland',
+      calendarPath: '/alice/work/',
+    };
+    await ensureCaldavCalendar(target);
+    const wrong = await callApi(ts, user, 'POST', '/calendar/connect', {
+      provider: 'ICAL',
+      server_url: radicale.url,
+      username: 'alice',
+      password: 'wonderland',
+      calendar_id: '/alice/nothing-here/',
+    });
+    expect(wrong.status).toBe(422);
+    const reply = await callApi<Connection>(ts, user, 'POST', '/calendar/connect', {
+      provider: 'ICAL',
+      server_url: radicale.url,
+      username: 'alice',
+      password: 'wonderland',
+      calendar_id: '/alice/work/',
+    });
+    expect(reply.status).toBe(201);
+    await synced(user, reply.body.id);
+    const task = await callApi<{ id: string }>(ts, user, 'POST', '/tasks', {
+      title: 'File the taxes',
+      due_date: inDays(6),
+    });
+    const reader = createCaldavCalendarProvider(target);
+    const event = await until('the task on the CalDAV server', async () => {
+      const pulled = await reader.pullChanges(null);
+      return pulled.changed.find((candidate) => candidate.taskId === task.body.id);
+    });
+    expect(event).toMatchObject({ summary: 'File the taxes', end: { date: inDays(7) } });
+  }, 60_000);
+
+  it('keeps queued syncs across a restart and runs them after it', async () => {
+    const user = await ts.register('restart');
+    const connection = await connect(user, 'GOOGLE', google.calendarId);
+    const first = await synced(user, connection.id);
+    await ts.stop();
+    // While the server is down, a sync is asked for (as another server would queue it).
+    await ts.db.query(
+      `update sync_jobs set run_after = now() where connection_id = $1 and state = 'queued'`,
+      [connection.id],
+    );
+    await ts.restart();
+    await synced(user, connection.id, first.last_sync_at);
   }, 60_000);
 
   it('disconnects: the connection, its jobs and its mirrored events are gone', async () => {

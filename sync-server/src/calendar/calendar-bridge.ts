@@ -1,4 +1,4 @@
-import { getTimezone } from '@tasks/crdt';
+import { eventBecomesTask, getSettings, getTimezone } from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -162,8 +162,8 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     const connection = await connections.find(job.connectionId);
     // Disconnected since the job was queued, or paused: nothing to do.
     if (!connection?.syncEnabled) return;
-    const timezone = await access.use(connection.userId, [], (docs) => getTimezone(docs));
-    const built = await factory(connection, { timezone });
+    const settings = await access.use(connection.userId, [], (docs) => getSettings(docs));
+    const built = await factory(connection, { timezone: settings.timezone });
     await runSync({
       connectionId: connection.id,
       provider: built.provider,
@@ -171,7 +171,11 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
       db,
       access,
       clock,
-      ...(deps.syncOptions ? { options: deps.syncOptions } : {}),
+      options: {
+        // Rule 4, as the user set it.
+        eventToTaskCriterion: (event) => eventBecomesTask(settings, event),
+        ...deps.syncOptions,
+      },
     });
     try {
       await ensurePushChannel(connection, built);
