@@ -53,6 +53,19 @@ export const ConnectBody = z
   .openapi('CalendarConnect');
 export type ConnectRequest = z.infer<typeof ConnectBody>;
 
+export const ConnectionPatchBody = z
+  .object({
+    sync_enabled: z.boolean({ error: 'must be true or false' }).optional().openapi({
+      description: 'false pauses syncing this calendar (nothing is sent or pulled)',
+    }),
+    sync_delete_enabled: z.boolean({ error: 'must be true or false' }).optional().openapi({
+      description: 'Whether deleting a task deletes its event (spec 6.2 rule 3)',
+    }),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'must change sync_enabled or sync_delete_enabled')
+  .openapi('CalendarConnectionPatch');
+
 export const ConnectionSchema = z
   .object({
     id: z.string(),

@@ -409,6 +409,54 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
     });
   });
 
+  describe('switches', () => {
+    it('pauses and resumes a connection, and turns event deletion on and off', async () => {
+      const user = await harness.register('switches');
+      const { id } = await connectGoogle(user);
+      const paused = await call(user, 'PATCH', `/connections/${id}`, { sync_enabled: false });
+      expect(paused.status).toBe(200);
+      expect(await paused.json()).toMatchObject({
+        sync_enabled: false,
+        sync_delete_enabled: false,
+      });
+      // The first sync the connect queued is dropped, and nothing can be queued while paused.
+      const queued = await harness.db.query(
+        `select id from sync_jobs where connection_id = $1 and state = 'queued'`,
+        [id],
+      );
+      expect(queued).toEqual([]);
+      const refused = await call(user, 'POST', `/sync/${id}`);
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as ErrorBody).error.code).toBe('sync_paused');
+      const resumed = await call(user, 'PATCH', `/connections/${id}`, {
+        sync_enabled: true,
+        sync_delete_enabled: false,
+      });
+      expect(await resumed.json()).toMatchObject({
+        sync_enabled: true,
+        sync_delete_enabled: false,
+      });
+      expect((await call(user, 'POST', `/sync/${id}`)).status).toBe(202);
+    });
+
+    it('answers 422 for an empty or wrong patch, 404 for another user’s connection', async () => {
+      const owner = await harness.register('switch-owner');
+      const other = await harness.register('switch-other');
+      const { id } = await connectGoogle(owner);
+      const empty = await call(owner, 'PATCH', `/connections/${id}`, {});
+      expect(empty.status).toBe(422);
+      const wrong = await call(owner, 'PATCH', `/connections/${id}`, { sync_enabled: 'yes' });
+      expect(wrong.status).toBe(422);
+      expect(((await wrong.json()) as ErrorBody).error.fields).toEqual([
+        { field: 'sync_enabled', message: 'must be true or false' },
+      ]);
+      const unknown = await call(owner, 'PATCH', `/connections/${id}`, { provider: 'ICAL' });
+      expect(unknown.status).toBe(422);
+      const theirs = await call(other, 'PATCH', `/connections/${id}`, { sync_enabled: false });
+      expect(theirs.status).toBe(404);
+    });
+  });
+
   describe('sync jobs', () => {
     it('answers 202 with a job to watch, and the job reaches succeeded', async () => {
       const user = await harness.register('sync');

@@ -21,6 +21,7 @@ import { validationHook } from '../rest/validation-hook.js';
 import {
   ConnectBody,
   ConnectionListSchema,
+  ConnectionPatchBody,
   ConnectionSchema,
   type ConnectRequest,
   connectionToApi,
@@ -55,7 +56,7 @@ export interface CalendarRoutesDeps {
   connections: ConnectionStore;
   /** Token endpoints of the configured providers; a provider missing here cannot be connected. */
   oauth: Partial<Record<OAuthProviderName, OAuthClient>>;
-  jobs: Pick<SyncJobQueue, 'enqueue' | 'getForUser'>;
+  jobs: Pick<SyncJobQueue, 'enqueue' | 'getForUser' | 'cancelQueued'>;
   clock: () => Date;
   log: Logger;
   /** Checks CalDAV credentials before storing them (default: a PROPFIND through the adapter). */
@@ -287,6 +288,45 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
 
   app.openapi(
     createRoute({
+      method: 'patch',
+      path: '/connections/{id}',
+      summary: 'Pause or resume a calendar, or choose whether task deletions delete events',
+      tags: ['Calendar'],
+      request: {
+        params: IdParam,
+        body: jsonBody(ConnectionPatchBody, 'The switches to change'),
+      },
+      responses: {
+        200: jsonResponse(ConnectionSchema, 'The connection'),
+        ...notFoundResponse,
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { userId } = c.var.auth;
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const connection = await deps.connections.updateSwitches(userId, id, {
+        ...(body.sync_enabled === undefined ? {} : { syncEnabled: body.sync_enabled }),
+        ...(body.sync_delete_enabled === undefined
+          ? {}
+          : { syncDeleteEnabled: body.sync_delete_enabled }),
+      });
+      if (!connection) throw notFound('calendar connection', id);
+      deps.onConnectionsChanged?.(userId);
+      if (body.sync_enabled === true) {
+        // Resumed: catch up now rather than at the next poll.
+        await deps.jobs.enqueue(connection.id);
+        deps.wakeWorker?.();
+      } else if (body.sync_enabled === false) {
+        await deps.jobs.cancelQueued(connection.id);
+      }
+      return c.json(connectionToApi(connection), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'delete',
       path: '/connections/{id}',
       summary: 'Disconnect a calendar',
@@ -325,6 +365,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       request: { params: IdParam },
       responses: {
         202: jsonResponse(SyncAcceptedSchema, 'Sync initiated'),
+        409: { description: 'Syncing this calendar is paused' },
         ...notFoundResponse,
         ...errorResponses,
       },
@@ -333,6 +374,13 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       const { id } = c.req.valid('param');
       const connection = await deps.connections.get(c.var.auth.userId, id);
       if (!connection) throw notFound('calendar connection', id);
+      if (!connection.syncEnabled) {
+        throw new HttpError(
+          409,
+          'sync_paused',
+          'Syncing this calendar is paused: resume it (PATCH sync_enabled: true) first.',
+        );
+      }
       const job = await deps.jobs.enqueue(connection.id);
       deps.wakeWorker?.();
       const startsAt = Math.max(job.runAfter.getTime(), deps.clock().getTime());

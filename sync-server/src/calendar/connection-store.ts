@@ -80,6 +80,12 @@ export interface ConnectionStore {
   get(userId: string, id: string): Promise<CalendarConnection | null>;
   /** Any user's connection, for the sync worker. */
   find(id: string): Promise<CalendarConnection | null>;
+  /** Changes the user's switches of a connection; null when it is not theirs. */
+  updateSwitches(
+    userId: string,
+    id: string,
+    patch: { syncEnabled?: boolean; syncDeleteEnabled?: boolean },
+  ): Promise<CalendarConnection | null>;
   /** Deletes the user's connection (its links and jobs go with it); false when none. */
   remove(userId: string, id: string): Promise<boolean>;
   /**
@@ -344,6 +350,19 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
         [userId],
       );
       return rows.map(toConnection);
+    },
+
+    async updateSwitches(userId, id, patch) {
+      if (!isUuid(id)) return null;
+      const [row] = await db.query<ConnectionRow>(
+        `update calendar_connections
+         set sync_enabled = coalesce($3, sync_enabled),
+           sync_delete_enabled = coalesce($4, sync_delete_enabled), updated_at = $5
+         where id = $1 and user_id = $2
+         returning ${PUBLIC_COLUMNS}`,
+        [id, userId, patch.syncEnabled ?? null, patch.syncDeleteEnabled ?? null, clock()],
+      );
+      return row ? toConnection(row) : null;
     },
 
     async count(userId) {

@@ -58,6 +58,8 @@ export interface SyncJobQueue {
     error: string,
     options?: { retry?: boolean; retryAfterMs?: number | null },
   ): Promise<SyncJob | null>;
+  /** Drops the connection's waiting job (a paused connection); a running one finishes. */
+  cancelQueued(connectionId: string): Promise<void>;
   get(id: string): Promise<SyncJob | null>;
   /** The job if its connection belongs to the user; null otherwise. */
   getForUser(userId: string, id: string): Promise<SyncJob | null>;
@@ -253,6 +255,12 @@ export function createSyncJobQueue(db: Database, options: SyncJobQueueOptions): 
         [job.id, job.attempts, now, message],
       );
       return row ? toJob(row) : null;
+    },
+
+    async cancelQueued(connectionId) {
+      await db.query(`delete from sync_jobs where connection_id = $1 and state = 'queued'`, [
+        connectionId,
+      ]);
     },
 
     get,
