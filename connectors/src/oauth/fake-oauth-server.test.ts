@@ -98,6 +98,40 @@ describe('fake OAuth token endpoint', () => {
     });
   });
 
+  it('consents at /authorize and redirects back with a code and the state', async () => {
+    const { server } = await start();
+    const verifier = 'v'.repeat(50);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const url = new URL(server.authorizationUrl);
+    for (const [key, value] of Object.entries({
+      response_type: 'code',
+      client_id: server.clientId,
+      redirect_uri: `${REDIRECT}?calendar-callback=1`,
+      state: 'xyz',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })) {
+      url.searchParams.set(key, value);
+    }
+    const response = await fetch(url, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    const back = new URL(response.headers.get('location') ?? '');
+    expect(`${back.origin}${back.pathname}`).toBe(REDIRECT);
+    expect(back.searchParams.get('calendar-callback')).toBe('1');
+    expect(back.searchParams.get('state')).toBe('xyz');
+    const exchanged = await post(server, {
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code') ?? '',
+      redirect_uri: `${REDIRECT}?calendar-callback=1`,
+      code_verifier: verifier,
+    });
+    expect(exchanged.status).toBe(200);
+
+    url.searchParams.set('client_id', 'someone-else');
+    const refused = await fetch(url, { redirect: 'manual' });
+    expect(refused.status).toBe(400);
+  });
+
   it('checks the PKCE verifier against the S256 challenge', async () => {
     const { server } = await start();
     const verifier = 'a-verifier-of-at-least-forty-three-characters-0123456789';

@@ -56,6 +56,12 @@ export interface FakeOAuthServer {
   url: string;
   /** The token endpoint (`${url}token`). */
   tokenUrl: string;
+  /**
+   * The authorization endpoint (`${url}authorize`): consents at once for the client and
+   * redirects back to `redirect_uri` with a code and the `state`, as a user clicking "Allow"
+   * would. Browser tests and local demos go through the whole redirect flow with it.
+   */
+  authorizationUrl: string;
   clientId: string;
   clientSecret: string | null;
   issuer: string | null;
@@ -264,6 +270,55 @@ export async function startFakeOAuthServer(
     return issueTokens(grant, next);
   }
 
+  function issueCode(codeOptions: IssueCodeOptions): string {
+    const code = token('fake-code.');
+    const grant: Grant = {
+      id: token(''),
+      scope: codeOptions.scope ?? 'calendar',
+      subject: codeOptions.subject ?? null,
+      revoked: false,
+    };
+    remember(codes, code, {
+      grant,
+      redirectUri: codeOptions.redirectUri,
+      challenge: codeOptions.codeChallenge ?? null,
+      expiresAt: now() + codeTtl * 1000,
+      used: false,
+    });
+    return code;
+  }
+
+  /** GET /authorize: the user's consent, given at once; errors as the provider's page shows them. */
+  function authorize(url: URL): { location: string } {
+    const query = url.searchParams;
+    const redirectUri = query.get('redirect_uri');
+    if (query.get('client_id') !== clientId) {
+      throw new OAuthFault(400, 'invalid_client', 'The OAuth client was not found.');
+    }
+    if (!redirectUri || !URL.canParse(redirectUri)) {
+      throw new OAuthFault(400, 'invalid_request', 'Missing or invalid redirect_uri.');
+    }
+    if (query.get('response_type') !== 'code') {
+      throw new OAuthFault(400, 'unsupported_response_type', 'Only response_type=code.');
+    }
+    const challenge = query.get('code_challenge');
+    if (challenge !== null && query.get('code_challenge_method') !== 'S256') {
+      throw new OAuthFault(400, 'invalid_request', 'code_challenge_method must be S256.');
+    }
+    const back = new URL(redirectUri);
+    back.searchParams.set(
+      'code',
+      issueCode({
+        redirectUri,
+        ...(challenge === null ? {} : { codeChallenge: challenge }),
+        ...(query.get('scope') === null ? {} : { scope: query.get('scope') as string }),
+      }),
+    );
+    const state = query.get('state');
+    if (state !== null) back.searchParams.set('state', state);
+    return { location: back.href };
+  }
+
   async function answer(request: IncomingMessage): Promise<{ status: number; body: unknown }> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== '/token') throw new OAuthFault(404, 'not_found', 'No such endpoint.');
@@ -316,6 +371,16 @@ export async function startFakeOAuthServer(
   }
 
   const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (path.pathname === '/authorize' && request.method === 'GET') {
+      try {
+        response.writeHead(302, { Location: authorize(path).location }).end();
+      } catch (error) {
+        if (!(error instanceof OAuthFault)) throw error;
+        send(response, error.status, { error: error.error, error_description: error.description });
+      }
+      return;
+    }
     answer(request).then(
       (reply) => send(response, reply.status, reply.body),
       (error: unknown) => {
@@ -338,26 +403,11 @@ export async function startFakeOAuthServer(
   return {
     url,
     tokenUrl: `${url}token`,
+    authorizationUrl: `${url}authorize`,
     clientId,
     clientSecret,
     issuer,
-    issueCode(codeOptions) {
-      const code = token('fake-code.');
-      const grant: Grant = {
-        id: token(''),
-        scope: codeOptions.scope ?? 'calendar',
-        subject: codeOptions.subject ?? null,
-        revoked: false,
-      };
-      remember(codes, code, {
-        grant,
-        redirectUri: codeOptions.redirectUri,
-        challenge: codeOptions.codeChallenge ?? null,
-        expiresAt: now() + codeTtl * 1000,
-        used: false,
-      });
-      return code;
-    },
+    issueCode,
     revoke(refreshToken) {
       const grant = refreshTokens.get(refreshToken);
       if (grant) grant.revoked = true;
