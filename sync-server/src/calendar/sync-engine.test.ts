@@ -182,5 +182,10 @@ describe('runSync against the fake Google Calendar', () => {
     await sync();
     expect(liveEvents()).toHaveLength(2);
     expect(await linkCount()).toBe(2);
+    // The adopted event shows on its task too, not only in the status table.
+    for (const event of liveEvents()) {
+      const taskId = event.extendedProperties?.private?.taskId as string;
+      expect((await readTask(taskId))?.calendarEventId).toBe(event.id);
+    }
   });
 });

@@ -375,6 +375,8 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
         );
         return;
       case 'saveLink':
+        // An adopted event (created by a run whose answer was lost) is shown on its task too.
+        await setCalendarEventId(action.link.taskId, action.link.eventId);
         table.save(action.link);
         return;
       case 'dropLink':

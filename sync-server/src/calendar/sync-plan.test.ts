@@ -614,6 +614,13 @@ describe('conflicts: both sides changed, the last write wins', () => {
     expect(only(first, 'notifyConflict').id).toBe(only(again, 'notifyConflict').id);
   });
 
+  it('gives two conflicts within one second two notifications (timestamps are whole seconds)', () => {
+    const first = plan({ links: [l], tasks: [editedTask], changed: [editedEvent] });
+    const other = { ...editedTask, title: 'Another edit, same second' };
+    const second = plan({ links: [l], tasks: [other], changed: [editedEvent] });
+    expect(only(second, 'notifyConflict').id).not.toBe(only(first, 'notifyConflict').id);
+  });
+
   it('does not call it a conflict when both sides made the same change', () => {
     const same = { ...editedEvent, summary: 'From the app' };
     expect(plan({ links: [l], tasks: [editedTask], changed: [same] })).toEqual([

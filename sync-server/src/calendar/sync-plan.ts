@@ -472,7 +472,20 @@ class SyncPlanner {
     winner: 'task' | 'event',
     losing: ConflictLoser,
   ): void {
-    const versions = `${task.updatedAt}|${task.deletedAt ?? ''}|${losing.updatedAt}`;
+    // Timestamps are whole seconds: two conflicts of one pair within a second differ only by
+    // content, so the losing version and the task's fields are part of the id too. The same
+    // conflict found again (a replay after a crash) gets the same id, so one notification.
+    const { title, description, startDate, dueDate, priority, recurrenceRule, estimatedDuration } =
+      task;
+    const versions = JSON.stringify([
+      task.updatedAt,
+      task.deletedAt ?? '',
+      losing.updatedAt,
+      losing.isDeletion,
+      losing.patch,
+      losing.event,
+      [title, description, startDate, dueDate, priority, recurrenceRule, estimatedDuration],
+    ]);
     const id = uuidv5(
       `${this.input.connectionId}:${link.taskId}:${link.eventId}:${winner}:${versions}`,
       CONFLICT_NAMESPACE,

@@ -1,0 +1,496 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CalendarProvider,
+  createCaldavCalendarProvider,
+  createGoogleCalendarProvider,
+  createGraphCalendarProvider,
+  ensureCaldavCalendar,
+  ensureRadicaleInstalled,
+  eventToTaskPatch,
+  type ProviderEvent,
+  startFakeGoogleCalendar,
+  startFakeGraphCalendar,
+  startRadicale,
+} from '@tasks/connectors';
+import {
+  calendarEventsOf,
+  createTask,
+  deleteTask,
+  listInbox,
+  listTasks,
+  type Task,
+  updateSettings,
+  updateTask,
+} from '@tasks/crdt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../db/database.js';
+import { openTestDatabase, type TestDatabase } from '../db/test-databases.js';
+import { silentLogger } from '../logger.js';
+import { createSqlDocStore } from '../persistence/sql-doc-store.js';
+import { Relay } from '../relay/relay.js';
+import { createDocumentAccess, type DocumentAccess } from '../rest/document-access.js';
+import { insertTestUser } from './connection-test-rows.js';
+import { type RunSyncResult, runSync } from './sync-engine.js';
+
+/**
+ * 50 sync cycles per provider (fake Google, fake Graph, a real Radicale), each with random
+ * edits on both sides and, most of the time, one injected fault: a response lost after the
+ * provider applied a create, update or delete; a crash before the links and cursor commit; the
+ * provider forgetting our cursor; someone editing the event between our pull and our update
+ * (412). After each cycle, clean syncs run until nothing is left to do, then: no task has two
+ * events, no event two tasks, every live dated task shows exactly its event, and every edit of
+ * the cycle is on both sides — or, when both sides changed, one wins and the inbox keeps the
+ * other. `FAULT_SEED` replays a schedule; `FAULT_CYCLES` changes the count.
+ */
+
+const SEED = Number(process.env.FAULT_SEED ?? 20_261_124);
+const CYCLES = Number(process.env.FAULT_CYCLES ?? 50);
+const DAY = 24 * 3600_000;
+const TIMEZONE = 'Europe/Paris';
+
+/** mulberry32: small, seeded, good enough to pick operations. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  return {
+    next,
+    int: (below: number) => Math.floor(next() * below),
+    pick<T>(items: readonly T[]): T | undefined {
+      return items[Math.floor(next() * items.length)];
+    },
+  };
+}
+
+interface Backend {
+  provider: CalendarProvider;
+  /** The provider forgets the cursor we hold (expired sync token, delta token, sync-token). */
+  forgetCursor(db: Database, connectionId: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const windowOf = () => ({
+  start: new Date(Date.now() - 30 * DAY),
+  end: new Date(Date.now() + 180 * DAY),
+});
+
+const BACKENDS: Record<string, () => Promise<Backend | null>> = {
+  'fake Google': async () => {
+    const fake = await startFakeGoogleCalendar();
+    return {
+      provider: createGoogleCalendarProvider({
+        rootUrl: fake.url,
+        accessToken: async () => fake.token,
+        calendarId: fake.calendarId,
+        retry: { maxAttempts: 1 },
+      }),
+      forgetCursor: async () => fake.expireSyncTokens(),
+      dispose: () => fake.close(),
+    };
+  },
+  'fake Graph': async () => {
+    const fake = await startFakeGraphCalendar();
+    return {
+      provider: createGraphCalendarProvider({
+        baseUrl: fake.url,
+        accessToken: async () => fake.token,
+        calendarId: fake.calendarId,
+        window: windowOf,
+        allDayTimeZone: TIMEZONE,
+        retry: { maxAttempts: 1 },
+      }),
+      forgetCursor: async () => fake.expireDeltaTokens(),
+      dispose: () => fake.close(),
+    };
+  },
+  Radicale: async () => {
+    if (!(await ensureRadicaleInstalled())) return null;
+    const server = await startRadicale();
+    const options = {
+      serverUrl: server.url,
+      username: 'faults',
+      password: 'faults',
+      calendarPath: `/faults/${randomUUID()}/`,
+    };
+    await ensureCaldavCalendar(options);
+    return {
+      provider: createCaldavCalendarProvider(options),
+      // A sync-token the server never issued: Radicale answers 403 valid-sync-token.
+      forgetCursor: async (db, connectionId) => {
+        await db.query('update calendar_connections set cursor = $2 where id = $1', [
+          connectionId,
+          `http://radicale.org/ns/sync/${'0'.repeat(64)}`,
+        ]);
+      },
+      dispose: () => server.close(),
+    };
+  },
+};
+
+type Fault =
+  | 'lostCreate'
+  | 'lostUpdate'
+  | 'lostDelete'
+  | 'crashBeforeCommit'
+  | 'forgetCursor'
+  | 'race412';
+const FAULTS: Fault[] = [
+  'lostCreate',
+  'lostUpdate',
+  'lostDelete',
+  'crashBeforeCommit',
+  'forgetCursor',
+  'race412',
+];
+
+/** Writes the engine counts as changes; mirroring is bookkeeping of the calendar view. */
+const WRITES = new Set([
+  'createEvent',
+  'updateEvent',
+  'deleteEvent',
+  'createTask',
+  'updateTask',
+  'unlinkTask',
+  'restoreTask',
+  'notifyConflict',
+]);
+
+class InjectedFault extends Error {}
+
+describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (name) => {
+  let test: TestDatabase;
+  let relay: Relay;
+  let access: DocumentAccess;
+  let backend: Backend | null;
+  let userId: string;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    backend = await (BACKENDS[name] as () => Promise<Backend | null>)();
+    test = await openTestDatabase('pglite');
+    relay = new Relay({
+      store: createSqlDocStore(test.db),
+      log: silentLogger,
+      options: {
+        maxMessagesPerSecond: 1000,
+        docQuotaBytes: 50_000_000,
+        decodeTimeoutMs: 5000,
+        commitWindowMs: 0,
+      },
+    });
+    access = createDocumentAccess({ relay, db: test.db, clock: () => new Date() });
+    userId = await insertTestUser(test.db);
+    connectionId = randomUUID();
+    const isCaldav = backend?.provider.name === 'ICAL';
+    await test.db.query(
+      `insert into calendar_connections (id, user_id, provider, calendar_id, access_token,
+         server_url, username, password, sync_delete_enabled)
+       values ($1, $2, $3, 'primary', $4, $5, $6, $7, true)`,
+      [
+        connectionId,
+        userId,
+        backend?.provider.name ?? 'GOOGLE',
+        isCaldav ? null : 'v1:placeholder',
+        isCaldav ? 'http://127.0.0.1/' : null,
+        isCaldav ? 'faults' : null,
+        isCaldav ? 'v1:placeholder' : null,
+      ],
+    );
+    await access.use(userId, [], (docs) => updateSettings(docs, { timezone: TIMEZONE }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await relay?.close();
+    await test?.dispose();
+    await backend?.dispose();
+  });
+
+  it(`keeps every edit and makes no duplicate over ${CYCLES} faulty cycles (seed ${SEED})`, async () => {
+    if (!backend)
+      throw new Error('Radicale is not installed here (connectors/scripts/ensure-radicale.sh)');
+    const { provider } = backend;
+    const random = prng(SEED);
+    let counter = 0;
+    const unique = (prefix: string) => {
+      counter += 1;
+      return `${prefix}${counter}`;
+    };
+    const faultsSeen = new Map<Fault, number>();
+
+    const sync = (
+      over: CalendarProvider = provider,
+      db: Database = test.db,
+    ): Promise<RunSyncResult> =>
+      runSync({ connectionId, provider: over, userId, db, access, clock: () => new Date() });
+    const tasks = () => access.use(userId, [], (docs) => listTasks(docs, { includeDeleted: true }));
+    const ours = async () =>
+      (await provider.pullChanges(null)).changed.filter((event) => event.taskId !== null);
+    const detachedIds = async () =>
+      new Set(
+        (
+          await test.db.query<{ task_id: string }>(
+            'select task_id from calendar_detached_tasks where connection_id = $1',
+            [connectionId],
+          )
+        ).map((row) => row.task_id),
+      );
+
+    async function editEvent(eventId: string, summary: string): Promise<void> {
+      const event = await provider.getEvent(eventId);
+      if (!event) throw new Error(`event ${eventId} vanished`);
+      const { id: _id, etag, updatedAt: _updatedAt, ...input } = event;
+      await provider.updateEvent(eventId, { ...input, summary }, etag);
+    }
+
+    async function quiet(context: string): Promise<void> {
+      for (let round = 0; round < 6; round += 1) {
+        const result = await sync();
+        if (!result.actions.some((action) => WRITES.has(action.type))) return;
+      }
+      throw new Error(`${context}: still writing after 6 clean syncs`);
+    }
+
+    const foreign = new Set<string>();
+    for (let cycle = 0; cycle < CYCLES; cycle += 1) {
+      const context = `seed ${SEED}, cycle ${cycle}`;
+      // What each side was last told this cycle, per task.
+      const edits = new Map<string, { task?: string; event?: string }>();
+      const deletedTasks = new Set<string>();
+      const current = (await tasks()).filter((task) => !task.deletedAt);
+      const linked = current.filter((task) => task.calendarEventId !== null);
+      const touched = new Set<string>();
+      const pickLinked = () => {
+        const free = linked.filter((task) => !touched.has(task.id));
+        const task = random.pick(free);
+        if (task) touched.add(task.id);
+        return task;
+      };
+
+      for (let op = 1 + random.int(3); op > 0; op -= 1) {
+        const kind = random.pick([
+          'create',
+          'create',
+          'editTask',
+          'editEvent',
+          'conflict',
+          'deleteTask',
+          'deleteEvent',
+          'foreign',
+        ] as const);
+        if (kind === 'create' || linked.length === 0) {
+          const day = new Date(Date.now() + (2 + random.int(60)) * DAY).toISOString().slice(0, 10);
+          const timed = random.next() < 0.5;
+          await access.use(userId, [], (docs, ctx) =>
+            createTask(
+              docs,
+              {
+                title: unique('task '),
+                dueDate: timed ? `${day}T09:30:00Z` : day,
+                priority: 'HIGH',
+              },
+              ctx,
+            ),
+          );
+          continue;
+        }
+        if (kind === 'foreign') {
+          const day = new Date(Date.now() + (1 + random.int(30)) * DAY).toISOString().slice(0, 10);
+          const created = await provider.createEvent(
+            {
+              summary: unique('meeting '),
+              description: '',
+              start: { dateTime: `${day}T08:00:00Z`, timeZone: TIMEZONE },
+              end: { dateTime: `${day}T09:00:00Z`, timeZone: TIMEZONE },
+              recurrence: null,
+              taskId: null,
+              priority: null,
+            },
+            randomUUID(),
+          );
+          foreign.add(created.id);
+          continue;
+        }
+        const task = pickLinked();
+        if (!task?.calendarEventId) continue;
+        const entry = { ...edits.get(task.id) };
+        if (kind === 'editTask' || kind === 'conflict') {
+          entry.task = unique(`${task.title.split(' ·')[0]} ·T`);
+          const title = entry.task;
+          await access.use(userId, [], (docs, ctx) => updateTask(docs, task.id, { title }, ctx));
+        }
+        if (kind === 'editEvent' || kind === 'conflict') {
+          entry.event = unique(`${task.title.split(' ·')[0]} ·E`);
+          await editEvent(task.calendarEventId, entry.event);
+        }
+        if (kind === 'deleteTask') {
+          await access.use(userId, [], (docs, ctx) => deleteTask(docs, task.id, ctx));
+          deletedTasks.add(task.id);
+          continue;
+        }
+        if (kind === 'deleteEvent') {
+          await provider.deleteEvent(task.calendarEventId, null);
+          continue;
+        }
+        edits.set(task.id, entry);
+      }
+
+      // One fault, most cycles.
+      const fault = random.next() < 0.75 ? random.pick(FAULTS) : undefined;
+      let faulty: CalendarProvider = provider;
+      let db: Database = test.db;
+      if (fault) faultsSeen.set(fault, (faultsSeen.get(fault) ?? 0) + 1);
+      const lost = (method: 'createEvent' | 'updateEvent' | 'deleteEvent'): CalendarProvider => ({
+        ...provider,
+        name: provider.name,
+        pullChanges: (cursor) => provider.pullChanges(cursor),
+        getEvent: (id) => provider.getEvent(id),
+        createEvent: async (input, key) => {
+          const created = await provider.createEvent(input, key);
+          if (method === 'createEvent') throw new InjectedFault('response lost after create');
+          return created;
+        },
+        updateEvent: async (id, input, etag) => {
+          const updated = await provider.updateEvent(id, input, etag);
+          if (method === 'updateEvent') throw new InjectedFault('response lost after update');
+          return updated;
+        },
+        deleteEvent: async (id, etag) => {
+          await provider.deleteEvent(id, etag);
+          if (method === 'deleteEvent') throw new InjectedFault('response lost after delete');
+        },
+      });
+      if (fault === 'lostCreate') faulty = lost('createEvent');
+      if (fault === 'lostUpdate') faulty = lost('updateEvent');
+      if (fault === 'lostDelete') faulty = lost('deleteEvent');
+      if (fault === 'forgetCursor') await backend.forgetCursor(test.db, connectionId);
+      if (fault === 'crashBeforeCommit') {
+        db = {
+          kind: test.db.kind,
+          query: (sql, params) => test.db.query(sql, params),
+          exec: (sql) => test.db.exec(sql),
+          close: () => test.db.close(),
+          transaction: async () => {
+            throw new InjectedFault('crash before the commit');
+          },
+        };
+      }
+      if (fault === 'race412') {
+        faulty = {
+          ...provider,
+          name: provider.name,
+          pullChanges: (cursor) => provider.pullChanges(cursor),
+          getEvent: (id) => provider.getEvent(id),
+          createEvent: (input, key) => provider.createEvent(input, key),
+          deleteEvent: (id, etag) => provider.deleteEvent(id, etag),
+          // Someone edits the event between our pull and our write.
+          updateEvent: async (id, input, etag) => {
+            const taskId = input.taskId;
+            if (taskId !== null) {
+              const raced = unique(`${input.summary.split(' ·')[0]} ·R`);
+              await editEvent(id, raced);
+              edits.set(taskId, { ...edits.get(taskId), event: raced });
+            }
+            return provider.updateEvent(id, input, etag);
+          },
+        };
+      }
+      await sync(faulty, db).catch((error: unknown) => {
+        if (!(error instanceof InjectedFault)) throw error;
+      });
+      await quiet(context);
+
+      // The state both sides settled on.
+      const all = await tasks();
+      const byId = new Map(all.map((task) => [task.id, task]));
+      const events = await ours();
+      const detached = await detachedIds();
+      const eventsByTask = new Map<string, ProviderEvent[]>();
+      for (const event of events) {
+        const list = eventsByTask.get(event.taskId as string) ?? [];
+        list.push(event);
+        eventsByTask.set(event.taskId as string, list);
+      }
+      for (const [taskId, list] of eventsByTask) {
+        expect(list.length, `${context}: task ${taskId} has ${list.length} events`).toBe(1);
+        const task = byId.get(taskId);
+        expect(
+          task && !task.deletedAt,
+          `${context}: event for a deleted or unknown task ${taskId}`,
+        ).toBe(true);
+      }
+      const shownBy = new Map<string, string>();
+      for (const task of all) {
+        if (task.deletedAt || task.calendarEventId === null) continue;
+        expect(
+          shownBy.get(task.calendarEventId),
+          `${context}: two tasks on one event`,
+        ).toBeUndefined();
+        shownBy.set(task.calendarEventId, task.id);
+      }
+      for (const task of all) {
+        if (task.deletedAt || detached.has(task.id)) {
+          expect(eventsByTask.has(task.id), `${context}: ${task.title} kept an event`).toBe(false);
+          continue;
+        }
+        const [event] = eventsByTask.get(task.id) ?? [];
+        expect(event, `${context}: ${task.title} has no event`).toBeDefined();
+        if (!event) continue;
+        expect(task.calendarEventId, `${context}: ${task.title} shows another event`).toBe(
+          event.id,
+        );
+        expect(
+          eventToTaskPatch(event, task, TIMEZONE),
+          `${context}: ${task.title} differs from its event`,
+        ).toEqual({});
+      }
+      for (const taskId of deletedTasks) {
+        expect(byId.get(taskId)?.deletedAt, `${context}: a deleted task came back`).toBeTruthy();
+      }
+
+      // No lost edit: one side's edit is on both; of two, one wins and the inbox keeps the other.
+      const inbox = await access.use(userId, [], (docs) => listInbox(docs));
+      const losing = (taskId: string) =>
+        inbox
+          .filter((item) => item.kind === 'calendar_conflict')
+          .map(
+            (item) => item.payload as { taskId?: string; losing?: { patch?: { title?: string } } },
+          )
+          .filter((payload) => payload.taskId === taskId)
+          .map((payload) => payload.losing?.patch?.title);
+      for (const [taskId, edit] of edits) {
+        const task = byId.get(taskId) as Task;
+        const event = eventsByTask.get(taskId)?.[0];
+        const final = task.title;
+        expect(event?.summary, `${context}: ${final} not on the calendar`).toBe(final);
+        if (edit.task !== undefined && edit.event !== undefined) {
+          expect([edit.task, edit.event], `${context}: neither edit of ${taskId} won`).toContain(
+            final,
+          );
+          const loser = final === edit.task ? edit.event : edit.task;
+          expect(losing(taskId), `${context}: the losing edit "${loser}" was not kept`).toContain(
+            loser,
+          );
+        } else {
+          expect(final, `${context}: an edit was lost`).toBe(edit.task ?? edit.event);
+        }
+      }
+
+      // Events that are not ours stay events: mirrored, never tasks.
+      const mirrored = await access.use(userId, [], (docs) => [
+        ...calendarEventsOf(docs.main).keys(),
+      ]);
+      for (const eventId of foreign) {
+        expect(mirrored, `${context}: a foreign event is not in the calendar view`).toContain(
+          `${connectionId}:${eventId}`,
+        );
+      }
+    }
+    // The schedule exercised every fault.
+    expect([...faultsSeen.keys()].sort()).toEqual([...FAULTS].sort());
+  }, 600_000);
+});
