@@ -1,4 +1,4 @@
-import { isDateOnly, type Task, type TaskPatch } from '@tasks/crdt';
+import { isDateOnly, sameRecurrenceRule, type Task, type TaskPatch } from '@tasks/crdt';
 import { DateTime } from 'luxon';
 import type { EventInput, EventTime, ProviderEvent } from './calendar-provider.js';
 
@@ -83,7 +83,7 @@ export function eventToTaskPatch(
   const title = event.summary.trim().slice(0, 200) || 'Untitled event';
   if (!current || title !== current.title) patch.title = title;
   if (!current || event.description !== current.description) patch.description = event.description;
-  if (!current || event.recurrence !== current.recurrenceRule)
+  if (!current || !sameRecurrenceRule(event.recurrence, current.recurrenceRule))
     patch.recurrenceRule = event.recurrence;
   if (event.priority && (!current || event.priority !== current.priority))
     patch.priority = event.priority;

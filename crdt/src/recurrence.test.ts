@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextOccurrence, normalizeRecurrenceRule } from './recurrence.js';
+import { nextOccurrence, normalizeRecurrenceRule, sameRecurrenceRule } from './recurrence.js';
 
 describe('normalizeRecurrenceRule', () => {
   it('accepts a weekly rule on Mondays as written', () => {
@@ -144,5 +144,17 @@ describe('nextOccurrence', () => {
     expect(nextOccurrence('FREQ=DAILY', '2025-03-03T09:00:00+01:00', 'UTC')).toBe(
       '2025-03-04T08:00:00Z',
     );
+  });
+});
+
+describe('sameRecurrenceRule', () => {
+  it('treats rules whose parts come in another order as the same (servers reorder them)', () => {
+    expect(
+      sameRecurrenceRule('FREQ=DAILY;INTERVAL=2;COUNT=10', 'FREQ=DAILY;COUNT=10;INTERVAL=2'),
+    ).toBe(true);
+    expect(sameRecurrenceRule('RRULE:freq=weekly;byday=MO', 'FREQ=WEEKLY;BYDAY=MO')).toBe(true);
+    expect(sameRecurrenceRule('FREQ=DAILY;COUNT=10', 'FREQ=DAILY;COUNT=11')).toBe(false);
+    expect(sameRecurrenceRule(null, 'FREQ=DAILY')).toBe(false);
+    expect(sameRecurrenceRule(null, null)).toBe(true);
   });
 });

@@ -124,3 +124,19 @@ export function nextOccurrence(
   if (dateOnly) return DateTime.fromJSDate(next, { zone: 'UTC' }).toISODate();
   return fromFloating(next, timezone).toUTC().toISO({ suppressMilliseconds: true });
 }
+
+/**
+ * Whether two rules mean the same recurrence. The order of a rule's parts carries no meaning
+ * (RFC 5545 3.3.10), and calendar servers rewrite it (Radicale puts COUNT before INTERVAL).
+ */
+export function sameRecurrenceRule(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  return canonicalRecurrenceRule(a) === canonicalRecurrenceRule(b);
+}
+
+/** A rule's canonical text with its parts in one order; the input, upper-cased, when unreadable. */
+export function canonicalRecurrenceRule(rule: string): string {
+  const normalized = normalizeRecurrenceRule(rule);
+  const text = 'rule' in normalized ? normalized.rule : rule.trim().toUpperCase();
+  return text.split(';').sort().join(';');
+}

@@ -24,6 +24,8 @@ const UTC_SETTINGS: Settings = {
   timezone: 'UTC',
   weekStart: 'mon',
   workingHours: DEFAULT_WORKING_HOURS,
+  calendarImport: 'none',
+  calendarImportKeyword: '#task',
 };
 
 function task(id: string, fields: Partial<Task> = {}): Task {

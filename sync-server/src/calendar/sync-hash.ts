@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type EventInput, type EventTime, taskToEvent } from '@tasks/connectors';
-import { normalizeRecurrenceRule, type Task } from '@tasks/crdt';
+import { canonicalRecurrenceRule, type Task } from '@tasks/crdt';
 
 /**
  * Content hashes of both sides of a link. A side counts as changed only when its hash differs
@@ -22,10 +22,7 @@ function canonicalTime(time: EventTime): unknown[] {
 
 function canonicalRule(rule: string | null): string | null {
   if (rule === null || rule.trim() === '') return null;
-  const normalized = normalizeRecurrenceRule(rule);
-  const text = 'rule' in normalized ? normalized.rule : rule.trim().toUpperCase();
-  // The order of rule parts carries no meaning (RFC 5545 3.3.10), and rrule keeps the input's.
-  return text.split(';').sort().join(';');
+  return canonicalRecurrenceRule(rule);
 }
 
 /** Hash of what an event shows, normalized so equal content on any provider hashes the same. */
