@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '@tasks/crdt';
 import { createSignal, For, lazy, Match, onCleanup, onMount, Show, Switch } from 'solid-js';
+import { CALLBACK_FLAG } from './calendar/oauth-flow.js';
 import { QuickAdd } from './components/quick-add.js';
 import { RunningTimerBadge } from './components/running-timer-badge.js';
 import { Sidebar } from './components/sidebar.js';
@@ -29,6 +30,8 @@ export function WorkspaceView(props: {
   session: Session;
   onSession: (session: Session | null) => void;
 }) {
+  // Back from a calendar provider's consent page: Settings finishes connecting.
+  if (new URLSearchParams(location.search).has(CALLBACK_FLAG)) location.hash = '#/settings';
   const replica = new Replica(props.session.userId, props.session.accessToken);
   const tasks = createTaskIndex(replica.docs);
   const [now, setNow] = createSignal(new Date());

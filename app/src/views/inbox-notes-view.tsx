@@ -1,4 +1,14 @@
-import { dismissInboxItem, listInbox, markInboxItemRead } from '@tasks/crdt';
+import {
+  CALENDAR_CONFLICT_KIND,
+  conflictDifferences,
+  dismissInboxItem,
+  getTask,
+  type InboxItem,
+  keepLosingVersion,
+  listInbox,
+  markInboxItemRead,
+  readCalendarConflict,
+} from '@tasks/crdt';
 import { createMemo, For, Show } from 'solid-js';
 import { useWorkspace } from '../workspace-context.js';
 
@@ -22,6 +32,9 @@ export function InboxNotesView() {
                 <strong>{item.title}</strong>
                 <Show when={item.body}>
                   <p>{item.body}</p>
+                </Show>
+                <Show when={item.kind === CALENDAR_CONFLICT_KIND}>
+                  <ConflictDetails item={item} />
                 </Show>
                 <p class="row">
                   <Show when={!item.readAt}>
@@ -49,5 +62,78 @@ export function InboxNotesView() {
         </ul>
       </Show>
     </section>
+  );
+}
+
+const FIELD_NAMES: Record<string, string> = {
+  title: 'Title',
+  description: 'Description',
+  startDate: 'Start',
+  dueDate: 'Due',
+  priority: 'Priority',
+  recurrenceRule: 'Repeats',
+  estimatedDuration: 'Estimate (min)',
+  deleted: 'Deleted',
+};
+
+const shown = (value: unknown) =>
+  value === null || value === undefined || value === '' ? '—' : String(value);
+
+/** A calendar conflict: the task, who won, what the other version said, and keeping it. */
+function ConflictDetails(props: { item: InboxItem }) {
+  const workspace = useWorkspace();
+  const conflict = createMemo(() => readCalendarConflict(props.item.payload));
+  const task = createMemo(() => {
+    workspace.replica.version();
+    const current = conflict();
+    return current ? getTask(workspace.docs, current.taskId) : null;
+  });
+  return (
+    <Show
+      when={conflict()}
+      fallback={<p>This conflict cannot be read (written by another version).</p>}
+    >
+      {(current) => (
+        <>
+          <p>
+            “{task()?.title ?? 'A deleted task'}”: the{' '}
+            {current().winner === 'task' ? 'change made here' : 'calendar’s change'} was newer and
+            was kept. The other version:
+          </p>
+          <dl class="conflict-fields">
+            <For each={conflictDifferences(current(), task())}>
+              {(difference) => (
+                <>
+                  <dt>{FIELD_NAMES[difference.field] ?? difference.field}</dt>
+                  <dd>
+                    {shown(difference.other)} (now {shown(difference.now)})
+                  </dd>
+                </>
+              )}
+            </For>
+          </dl>
+          <p class="row">
+            <button
+              type="button"
+              onClick={() =>
+                workspace.act(() => {
+                  keepLosingVersion(workspace.docs, current(), workspace.ctx);
+                  dismissInboxItem(workspace.docs, props.item.id);
+                  workspace.notify('The other version is back; it syncs to the calendar.');
+                })
+              }
+            >
+              Keep the other version
+            </button>
+            <button
+              type="button"
+              onClick={() => workspace.act(() => dismissInboxItem(workspace.docs, props.item.id))}
+            >
+              Keep this one
+            </button>
+          </p>
+        </>
+      )}
+    </Show>
   );
 }

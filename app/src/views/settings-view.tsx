@@ -8,6 +8,7 @@ import {
   type Weekday,
 } from '@tasks/crdt';
 import { createMemo, For } from 'solid-js';
+import { CalendarConnections } from '../calendar/calendar-connections.js';
 import { useWorkspace } from '../workspace-context.js';
 
 const DAY_NAMES: Record<Weekday, string> = {
@@ -148,11 +149,7 @@ export function SettingsView() {
           )}
         </For>
       </ul>
-      <h2>Calendar connections</h2>
-      <p>
-        No calendars connected. Connecting Google, Outlook or a CalDAV calendar arrives with the
-        calendar bridge.
-      </p>
+      <CalendarConnections />
       <h2>Account</h2>
       <p>Signed in as {workspace.session().email}.</p>
       <button type="button" class="danger" onClick={() => void workspace.signOut()}>
