@@ -5,7 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFakeGoogleCalendar, startFakeOAuthServer } from '@tasks/connectors';
 import { E2E_PORT } from '../playwright.config.js';
+import { FAKE_GOOGLE_TOKEN } from './fake-google.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'sync-server/dist/main.js');
@@ -26,6 +28,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error('build first: `pnpm build` at the repository root (server and app)');
   }
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tasks-e2e-'));
+  // Google, as far as the server can tell: an OAuth server whose consent page answers at once,
+  // and a Calendar API accepting the tokens it issues (plus a fixed one the tests read with).
+  const oauth = await startFakeOAuthServer();
+  const google = await startFakeGoogleCalendar({
+    token: FAKE_GOOGLE_TOKEN,
+    acceptToken: (token) => oauth.isAccessTokenValid(token),
+  });
+  process.env.E2E_FAKE_GOOGLE_URL = google.url;
+  process.env.E2E_FAKE_GOOGLE_CALENDAR = google.calendarId;
   const env: Record<string, string> = {
     PORT: String(E2E_PORT),
     HOST: '127.0.0.1',
@@ -34,6 +45,12 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     AUTH_REGISTER_PER_MINUTE: '1000',
     AUTH_LOGIN_PER_MINUTE: '1000',
     AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: '1000',
+    GOOGLE_CLIENT_ID: oauth.clientId,
+    GOOGLE_CLIENT_SECRET: oauth.clientSecret ?? '',
+    GOOGLE_AUTH_URL: oauth.authorizationUrl,
+    GOOGLE_TOKEN_URL: oauth.tokenUrl,
+    GOOGLE_API_URL: google.url,
+    PUBLIC_URL: `http://127.0.0.1:${E2E_PORT}`,
   };
   let dropDatabase = async () => {};
   const baseUrl = process.env.DATABASE_URL;
@@ -65,6 +82,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
     await dropDatabase();
+    await google.close();
+    await oauth.close();
     await rm(dataDir, { recursive: true, force: true });
   };
 }

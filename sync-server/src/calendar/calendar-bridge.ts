@@ -216,22 +216,32 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     return ids;
   }
 
-  /** Per user, when the last change queued a sync: changes within the delay ride on that job. */
+  /**
+   * Per user, when a change last queued syncs: changes within the delay ride on those jobs (they
+   * have not started yet). Only a queued job counts: a user without connections queues nothing.
+   */
   const changeQueuedAt = new Map<string, number>();
+  const queuing = new Set<string>();
   function onDocumentChange(change: DocumentChange): void {
     // Month documents hold time entries: nothing a calendar shows.
     if (change.room !== change.ownerId || change.origin === BRIDGE_ORIGIN) return;
     const userId = change.ownerId;
     const now = clock().getTime();
+    if (queuing.has(userId)) return;
     if (now - (changeQueuedAt.get(userId) ?? Number.NEGATIVE_INFINITY) < changeDelayMs) return;
-    changeQueuedAt.set(userId, now);
+    queuing.add(userId);
     void (async () => {
-      for (const id of await syncableConnections(userId))
-        await jobs.enqueue(id, { delayMs: changeDelayMs });
-    })().catch((error: unknown) => {
-      changeQueuedAt.delete(userId);
-      log.warn('could not queue a calendar sync after a change', { userId, error: String(error) });
-    });
+      const ids = await syncableConnections(userId);
+      for (const id of ids) await jobs.enqueue(id, { delayMs: changeDelayMs });
+      if (ids.length > 0) changeQueuedAt.set(userId, now);
+    })()
+      .catch((error: unknown) => {
+        log.warn('could not queue a calendar sync after a change', {
+          userId,
+          error: String(error),
+        });
+      })
+      .finally(() => queuing.delete(userId));
   }
 
   async function schedulePolls(): Promise<number> {
