@@ -55,6 +55,21 @@ describe('task ⇄ event mapping', () => {
     expect(taskToEvent(undated, 'UTC')).toBeNull();
   });
 
+  it('shows a completed occurrence of a series as its own date, keeping the task’s rule', () => {
+    const docs = new UserDocs('u1');
+    const ctx = createManualContext(new Date('2025-01-01T00:00:00Z'));
+    const task = createTask(
+      docs,
+      { title: 'Water plants', dueDate: '2025-06-02', recurrenceRule: 'FREQ=WEEKLY' },
+      ctx,
+    );
+    updateTask(docs, task.id, { status: 'COMPLETED' }, ctx);
+    const done = getTask(docs, task.id) as Task;
+    const event = taskToEvent(done, 'UTC') as EventInput;
+    expect(event.recurrence).toBeNull();
+    expect(eventToTaskPatch(event, done, 'UTC')).toEqual({});
+  });
+
   it('round-trips 200 generated tasks: the event a task shows implies no change to it', () => {
     fc.assert(
       fc.property(shapeArb, (shape) => {

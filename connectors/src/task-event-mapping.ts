@@ -31,6 +31,15 @@ function asInstant(value: string, timezone: string): DateTime {
     : DateTime.fromISO(value, { zone: 'utc' });
 }
 
+/**
+ * The rule a task's event carries. A completed occurrence of a series shows as its own date only:
+ * completing it made the next occurrence, whose event carries the series from then on (two
+ * series would show every later date twice). The task keeps its rule.
+ */
+function shownRule(task: Task): string | null {
+  return task.status === 'COMPLETED' ? null : task.recurrenceRule;
+}
+
 /** The event a task shows as, or null when it has no date (rule 1: only dated tasks). */
 export function taskToEvent(task: Task, timezone: string): EventInput | null {
   const { startDate, dueDate } = task;
@@ -38,7 +47,7 @@ export function taskToEvent(task: Task, timezone: string): EventInput | null {
   const common = {
     summary: task.title,
     description: task.description,
-    recurrence: task.recurrenceRule,
+    recurrence: shownRule(task),
     taskId: task.id,
     priority: task.priority,
   };
@@ -83,7 +92,7 @@ export function eventToTaskPatch(
   const title = event.summary.trim().slice(0, 200) || 'Untitled event';
   if (!current || title !== current.title) patch.title = title;
   if (!current || event.description !== current.description) patch.description = event.description;
-  if (!current || !sameRecurrenceRule(event.recurrence, current.recurrenceRule))
+  if (!current || !sameRecurrenceRule(event.recurrence, shownRule(current)))
     patch.recurrenceRule = event.recurrence;
   if (event.priority && (!current || event.priority !== current.priority))
     patch.priority = event.priority;

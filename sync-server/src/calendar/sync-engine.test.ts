@@ -4,7 +4,7 @@ import {
   type FakeGoogleCalendar,
   startFakeGoogleCalendar,
 } from '@tasks/connectors';
-import { createTask, listTasks, type Task } from '@tasks/crdt';
+import { createTask, listTasks, type Task, updateTask } from '@tasks/crdt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { openTestDatabase, type TestDatabase } from '../db/test-databases.js';
@@ -156,6 +156,35 @@ describe('runSync against the fake Google Calendar', () => {
     // Detached: never given an event again.
     await sync();
     expect(liveEvents()).toHaveLength(0);
+  });
+
+  it('shows a completed occurrence of a series as that one event, and the series from the next', async () => {
+    const task = await access.use(userId, [], (docs, ctx) =>
+      createTask(
+        docs,
+        { title: 'Water plants', dueDate: inDays(2), recurrenceRule: 'FREQ=WEEKLY' },
+        ctx,
+      ),
+    );
+    await sync();
+    const done = await access.use(userId, [], (docs, ctx) =>
+      updateTask(docs, task.id, { status: 'COMPLETED' }, ctx),
+    );
+    const next = done.next;
+    expect(next).not.toBeNull();
+    await sync();
+    await sync();
+    const events = liveEvents();
+    expect(events).toHaveLength(2);
+    const byTask = (id: string) =>
+      events.find((event) => event.extendedProperties?.private?.taskId === id);
+    // Completed: its own date only, or its week would show twice from the next date on.
+    expect(byTask(task.id)?.recurrence ?? null).toBeNull();
+    expect(byTask(next?.id as string)?.recurrence).toEqual(['RRULE:FREQ=WEEKLY']);
+    // The completed task keeps its rule: the calendar's single event is not an edit of it.
+    expect((await readTask(task.id))?.recurrenceRule).toBe('FREQ=WEEKLY');
+    const quiet = await sync();
+    expect(quiet.actions.filter((a) => a.type !== 'mirrorEvent')).toEqual([]);
   });
 
   it('creates no duplicate when a crash follows the first provider write', async () => {
