@@ -450,12 +450,33 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
       [connection.id],
     );
     expect(google.channels().some((open) => open.id === channel?.channel_id)).toBe(true);
+    const task = await callApi<{ id: string }>(ts, user, 'POST', '/tasks', {
+      title: 'Linked, then disconnected',
+      due_date: inDays(4),
+    });
+    await until('the task to be linked', async () => {
+      const read = await callApi<{ calendar_event_id: string | null }>(
+        ts,
+        user,
+        'GET',
+        `/tasks/${task.body.id}`,
+      );
+      return read.body.calendar_event_id !== null;
+    });
     const gone = await callApi(ts, user, 'DELETE', `/calendar/connections/${connection.id}`);
     expect(gone.status).toBe(204);
     const jobs = await ts.db.query('select id from sync_jobs where connection_id = $1', [
       connection.id,
     ]);
     expect(jobs).toEqual([]);
+    // Its tasks no longer name events of a calendar they are not synced with.
+    const unlinked = await callApi<{ calendar_event_id: string | null }>(
+      ts,
+      user,
+      'GET',
+      `/tasks/${task.body.id}`,
+    );
+    expect(unlinked.body.calendar_event_id).toBeNull();
     // Google no longer pushes to us for it.
     expect(google.channels().some((open) => open.id === channel?.channel_id)).toBe(false);
     expect((await callApi(ts, user, 'GET', `/calendar/connections/${connection.id}`)).status).toBe(

@@ -1,4 +1,4 @@
-import { eventBecomesTask, getSettings, getTimezone } from '@tasks/crdt';
+import { eventBecomesTask, getSettings, getTask, getTimezone, updateTask } from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -288,6 +288,23 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     }
   }
 
+  /** The connection's tasks stop naming its events (the events stay in the calendar). */
+  async function unlinkTasks(connection: CalendarConnection): Promise<void> {
+    const links = await db.query<{ task_id: string; event_id: string }>(
+      'select task_id, event_id from calendar_links where connection_id = $1',
+      [connection.id],
+    );
+    if (links.length === 0) return;
+    await access.use(connection.userId, [], (docs, ctx) => {
+      for (const link of links) {
+        const task = getTask(docs, link.task_id);
+        if (task && !task.deletedAt && task.calendarEventId === link.event_id) {
+          updateTask(docs, link.task_id, { calendarEventId: null }, ctx);
+        }
+      }
+    });
+  }
+
   const routes = createCalendarRoutes({
     access: deps.access,
     connections,
@@ -298,7 +315,10 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     log,
     wakeWorker: () => worker.wake(),
     onConnectionsChanged: (userId) => connectionCache.delete(userId),
-    beforeDisconnect: closePushChannel,
+    beforeDisconnect: async (connection) => {
+      await closePushChannel(connection);
+      await unlinkTasks(connection);
+    },
   });
   const webhooks = createCalendarWebhooks({
     channels,
