@@ -28,7 +28,7 @@ import {
   startRadicale,
 } from '@tasks/connectors';
 import { createTask, listTasks, updateSettings, updateTask } from '@tasks/crdt';
-import { insertTestUser } from '../src/calendar/connection-test-rows.js';
+import { insertSyncConnection, insertTestUser } from '../src/calendar/connection-test-rows.js';
 import { type RunSyncResult, runSync } from '../src/calendar/sync-engine.js';
 import { openTestDatabase, testDatabaseUrl } from '../src/db/test-databases.js';
 import { silentLogger } from '../src/logger.js';
@@ -149,22 +149,7 @@ async function measure(make: () => Promise<Backend>): Promise<Row> {
     const access = createDocumentAccess({ relay, db: test.db, clock: () => new Date() });
     const { provider } = backend;
     const userId = await insertTestUser(test.db);
-    const connectionId = randomUUID();
-    const isCaldav = provider.name === 'ICAL';
-    await test.db.query(
-      `insert into calendar_connections (id, user_id, provider, calendar_id, access_token,
-         server_url, username, password, sync_delete_enabled)
-       values ($1, $2, $3, 'primary', $4, $5, $6, $7, true)`,
-      [
-        connectionId,
-        userId,
-        provider.name,
-        isCaldav ? null : 'v1:placeholder',
-        isCaldav ? 'http://127.0.0.1/' : null,
-        isCaldav ? 'bench' : null,
-        isCaldav ? 'v1:placeholder' : null,
-      ],
-    );
+    const connectionId = await insertSyncConnection(test.db, userId, provider.name);
     const sync = (): Promise<RunSyncResult> =>
       runSync({ connectionId, provider, userId, db: test.db, access, clock: () => new Date() });
     const dayIn = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);

@@ -22,3 +22,31 @@ export async function insertTestConnection(db: Database, userId?: string): Promi
   );
   return id;
 }
+
+/**
+ * A connection of the given provider for sync-engine tests and benchmarks, deleting events of
+ * deleted tasks (rule 3 on); its placeholder secrets are never opened (the provider comes in).
+ */
+export async function insertSyncConnection(
+  db: Database,
+  userId: string,
+  provider: 'GOOGLE' | 'MICROSOFT' | 'ICAL',
+): Promise<string> {
+  const id = randomUUID();
+  const isCaldav = provider === 'ICAL';
+  await db.query(
+    `insert into calendar_connections (id, user_id, provider, calendar_id, access_token,
+       server_url, username, password, sync_delete_enabled)
+     values ($1, $2, $3, 'primary', $4, $5, $6, $7, true)`,
+    [
+      id,
+      userId,
+      provider,
+      isCaldav ? null : 'v1:placeholder',
+      isCaldav ? 'https://dav.example.com/' : null,
+      isCaldav ? 'u' : null,
+      isCaldav ? 'v1:placeholder' : null,
+    ],
+  );
+  return id;
+}

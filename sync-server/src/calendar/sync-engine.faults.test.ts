@@ -29,7 +29,7 @@ import { silentLogger } from '../logger.js';
 import { createSqlDocStore } from '../persistence/sql-doc-store.js';
 import { Relay } from '../relay/relay.js';
 import { createDocumentAccess, type DocumentAccess } from '../rest/document-access.js';
-import { insertTestUser } from './connection-test-rows.js';
+import { insertSyncConnection, insertTestUser } from './connection-test-rows.js';
 import { type RunSyncResult, runSync } from './sync-engine.js';
 
 /**
@@ -185,22 +185,7 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
     });
     access = createDocumentAccess({ relay, db: test.db, clock: () => new Date() });
     userId = await insertTestUser(test.db);
-    connectionId = randomUUID();
-    const isCaldav = backend?.provider.name === 'ICAL';
-    await test.db.query(
-      `insert into calendar_connections (id, user_id, provider, calendar_id, access_token,
-         server_url, username, password, sync_delete_enabled)
-       values ($1, $2, $3, 'primary', $4, $5, $6, $7, true)`,
-      [
-        connectionId,
-        userId,
-        backend?.provider.name ?? 'GOOGLE',
-        isCaldav ? null : 'v1:placeholder',
-        isCaldav ? 'http://127.0.0.1/' : null,
-        isCaldav ? 'faults' : null,
-        isCaldav ? 'v1:placeholder' : null,
-      ],
-    );
+    connectionId = await insertSyncConnection(test.db, userId, backend?.provider.name ?? 'GOOGLE');
     await access.use(userId, [], (docs) => updateSettings(docs, { timezone: TIMEZONE }));
   }, 60_000);
 
