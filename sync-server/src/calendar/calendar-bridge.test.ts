@@ -230,15 +230,19 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
       return events.body.events.find((candidate) => candidate.title === 'Standup');
     });
     expect(mirrored.title).toBe('Standup');
-    const after = await connectionOf(user, connection.id);
-    expect(String(after.last_sync_at) > String(first.last_sync_at)).toBe(true);
+    // The pushed sync is recorded on the connection (once it has finished).
+    await synced(user, connection.id, first.last_sync_at);
 
     // The next poll waits in Postgres, 15 minutes after the last sync.
-    const [poll] = await ts.db.query<{ run_after: Date | string }>(
-      `select run_after from sync_jobs where connection_id = $1 and state = 'queued'`,
-      [connection.id],
-    );
-    const wait = new Date(poll?.run_after ?? 0).getTime() - Date.now();
+    // (queued once the sync that mirrored the event has finished: the mirror shows before)
+    const poll = await until('the next poll to be queued', async () => {
+      const [row] = await ts.db.query<{ run_after: Date | string }>(
+        `select run_after from sync_jobs where connection_id = $1 and state = 'queued'`,
+        [connection.id],
+      );
+      return row;
+    });
+    const wait = new Date(poll.run_after).getTime() - Date.now();
     expect(wait).toBeGreaterThan(14 * 60_000);
     expect(wait).toBeLessThanOrEqual(15 * 60_000);
   }, 60_000);
