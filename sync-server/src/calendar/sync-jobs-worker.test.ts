@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/test-databases.js';
 import { silentLogger } from '../logger.js';
@@ -37,8 +37,11 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
     db = test.db;
     queue = createSyncJobQueue(db, { clock, maxAttempts: 2, backoffMs: () => 0 });
   }, 60_000);
+  // A test that fails before stopping its worker must not leave it claiming the next test's jobs.
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((worker) => worker.stop()));
+  });
   afterAll(async () => {
-    await Promise.all(workers.map((worker) => worker.stop()));
     await test?.dispose();
   });
 
@@ -71,6 +74,8 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
     worker.wake();
     await until(async () => (await stateOf(job.id)) === 'succeeded');
     expect(seen).toContain(connectionId);
+    // The connection is written just after the job: wait for it too.
+    await until(async () => (await statusOf(connectionId))?.syncStatus === 'SUCCESS');
     expect(await statusOf(connectionId)).toMatchObject({ syncStatus: 'SUCCESS', syncError: null });
     await worker.stop();
   });
@@ -85,6 +90,7 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
     const job = await queue.enqueue(connectionId);
     await until(async () => (await stateOf(job.id)) === 'failed');
     expect(calls).toBe(2);
+    await until(async () => (await statusOf(connectionId))?.syncStatus === 'FAILED');
     expect(await statusOf(connectionId)).toMatchObject({
       syncStatus: 'FAILED',
       syncError: 'Google answered 503 Service Unavailable',
