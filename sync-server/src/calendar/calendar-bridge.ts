@@ -59,6 +59,8 @@ export interface CalendarBridgeDeps {
   workerPollMs?: number;
   /** Options of every sync (tests narrow the window or set a task criterion). */
   syncOptions?: RunSyncOptions;
+  /** false: `start` runs no worker, scheduler or change feed (tests that drive the queue). */
+  runJobs?: boolean;
 }
 
 export interface CalendarBridge {
@@ -341,7 +343,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     worker,
     channels,
     start() {
-      if (unsubscribe) return;
+      if (unsubscribe || deps.runJobs === false) return;
       unsubscribe = deps.changes(onDocumentChange);
       worker.start();
       scheduleNow();

@@ -73,7 +73,8 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
   let app: Hono;
 
   beforeAll(async () => {
-    harness = await startTestServer(kind);
+    // This test drives the queue with its own worker: the server's must not take its jobs.
+    harness = await startTestServer(kind, { calendar: { runJobs: false } });
     google = await startFakeOAuthServer({ clock: calendarClock, accessTokenTtlSeconds: 3600 });
     microsoft = await startFakeOAuthServer({
       clock: calendarClock,
