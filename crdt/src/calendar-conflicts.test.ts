@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   conflictDifferences,
+  conflictRestorePatch,
   keepLosingVersion,
   readCalendarConflict,
 } from './calendar-conflicts.js';
+import { ValidationError } from './errors.js';
 import { createTask, deleteTask, getTask } from './tasks.js';
 import { manualContext, replica } from './test-support.js';
 import { migrateDocument } from './user-docs.js';
@@ -40,6 +42,22 @@ describe('calendar conflicts in the inbox', () => {
     expect(readCalendarConflict(null)).toBeNull();
     expect(readCalendarConflict({ taskId: 't1' })).toBeNull();
     expect(readCalendarConflict(conflictOn('t1', { side: 'both' }))).toBeNull();
+    expect(readCalendarConflict(conflictOn('t1', { patch: 'title=Mine' }))).toBeNull();
+  });
+
+  it('gives back only the fields an event carries', () => {
+    const conflict = readCalendarConflict(
+      conflictOn('t1', { patch: { title: 'Mine', status: 'COMPLETED', projectId: 'p1' } }),
+    );
+    expect(conflict?.losing.patch).toEqual({ title: 'Mine' });
+  });
+
+  it('refuses to keep a version whose values are not a task’s', () => {
+    const { docs, ctx, task } = setup();
+    const conflict = readCalendarConflict(conflictOn(task.id, { patch: { priority: 'SOMEDAY' } }));
+    if (!conflict) throw new Error('unreadable');
+    expect(() => keepLosingVersion(docs, conflict, ctx)).toThrow(ValidationError);
+    expect(getTask(docs, task.id)?.priority).toBe(task.priority);
   });
 
   it('shows what the other version would change', () => {
@@ -69,5 +87,32 @@ describe('calendar conflicts in the inbox', () => {
     if (!conflict) throw new Error('unreadable');
     keepLosingVersion(docs, conflict, ctx);
     expect(getTask(docs, task.id)?.deletedAt).not.toBeNull();
+  });
+
+  it('plans the restore from the payload and the task as it is now', () => {
+    const { docs, ctx, task } = setup();
+    const edit = conflictOn(task.id, { patch: { title: 'Mine', dueDate: '2026-12-01' } });
+    expect(conflictRestorePatch({ taskId: task.id }, task)).toEqual({ kind: 'unreadable' });
+    expect(conflictRestorePatch(edit, task)).toEqual({
+      kind: 'update',
+      fromTrash: false,
+      patch: { title: 'Mine' },
+    });
+    expect(conflictRestorePatch(edit, null)).toEqual({ kind: 'nothing', reason: 'task-gone' });
+    const same = conflictOn(task.id, { patch: { title: 'From Google' } });
+    expect(conflictRestorePatch(same, task)).toEqual({ kind: 'nothing', reason: 'already-so' });
+    const deletion = conflictOn(task.id, { isDeletion: true });
+    expect(conflictRestorePatch(deletion, task)).toEqual({ kind: 'trash' });
+    deleteTask(docs, task.id, ctx);
+    const trashed = getTask(docs, task.id);
+    expect(conflictRestorePatch(deletion, trashed)).toEqual({
+      kind: 'nothing',
+      reason: 'already-so',
+    });
+    expect(conflictRestorePatch(same, trashed)).toEqual({
+      kind: 'update',
+      fromTrash: true,
+      patch: {},
+    });
   });
 });

@@ -5,7 +5,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeGoogleCalendar, startFakeOAuthServer } from '@tasks/connectors';
+import {
+  ensureRadicaleInstalled,
+  type RadicaleServer,
+  startFakeGoogleCalendar,
+  startFakeOAuthServer,
+  startRadicale,
+} from '@tasks/connectors';
 import { E2E_PORT } from '../playwright.config.js';
 import { FAKE_GOOGLE_TOKEN } from './fake-google.js';
 
@@ -37,6 +43,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   });
   process.env.E2E_FAKE_GOOGLE_URL = google.url;
   process.env.E2E_FAKE_GOOGLE_CALENDAR = google.calendarId;
+  // A real CalDAV server (Debian's Radicale, any user name and password accepted), stopped by
+  // pid in the teardown. Where it cannot be installed the CalDAV test skips itself, except under
+  // REQUIRE_SERVICES=1 (CI), where ensureRadicaleInstalled throws and the run fails here.
+  let radicale: RadicaleServer | null = null;
+  if (await ensureRadicaleInstalled()) {
+    radicale = await startRadicale();
+    process.env.E2E_RADICALE_URL = radicale.url;
+  }
   const env: Record<string, string> = {
     PORT: String(E2E_PORT),
     HOST: '127.0.0.1',
@@ -67,23 +81,38 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     env: { ...inherited, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  const teardown = async () => {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    await dropDatabase();
+    await google.close();
+    await oauth.close();
+    await radicale?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitUntilReady(server);
+  } catch (error) {
+    // Nothing started here may outlive a failed setup (Radicale is a separate process).
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}
+
+async function waitUntilReady(server: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${E2E_PORT}/readyz`)).ok) break;
+      if ((await fetch(`http://127.0.0.1:${E2E_PORT}/readyz`)).ok) return;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error('the server did not start within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return async () => {
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
-    await dropDatabase();
-    await google.close();
-    await oauth.close();
-    await rm(dataDir, { recursive: true, force: true });
-  };
 }

@@ -2,9 +2,11 @@ import { ApiError, type Session } from '../session/session.js';
 import type { OAuthProviderInfo } from './oauth-flow.js';
 
 /** The calendar part of the REST API (/api/v1/calendar), as the settings page uses it. */
+export type CalendarProviderName = 'GOOGLE' | 'MICROSOFT' | 'ICAL';
+
 export interface Connection {
   id: string;
-  provider: 'GOOGLE' | 'MICROSOFT' | 'ICAL';
+  provider: CalendarProviderName;
   calendar_id: string;
   server_url: string | null;
   username: string | null;
@@ -23,7 +25,10 @@ export type ProviderInfo =
 
 export interface SyncJob {
   id: string;
+  connection_id: string;
   state: 'queued' | 'running' | 'succeeded' | 'failed';
+  /** Runs started so far; a failed run that will be retried goes back to `queued` with its error. */
+  attempts: number;
   error: string | null;
 }
 

@@ -1,51 +1,56 @@
 import { getSettings, updateSettings } from '@tasks/crdt';
-import { createMemo, createResource, createSignal, For, onMount, Show } from 'solid-js';
-import { ApiError } from '../session/session.js';
+import { createMemo, createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { useWorkspace } from '../workspace-context.js';
-import { type Connection, calendarApi, type ProviderInfo } from './calendar-api.js';
-import { authorizationRedirect, readCallback } from './oauth-flow.js';
+import { type Connection, calendarApi } from './calendar-api.js';
+import { ConnectCalendarForms, messageOf, PROVIDER_LABELS } from './connect-calendar-forms.js';
+import { lastSyncLabel } from './last-sync-label.js';
+import { readCallback } from './oauth-flow.js';
+import { describeSyncJob, pollSyncJob } from './sync-job-poll.js';
 
-const LABELS: Record<Connection['provider'], string> = {
-  GOOGLE: 'Google Calendar',
-  MICROSOFT: 'Outlook',
-  ICAL: 'CalDAV',
-};
-const DEFAULT_CALENDAR: Record<'GOOGLE' | 'MICROSOFT', string> = {
-  GOOGLE: 'primary',
-  MICROSOFT: 'calendar',
-};
 const JOB_POLL_MS = 1000;
-const JOB_WAIT_MS = 120_000;
+const JOB_WATCH_MS = 120_000;
 
-function ago(iso: string | null, now: Date): string {
-  if (!iso) return 'never';
-  const minutes = Math.round((now.getTime() - Date.parse(iso)) / 60_000);
-  if (minutes < 1) return 'just now';
-  if (minutes < 60) return `${minutes} min ago`;
-  const hours = Math.round(minutes / 60);
-  return hours < 48 ? `${hours} h ago` : new Date(iso).toLocaleString();
-}
-
-const messageOf = (error: unknown) =>
-  error instanceof Error ? error.message : 'Something went wrong.';
+const STATUS_WORDS: Record<Connection['sync_status'], string> = {
+  PENDING: 'waiting for its first sync',
+  SUCCESS: 'success',
+  FAILED: 'failed',
+};
 
 /**
  * Settings → Calendar connections: the connected calendars with their state, "Sync now", pause,
- * event deletion, disconnect; connecting Google or Outlook (OAuth redirect with PKCE) or a
- * CalDAV calendar (a form the server checks); and which calendar events become tasks.
+ * event deletion, disconnect; connecting another; and which calendar events become tasks.
  */
 export function CalendarConnections() {
   const workspace = useWorkspace();
   const session = () => workspace.session();
   const [status, setStatus] = createSignal('');
+  /** Progress of "Sync now" per connection id, kept across refetches of the list. */
+  const [progress, setProgress] = createSignal<Record<string, string>>({});
+  const [syncing, setSyncing] = createSignal<ReadonlySet<string>>(new Set());
   const [connections, { refetch }] = createResource(() => calendarApi.connections(session()));
   const [providers] = createResource(() => calendarApi.providers(session()));
   const settings = createMemo(() => {
     workspace.replica.version();
     return getSettings(workspace.docs);
   });
+  let isLeft = false;
+  onCleanup(() => {
+    isLeft = true;
+  });
 
-  // Back from the provider's consent page: finish connecting.
+  /**
+   * The session with a live access token. Back from a long stay on the consent page the token
+   * may have run out; the workspace renews it on its next tick (every second), so wait a little
+   * for that rather than spend the one-time code on a 401.
+   */
+  async function freshSession() {
+    for (let tries = 0; tries < 20 && session().expiresAt <= Date.now() + 5_000; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return session();
+  }
+
+  // Back from the provider's consent page (workspace-view sent us here): finish connecting.
   onMount(() => {
     const result = readCallback(location.search, sessionStorage);
     if (result.kind === 'none') return;
@@ -55,45 +60,57 @@ export function CalendarConnections() {
       return;
     }
     const { pending, code } = result;
-    setStatus(`Connecting ${LABELS[pending.provider]}…`);
-    calendarApi
-      .connect(session(), {
-        provider: pending.provider,
-        authorization_code: code,
-        redirect_uri: pending.redirectUri,
-        calendar_id: pending.calendarId,
-        code_verifier: pending.verifier,
-      })
+    const label = PROVIDER_LABELS[pending.provider];
+    setStatus(`Connecting ${label}…`);
+    freshSession()
+      .then((current) =>
+        calendarApi.connect(current, {
+          provider: pending.provider,
+          authorization_code: code,
+          redirect_uri: pending.redirectUri,
+          calendar_id: pending.calendarId,
+          code_verifier: pending.verifier,
+        }),
+      )
       .then(
         () => {
-          setStatus(`${LABELS[pending.provider]} connected. The first sync has started.`);
+          setStatus(`${label} connected. The first sync has started.`);
           void refetch();
         },
-        (error: unknown) => setStatus(`Could not connect: ${messageOf(error)}`),
+        (error: unknown) => setStatus(`Could not connect ${label}: ${messageOf(error)}`),
       );
   });
 
+  const setSyncingOf = (id: string, isSyncing: boolean) =>
+    setSyncing((all) => {
+      const next = new Set(all);
+      if (isSyncing) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const showProgress = (id: string, text: string) => setProgress((all) => ({ ...all, [id]: text }));
+
   async function syncNow(connection: Connection) {
+    const label = PROVIDER_LABELS[connection.provider];
+    setSyncingOf(connection.id, true);
+    showProgress(connection.id, `${label}: asking for a sync…`);
     try {
       const { status_url } = await calendarApi.sync(session(), connection.id);
-      setStatus(`Syncing ${LABELS[connection.provider]}…`);
-      const deadline = Date.now() + JOB_WAIT_MS;
-      while (Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
-        const job = await calendarApi.job(session(), status_url);
-        if (job.state === 'succeeded') {
-          setStatus(`${LABELS[connection.provider]} is in sync.`);
-          break;
-        }
-        if (job.state === 'failed') {
-          setStatus(`Sync failed: ${job.error ?? 'unknown error'}`);
-          break;
-        }
+      const job = await pollSyncJob(() => calendarApi.job(session(), status_url), {
+        intervalMs: JOB_POLL_MS,
+        timeoutMs: JOB_WATCH_MS,
+        isCancelled: () => isLeft,
+        onProgress: (current) => showProgress(connection.id, describeSyncJob(current, label)),
+      });
+      if (!job && !isLeft) {
+        showProgress(connection.id, `${label} is still syncing; the list shows the result later.`);
       }
     } catch (error) {
-      setStatus(messageOf(error));
+      showProgress(connection.id, `Sync of ${label} failed: ${messageOf(error)}`);
+    } finally {
+      setSyncingOf(connection.id, false);
     }
-    void refetch();
+    if (!isLeft) void refetch();
   }
 
   async function change(connection: Connection, patch: Parameters<typeof calendarApi.update>[2]) {
@@ -106,8 +123,12 @@ export function CalendarConnections() {
   }
 
   async function disconnect(connection: Connection) {
-    const label = LABELS[connection.provider];
-    if (!confirm(`Disconnect ${label} (${connection.calendar_id})? Its events stay in ${label}.`))
+    const label = PROVIDER_LABELS[connection.provider];
+    if (
+      !confirm(
+        `Disconnect ${label} (${connection.calendar_id})? Its events stay in ${label}; your tasks stay here.`,
+      )
+    )
       return;
     try {
       await calendarApi.disconnect(session(), connection.id);
@@ -133,34 +154,50 @@ export function CalendarConnections() {
             {(connection) => (
               <li class="card" data-status={connection.sync_status}>
                 <strong>
-                  {LABELS[connection.provider]} — {connection.calendar_id}
+                  {PROVIDER_LABELS[connection.provider]} — {connection.calendar_id}
                 </strong>
+                <Show when={connection.provider === 'ICAL' && connection.server_url}>
+                  <span> on {connection.server_url}</span>
+                </Show>
                 <p>
-                  {connection.sync_enabled ? connection.sync_status.toLowerCase() : 'paused'} · last
-                  sync {ago(connection.last_sync_at, workspace.now())}
+                  {connection.sync_enabled ? STATUS_WORDS[connection.sync_status] : 'paused'} · last
+                  sync{' '}
+                  <time datetime={connection.last_sync_at ?? undefined}>
+                    {lastSyncLabel(connection.last_sync_at, workspace.now(), settings().timezone)}
+                  </time>
                 </p>
-                <Show when={connection.sync_status === 'FAILED' && connection.sync_error}>
+                <Show when={connection.sync_status === 'FAILED'}>
                   <p class="field-error">
-                    {connection.sync_error}
-                    {connection.provider === 'ICAL'
-                      ? ''
-                      : ' Connect it again below to renew access.'}
+                    Last error: {connection.sync_error ?? 'unknown'}
+                    <Show
+                      when={connection.provider !== 'ICAL'}
+                      fallback={
+                        ' If the password or the calendar path changed, disconnect this calendar and connect it again below.'
+                      }
+                    >
+                      {` Reconnect: disconnect this calendar, then connect ${PROVIDER_LABELS[connection.provider]} again below (calendar “${connection.calendar_id}”) to renew access.`}
+                    </Show>
                   </p>
                 </Show>
-                <label>
+                <p role="status" aria-live="polite">
+                  {progress()[connection.id] ?? ''}
+                </p>
+                <label class="row" style={{ color: 'inherit', 'font-size': 'inherit' }}>
                   <input
                     type="checkbox"
+                    style={{ flex: '0 0 auto', width: 'auto' }}
                     checked={connection.sync_delete_enabled}
                     onChange={(event) =>
                       void change(connection, { sync_delete_enabled: event.currentTarget.checked })
                     }
-                  />{' '}
-                  Deleting a task deletes its event
+                  />
+                  <span>Deleting a task deletes its event</span>
                 </label>
                 <p class="row">
                   <button
                     type="button"
-                    disabled={!connection.sync_enabled}
+                    disabled={!connection.sync_enabled || syncing().has(connection.id)}
+                    aria-busy={syncing().has(connection.id) ? 'true' : undefined}
                     onClick={() => void syncNow(connection)}
                   >
                     Sync now
@@ -182,12 +219,17 @@ export function CalendarConnections() {
           </For>
         </ul>
       </Show>
-      <ConnectForms
+      <Show when={providers.error}>
+        <p class="field-error">
+          The calendar providers could not be listed: {messageOf(providers.error)}
+        </p>
+      </Show>
+      <ConnectCalendarForms
         providers={providers() ?? []}
         onConnected={() => void refetch()}
         setStatus={setStatus}
       />
-      <h3>Calendar events that become tasks</h3>
+      <h3>Calendar events become tasks</h3>
       <label for="calendar-import">Events from your calendars that were not made here</label>
       <select
         id="calendar-import"
@@ -216,128 +258,6 @@ export function CalendarConnections() {
           }
         />
       </Show>
-    </>
-  );
-}
-
-function ConnectForms(props: {
-  providers: ProviderInfo[];
-  onConnected: () => void;
-  setStatus: (text: string) => void;
-}) {
-  const workspace = useWorkspace();
-  const [calendarIds, setCalendarIds] = createSignal<Record<string, string>>({});
-  const [fieldErrors, setFieldErrors] = createSignal<Record<string, string>>({});
-  const [busy, setBusy] = createSignal(false);
-  let serverUrl!: HTMLInputElement;
-  let username!: HTMLInputElement;
-  let password!: HTMLInputElement;
-  let calendarPath!: HTMLInputElement;
-
-  async function startOAuth(info: ProviderInfo) {
-    if (info.provider === 'ICAL' || !info.configured) return;
-    const calendarId = calendarIds()[info.provider] || DEFAULT_CALENDAR[info.provider];
-    location.assign(await authorizationRedirect(info, calendarId, location.origin, sessionStorage));
-  }
-
-  async function connectCaldav(event: SubmitEvent) {
-    event.preventDefault();
-    setFieldErrors({});
-    setBusy(true);
-    try {
-      await calendarApi.connect(workspace.session(), {
-        provider: 'ICAL',
-        server_url: serverUrl.value.trim(),
-        username: username.value,
-        password: password.value,
-        calendar_id: calendarPath.value.trim(),
-      });
-      password.value = '';
-      props.setStatus('CalDAV calendar connected. The first sync has started.');
-      props.onConnected();
-    } catch (error) {
-      if (error instanceof ApiError && error.fields.length > 0) {
-        setFieldErrors(Object.fromEntries(error.fields.map((f) => [f.field, f.message])));
-        props.setStatus('Check the fields marked below.');
-      } else {
-        props.setStatus(`Could not connect: ${messageOf(error)}`);
-      }
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  const fieldError = (field: string) => (
-    <Show when={fieldErrors()[field]}>
-      <span class="field-error" id={`caldav-${field}-error`}>
-        {fieldErrors()[field]}
-      </span>
-    </Show>
-  );
-
-  return (
-    <>
-      <h3>Connect a calendar</h3>
-      <For each={props.providers.filter((p) => p.provider !== 'ICAL')}>
-        {(info) => {
-          const provider = info.provider as 'GOOGLE' | 'MICROSOFT';
-          return (
-            <div class="row">
-              <label for={`calendar-id-${provider}`}>{LABELS[provider]} calendar</label>
-              <input
-                id={`calendar-id-${provider}`}
-                placeholder={DEFAULT_CALENDAR[provider]}
-                disabled={!info.configured}
-                onInput={(event) =>
-                  setCalendarIds((all) => ({
-                    ...all,
-                    [provider]: event.currentTarget.value.trim(),
-                  }))
-                }
-              />
-              <button
-                type="button"
-                disabled={!info.configured}
-                onClick={() => void startOAuth(info)}
-              >
-                Connect {LABELS[provider]}
-              </button>
-              <Show when={!info.configured}>
-                <span>not configured on this server</span>
-              </Show>
-            </div>
-          );
-        }}
-      </For>
-      <form aria-label="Connect a CalDAV calendar" onSubmit={(event) => void connectCaldav(event)}>
-        <label for="caldav-server_url">CalDAV server URL</label>
-        <input
-          id="caldav-server_url"
-          ref={serverUrl}
-          type="url"
-          required
-          placeholder="https://dav.example.com/"
-        />
-        {fieldError('server_url')}
-        <label for="caldav-username">User name</label>
-        <input id="caldav-username" ref={username} required autocomplete="username" />
-        {fieldError('username')}
-        <label for="caldav-password">Password</label>
-        <input
-          id="caldav-password"
-          ref={password}
-          type="password"
-          required
-          autocomplete="current-password"
-        />
-        {fieldError('password')}
-        <label for="caldav-calendar_id">Calendar path</label>
-        <input id="caldav-calendar_id" ref={calendarPath} required placeholder="/alice/calendar/" />
-        {fieldError('calendar_id')}
-        <button type="submit" disabled={busy()}>
-          Connect CalDAV calendar
-        </button>
-      </form>
     </>
   );
 }

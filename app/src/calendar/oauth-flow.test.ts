@@ -61,4 +61,40 @@ describe('the OAuth redirect flow', () => {
     });
     expect(readCallback('?other=1', storage)).toEqual({ kind: 'none' });
   });
+
+  it('refuses a callback this tab did not start, or whose saved flow is corrupt', () => {
+    const storage = memoryStorage();
+    expect(readCallback('?calendar-callback=1&code=abc&state=s', storage)).toMatchObject({
+      kind: 'error',
+      message: expect.stringContaining('not started here'),
+    });
+    storage.setItem('tasks.calendar-oauth', '{not json');
+    expect(readCallback('?calendar-callback=1&code=abc&state=s', storage).kind).toBe('error');
+  });
+
+  it('shows the provider’s own words for other errors', async () => {
+    const storage = memoryStorage();
+    await authorizationRedirect(google, 'primary', 'https://tasks.example', storage);
+    expect(
+      readCallback(
+        '?calendar-callback=1&error=invalid_scope&error_description=Scope+not+allowed',
+        storage,
+      ),
+    ).toEqual({ kind: 'error', message: 'The provider refused: Scope not allowed' });
+  });
+
+  it('makes a fresh verifier and state for every connect', async () => {
+    const storage = memoryStorage();
+    const first = new URL(await authorizationRedirect(google, 'primary', 'https://a', storage));
+    const second = new URL(await authorizationRedirect(google, 'primary', 'https://a', storage));
+    expect(first.searchParams.get('state')).not.toBe(second.searchParams.get('state'));
+    expect(first.searchParams.get('code_challenge')).not.toBe(
+      second.searchParams.get('code_challenge'),
+    );
+    // The verifier is 48 random bytes: 64 base64url characters, within RFC 7636's 43-128.
+    const saved = JSON.parse(storage.getItem('tasks.calendar-oauth') ?? '{}') as {
+      verifier: string;
+    };
+    expect(saved.verifier).toMatch(/^[A-Za-z0-9_-]{64}$/);
+  });
 });

@@ -325,6 +325,10 @@ function CalendarDay(props: {
   const [over, setOver] = createSignal(false);
   const carriesTask = (event: DragEvent) =>
     event.dataTransfer?.types.includes(CALENDAR_DRAG_TYPE) ?? false;
+  const allDayEvents = () => props.items.events.filter((event) => event.allDay);
+  const timedEvents = () => props.items.events.filter((event) => !event.allDay);
+  const allDayTasks = () => props.items.tasks.filter((item) => item.allDay);
+  const timedTasks = () => props.items.tasks.filter((item) => !item.allDay);
   const empty = () =>
     props.items.tasks.length + props.items.entries.length + props.items.events.length === 0;
 
@@ -365,53 +369,15 @@ function CalendarDay(props: {
       >
         {shortDayLabel(props.day.date)}
       </h2>
-      <For each={props.items.events}>
-        {(event) => (
-          <div class="card event">
-            <div style={metaStyle}>
-              {event.allDay
-                ? 'All day'
-                : `${localTime(event.start, props.timezone)}–${localTime(event.end, props.timezone)}`}
-            </div>
-            <div>{event.title}</div>
-          </div>
-        )}
+      {/* The all-day row first: all-day calendar events, then all-day tasks; then timed ones. */}
+      <For each={allDayEvents()}>
+        {(event) => <EventCard event={event} timezone={props.timezone} />}
       </For>
-      <For each={props.items.tasks}>
-        {(item) => (
-          // biome-ignore lint/a11y/useKeyWithClickEvents: the title button is the keyboard path; the whole card is a larger pointer target.
-          <article
-            class="card"
-            aria-label={item.task.title}
-            draggable="true"
-            data-task-id={item.task.id}
-            data-status={item.task.status}
-            style={
-              item.task.status === 'COMPLETED' || item.task.status === 'CANCELLED'
-                ? { opacity: '0.6', 'text-decoration': 'line-through' }
-                : {}
-            }
-            onDragStart={(event) => {
-              if (!event.dataTransfer) return;
-              event.dataTransfer.effectAllowed = 'move';
-              event.dataTransfer.setData(
-                CALENDAR_DRAG_TYPE,
-                JSON.stringify({ id: item.task.id, field: item.field }),
-              );
-              event.dataTransfer.setData('text/plain', item.task.title);
-            }}
-            onClick={() => props.onOpen(item.task.id)}
-          >
-            <div style={metaStyle}>
-              {item.allDay ? 'All day' : <time datetime={item.value}>{item.time}</time>}
-              {item.field === 'startDate' ? ' · starts' : ''}
-            </div>
-            <button type="button" style={titleButtonStyle}>
-              {item.task.title}
-            </button>
-          </article>
-        )}
+      <For each={allDayTasks()}>{(item) => <TaskCard item={item} onOpen={props.onOpen} />}</For>
+      <For each={timedEvents()}>
+        {(event) => <EventCard event={event} timezone={props.timezone} />}
       </For>
+      <For each={timedTasks()}>{(item) => <TaskCard item={item} onOpen={props.onOpen} />}</For>
       <For each={props.items.entries}>
         {(entry) => (
           <div class="card entry">
@@ -432,6 +398,57 @@ function CalendarDay(props: {
         <p style={metaStyle}>Nothing planned</p>
       </Show>
     </section>
+  );
+}
+
+/** A mirrored calendar event: read-only, styled apart from tasks (`.card.event`). */
+function EventCard(props: { event: CalendarEvent; timezone: string }) {
+  return (
+    <article class="card event" aria-label={`Calendar event: ${props.event.title}`}>
+      <div style={metaStyle}>
+        {props.event.allDay
+          ? 'All day'
+          : `${localTime(props.event.start, props.timezone)}–${localTime(props.event.end, props.timezone)}`}
+      </div>
+      <div>{props.event.title}</div>
+    </article>
+  );
+}
+
+/** A task on its day, dragged to another day to move its date. */
+function TaskCard(props: { item: DayTask; onOpen: (id: string) => void }) {
+  return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the title button is the keyboard path; the whole card is a larger pointer target.
+    <article
+      class="card"
+      aria-label={props.item.task.title}
+      draggable="true"
+      data-task-id={props.item.task.id}
+      data-status={props.item.task.status}
+      style={
+        props.item.task.status === 'COMPLETED' || props.item.task.status === 'CANCELLED'
+          ? { opacity: '0.6', 'text-decoration': 'line-through' }
+          : {}
+      }
+      onDragStart={(event) => {
+        if (!event.dataTransfer) return;
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setData(
+          CALENDAR_DRAG_TYPE,
+          JSON.stringify({ id: props.item.task.id, field: props.item.field }),
+        );
+        event.dataTransfer.setData('text/plain', props.item.task.title);
+      }}
+      onClick={() => props.onOpen(props.item.task.id)}
+    >
+      <div style={metaStyle}>
+        {props.item.allDay ? 'All day' : <time datetime={props.item.value}>{props.item.time}</time>}
+        {props.item.field === 'startDate' ? ' · starts' : ''}
+      </div>
+      <button type="button" style={titleButtonStyle}>
+        {props.item.task.title}
+      </button>
+    </article>
   );
 }
 

@@ -1,8 +1,10 @@
 import {
   CALENDAR_CONFLICT_KIND,
   conflictDifferences,
+  conflictRestorePatch,
   dismissInboxItem,
   getTask,
+  getTimezone,
   type InboxItem,
   keepLosingVersion,
   listInbox,
@@ -10,6 +12,7 @@ import {
   readCalendarConflict,
 } from '@tasks/crdt';
 import { createMemo, For, Show } from 'solid-js';
+import { CONFLICT_FIELD_NAMES, conflictFieldText } from '../calendar/conflict-field-text.js';
 import { useWorkspace } from '../workspace-context.js';
 
 /** In-app notifications (sync conflicts, reminders), readable offline. */
@@ -65,20 +68,6 @@ export function InboxNotesView() {
   );
 }
 
-const FIELD_NAMES: Record<string, string> = {
-  title: 'Title',
-  description: 'Description',
-  startDate: 'Start',
-  dueDate: 'Due',
-  priority: 'Priority',
-  recurrenceRule: 'Repeats',
-  estimatedDuration: 'Estimate (min)',
-  deleted: 'Deleted',
-};
-
-const shown = (value: unknown) =>
-  value === null || value === undefined || value === '' ? '—' : String(value);
-
 /** A calendar conflict: the task, who won, what the other version said, and keeping it. */
 function ConflictDetails(props: { item: InboxItem }) {
   const workspace = useWorkspace();
@@ -88,33 +77,60 @@ function ConflictDetails(props: { item: InboxItem }) {
     const current = conflict();
     return current ? getTask(workspace.docs, current.taskId) : null;
   });
+  const timezone = createMemo(() => {
+    workspace.replica.version();
+    return getTimezone(workspace.docs);
+  });
+  const differences = createMemo(() => {
+    const current = conflict();
+    return current ? conflictDifferences(current, task()) : [];
+  });
+  const restore = createMemo(() => conflictRestorePatch(conflict(), task()));
   return (
     <Show
       when={conflict()}
-      fallback={<p>This conflict cannot be read (written by another version).</p>}
+      fallback={
+        <p>Unreadable conflict: this notification cannot be read (another version wrote it).</p>
+      }
     >
       {(current) => (
         <>
           <p>
-            “{task()?.title ?? 'A deleted task'}”: the{' '}
-            {current().winner === 'task' ? 'change made here' : 'calendar’s change'} was newer and
-            was kept. The other version:
+            “{task()?.title ?? 'A task that no longer exists'}”: the{' '}
+            {current().winner === 'task' ? 'task’s change' : 'calendar’s change'} was newer and was
+            kept
+            {current().losing.isDeletion
+              ? '; the other version had moved the task to the trash.'
+              : `. The ${current().losing.side === 'task' ? 'task’s' : 'calendar’s'} version would change:`}
           </p>
-          <dl class="conflict-fields">
-            <For each={conflictDifferences(current(), task())}>
-              {(difference) => (
-                <>
-                  <dt>{FIELD_NAMES[difference.field] ?? difference.field}</dt>
-                  <dd>
-                    {shown(difference.other)} (now {shown(difference.now)})
-                  </dd>
-                </>
-              )}
-            </For>
-          </dl>
+          <Show
+            when={differences().length > 0}
+            fallback={
+              <p>
+                {task()
+                  ? 'The task already matches the other version.'
+                  : 'The task was deleted for good: there is nothing to restore.'}
+              </p>
+            }
+          >
+            <dl class="conflict-fields" aria-label="Now → the other version">
+              <For each={differences()}>
+                {(difference) => (
+                  <>
+                    <dt>{CONFLICT_FIELD_NAMES[difference.field] ?? difference.field}</dt>
+                    <dd>
+                      {conflictFieldText(difference.field, difference.now, timezone())} →{' '}
+                      {conflictFieldText(difference.field, difference.other, timezone())}
+                    </dd>
+                  </>
+                )}
+              </For>
+            </dl>
+          </Show>
           <p class="row">
             <button
               type="button"
+              disabled={restore().kind !== 'trash' && restore().kind !== 'update'}
               onClick={() =>
                 workspace.act(() => {
                   keepLosingVersion(workspace.docs, current(), workspace.ctx);

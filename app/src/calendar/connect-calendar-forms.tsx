@@ -1,0 +1,197 @@
+import { createSignal, For, Show } from 'solid-js';
+import { ApiError } from '../session/session.js';
+import { useWorkspace } from '../workspace-context.js';
+import { type CalendarProviderName, calendarApi, type ProviderInfo } from './calendar-api.js';
+import { authorizationRedirect } from './oauth-flow.js';
+
+export const PROVIDER_LABELS: Record<CalendarProviderName, string> = {
+  GOOGLE: 'Google Calendar',
+  MICROSOFT: 'Outlook',
+  ICAL: 'CalDAV',
+};
+
+/** The calendar an OAuth connection syncs unless the user names another. */
+const DEFAULT_CALENDAR: Record<'GOOGLE' | 'MICROSOFT', string> = {
+  GOOGLE: 'primary',
+  MICROSOFT: 'calendar',
+};
+
+/** The CalDAV form's inputs, named as the server names them in a 422's `fields`. */
+const FORM_FIELDS: ReadonlySet<string> = new Set([
+  'server_url',
+  'username',
+  'password',
+  'calendar_id',
+]);
+
+export const messageOf = (error: unknown) =>
+  error instanceof Error ? error.message : 'Something went wrong.';
+
+/**
+ * Connecting a calendar: Google or Outlook through the provider's consent page (the OAuth
+ * redirect, finished by `finishCalendarCallback` when the browser comes back), a CalDAV calendar
+ * through a form the server checks; its field errors show beside the fields.
+ */
+export function ConnectCalendarForms(props: {
+  providers: ProviderInfo[];
+  onConnected: () => void;
+  setStatus: (text: string) => void;
+}) {
+  const workspace = useWorkspace();
+  const [calendarIds, setCalendarIds] = createSignal<Record<string, string>>({});
+  const [fieldErrors, setFieldErrors] = createSignal<Record<string, string>>({});
+  const [busy, setBusy] = createSignal(false);
+  let serverUrl!: HTMLInputElement;
+  let username!: HTMLInputElement;
+  let password!: HTMLInputElement;
+  let calendarPath!: HTMLInputElement;
+
+  async function startOAuth(info: ProviderInfo) {
+    if (info.provider === 'ICAL' || !info.configured) return;
+    const calendarId = calendarIds()[info.provider] || DEFAULT_CALENDAR[info.provider];
+    try {
+      location.assign(
+        await authorizationRedirect(info, calendarId, location.origin, sessionStorage),
+      );
+    } catch (error) {
+      // No crypto.subtle outside a secure context (plain http), or a malformed provider URL.
+      props.setStatus(
+        `Could not start connecting ${PROVIDER_LABELS[info.provider]}: ${messageOf(error)}`,
+      );
+    }
+  }
+
+  async function connectCaldav(event: SubmitEvent) {
+    event.preventDefault();
+    setFieldErrors({});
+    setBusy(true);
+    props.setStatus('Checking the CalDAV calendar…');
+    try {
+      await calendarApi.connect(workspace.session(), {
+        provider: 'ICAL',
+        server_url: serverUrl.value.trim(),
+        username: username.value,
+        password: password.value,
+        calendar_id: calendarPath.value.trim(),
+      });
+      password.value = '';
+      props.setStatus('CalDAV calendar connected. The first sync has started.');
+      props.onConnected();
+    } catch (error) {
+      const beside =
+        error instanceof ApiError ? error.fields.filter((f) => FORM_FIELDS.has(f.field)) : [];
+      if (error instanceof ApiError && beside.length > 0) {
+        setFieldErrors(Object.fromEntries(beside.map((f) => [f.field, f.message])));
+        // Errors on fields the form does not have (none expected) still reach the top.
+        const others = error.fields.filter((f) => !FORM_FIELDS.has(f.field));
+        props.setStatus(
+          [
+            'The calendar was not connected: check the fields marked below.',
+            ...others.map((f) => `${f.field}: ${f.message}`),
+          ].join(' '),
+        );
+      } else {
+        props.setStatus(`Could not connect: ${messageOf(error)}`);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const errorId = (field: string) => `caldav-${field}-error`;
+  const describedBy = (field: string) => (fieldErrors()[field] ? errorId(field) : undefined);
+  const fieldError = (field: string) => (
+    <Show when={fieldErrors()[field]}>
+      <span class="field-error" id={errorId(field)}>
+        {fieldErrors()[field]}
+      </span>
+    </Show>
+  );
+
+  return (
+    <>
+      <h3>Connect a calendar</h3>
+      <For each={props.providers.filter((p) => p.provider !== 'ICAL')}>
+        {(info) => {
+          const provider = info.provider as 'GOOGLE' | 'MICROSOFT';
+          return (
+            <div class="row">
+              <label for={`calendar-id-${provider}`}>
+                Calendar to sync with {PROVIDER_LABELS[provider]}
+              </label>
+              <input
+                id={`calendar-id-${provider}`}
+                value={DEFAULT_CALENDAR[provider]}
+                disabled={!info.configured}
+                onInput={(event) =>
+                  setCalendarIds((all) => ({
+                    ...all,
+                    [provider]: event.currentTarget.value.trim(),
+                  }))
+                }
+              />
+              <button
+                type="button"
+                disabled={!info.configured}
+                aria-describedby={info.configured ? undefined : `not-configured-${provider}`}
+                onClick={() => void startOAuth(info)}
+              >
+                Connect {PROVIDER_LABELS[provider]}
+              </button>
+              <Show when={!info.configured}>
+                <span id={`not-configured-${provider}`}>not configured on this server</span>
+              </Show>
+            </div>
+          );
+        }}
+      </For>
+      <form aria-label="Connect a CalDAV calendar" onSubmit={(event) => void connectCaldav(event)}>
+        <label for="caldav-server_url">CalDAV server URL</label>
+        <input
+          id="caldav-server_url"
+          ref={serverUrl}
+          type="url"
+          required
+          placeholder="https://dav.example.com/"
+          aria-invalid={fieldErrors().server_url ? 'true' : undefined}
+          aria-describedby={describedBy('server_url')}
+        />
+        {fieldError('server_url')}
+        <label for="caldav-username">User name</label>
+        <input
+          id="caldav-username"
+          ref={username}
+          required
+          autocomplete="username"
+          aria-invalid={fieldErrors().username ? 'true' : undefined}
+          aria-describedby={describedBy('username')}
+        />
+        {fieldError('username')}
+        <label for="caldav-password">Password</label>
+        <input
+          id="caldav-password"
+          ref={password}
+          type="password"
+          required
+          autocomplete="current-password"
+          aria-invalid={fieldErrors().password ? 'true' : undefined}
+          aria-describedby={describedBy('password')}
+        />
+        {fieldError('password')}
+        <label for="caldav-calendar_id">Calendar path</label>
+        <input
+          id="caldav-calendar_id"
+          ref={calendarPath}
+          required
+          placeholder="/alice/calendar/"
+          aria-invalid={fieldErrors().calendar_id ? 'true' : undefined}
+          aria-describedby={describedBy('calendar_id')}
+        />
+        {fieldError('calendar_id')}
+        <button type="submit" disabled={busy()}>
+          Connect CalDAV calendar
+        </button>
+      </form>
+    </>
+  );
+}
