@@ -19,6 +19,7 @@ describe('task ⇄ event mapping', () => {
       zone: 'Europe/Paris',
       day: '2025-10-15',
       hour: 17,
+      minute: 0,
       allDay: false,
       hasStart: false,
       hasDue: true,
@@ -28,6 +29,7 @@ describe('task ⇄ event mapping', () => {
       rule: null,
       priority: 'HIGH',
       title: 'Report',
+      description: 'About Report',
     });
     expect(taskToEvent(task, 'Europe/Paris')).toEqual({
       summary: 'Report',

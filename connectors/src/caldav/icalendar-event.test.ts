@@ -55,6 +55,60 @@ describe('writing and reading our events', () => {
     expect(roundTrip(event)).toMatchObject({ priority: null, description: '', taskId: null });
   });
 
+  // Found by the provider round trip: ical.js reads a repeated local time as its second pass.
+  it.each([
+    ['Europe/Paris', '2025-10-26T00:15:00Z', 'DTSTART;TZID=Europe/Paris:20251026T021500'],
+    [
+      'Australia/Lord_Howe',
+      '2025-04-05T14:45:00Z',
+      'DTSTART;TZID=Australia/Lord_Howe:20250406T014500',
+    ],
+    ['Pacific/Chatham', '2025-04-05T13:00:00Z', 'DTSTART;TZID=Pacific/Chatham:20250406T024500'],
+  ])('reads a time in the hour %s repeats as its first pass (RFC 5545 3.3.5)', (zone, at, line) => {
+    const end = new Date(Date.parse(at) + 30 * 60_000).toISOString().replace('.000', '');
+    const event = input({
+      start: { dateTime: at, timeZone: zone },
+      end: { dateTime: end, timeZone: zone },
+    });
+    const text = newCalendarObject(event, 'uid-1', NOW).toString();
+    expect(text).toContain(line);
+    expect(roundTrip(event)).toMatchObject({ start: event.start, end: event.end });
+  });
+
+  // Found by the provider round trip: an end in the second pass of a repeated hour read a pass
+  // early (Lord Howe: 30 minutes), as its wall-clock time means the first pass.
+  it('writes an end in the second pass of a repeated hour as an exact DURATION', () => {
+    // Paris, 2026-10-25: 02:30 CEST (first pass) to 02:45 CET (second pass), 75 minutes.
+    const event = input({
+      start: { dateTime: '2026-10-25T00:30:00Z', timeZone: 'Europe/Paris' },
+      end: { dateTime: '2026-10-25T01:45:00Z', timeZone: 'Europe/Paris' },
+    });
+    const text = newCalendarObject(event, 'uid-1', NOW).toString();
+    expect(text).toContain('DURATION:PT1H15M');
+    expect(text).not.toContain('DTEND');
+    expect(roundTrip(event)).toMatchObject({ start: event.start, end: event.end });
+    // Back to an ordinary end: DTEND again, the DURATION gone.
+    const calendar = newCalendarObject(event, 'uid-1', NOW);
+    applyEventInput(calendar, input(), NOW);
+    expect(calendar.toString()).toContain('DTEND;TZID=Europe/Paris:20251015T170000');
+    expect(calendar.toString()).not.toContain('DURATION');
+  });
+
+  it('reads a DURATION’s days as wall-clock days and its hours as exact time', () => {
+    const fields = readEventFields(
+      object(
+        'BEGIN:VEVENT',
+        'UID:x',
+        'DTSTART;TZID=Europe/Paris:20261024T230000',
+        'DURATION:P1DT3H',
+        'END:VEVENT',
+      ),
+    );
+    // 23:00 CEST the 24th, a day later 23:00 CET the 25th (25 hours), then 3 hours.
+    expect(fields?.start).toEqual({ dateTime: '2026-10-24T21:00:00Z', timeZone: 'Europe/Paris' });
+    expect(fields?.end).toEqual({ dateTime: '2026-10-26T01:00:00Z', timeZone: 'Europe/Paris' });
+  });
+
   it('refuses what iCalendar cannot hold with UnsupportedEventError', () => {
     const refused = [
       input({ start: { dateTime: '2025-10-15T13:00:00Z', timeZone: 'Central European Time' } }),

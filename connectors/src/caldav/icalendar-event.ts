@@ -1,6 +1,12 @@
 import ICAL from 'ical.js';
 import { type EventInput, type EventTime, UnsupportedEventError } from '../calendar-provider.js';
-import { buildVtimezone, isKnownTimeZone, timeZoneWindow, wallClock } from './vtimezone.js';
+import {
+  buildVtimezone,
+  firstInstantOfWallClock,
+  isKnownTimeZone,
+  timeZoneWindow,
+  wallClock,
+} from './vtimezone.js';
 
 /**
  * Our events as iCalendar objects (RFC 5545), read and written with ical.js only.
@@ -86,8 +92,11 @@ function zonedTime(time: ICAL.Time, tzid: string | null): ICAL.Time {
 /** An EventTime from an ICAL.Time; a zone that is not an IANA name (or floating) reads as UTC. */
 function eventTime(time: ICAL.Time, tzid: string | null): EventTime {
   if (time.isDate) return { date: time.toString() };
-  const timeZone = tzid && isKnownTimeZone(tzid) ? tzid : 'UTC';
-  return { dateTime: isoSeconds(zonedTime(time, tzid).toUnixTime()), timeZone };
+  if (!tzid || !isKnownTimeZone(tzid)) {
+    return { dateTime: isoSeconds(zonedTime(time, tzid).toUnixTime()), timeZone: 'UTC' };
+  }
+  const ms = firstInstantOfWallClock(tzid, zonedTime(time, tzid).toUnixTime() * 1000);
+  return { dateTime: isoSeconds(ms / 1000), timeZone: tzid };
 }
 
 function tzidOf(property: ICAL.Property | null): string | null {
@@ -102,9 +111,26 @@ function readEnd(event: ICAL.Component, start: ICAL.Time, startTzid: string | nu
   // No DTEND: DTSTART + DURATION, or RFC 5545 3.6.1's defaults (one day, or no length).
   const computed = zonedTime(start, startTzid).clone();
   const duration = event.getFirstPropertyValue('duration');
-  if (duration instanceof ICAL.Duration) computed.addDuration(duration);
-  else if (computed.isDate) computed.day += 1;
-  return eventTime(computed, startTzid);
+  if (!(duration instanceof ICAL.Duration)) {
+    if (computed.isDate) computed.day += 1;
+    return eventTime(computed, startTzid);
+  }
+  if (computed.isDate) {
+    computed.addDuration(duration);
+    return eventTime(computed, startTzid);
+  }
+  // RFC 5545 3.3.6: a duration's days and weeks are nominal (wall-clock days), its hours,
+  // minutes and seconds exact: added to the instant, not to the wall clock (which would land in
+  // the wrong pass of an hour the zone repeats).
+  const sign = duration.isNegative ? -1 : 1;
+  const days = duration.weeks * 7 + duration.days;
+  if (days > 0) computed.addDuration(new ICAL.Duration({ days, isNegative: duration.isNegative }));
+  const base = eventTime(computed, startTzid) as { dateTime: string; timeZone: string };
+  const exactSeconds = duration.hours * 3600 + duration.minutes * 60 + duration.seconds;
+  return {
+    dateTime: isoSeconds(Date.parse(base.dateTime) / 1000 + sign * exactSeconds),
+    timeZone: base.timeZone,
+  };
 }
 
 function readUpdatedAt(event: ICAL.Component): string {
@@ -217,7 +243,24 @@ function writeTimes(calendar: ICAL.Component, event: ICAL.Component, input: Even
     );
   };
   wrapper.startDate = at(startMs, input.start.timeZone);
-  wrapper.endDate = at(endMs, 'timeZone' in input.end ? input.end.timeZone : input.start.timeZone);
+  const endZone = 'timeZone' in input.end ? input.end.timeZone : input.start.timeZone;
+  // An end in the second pass of an hour its zone repeats has no wall-clock form (a TZID time
+  // there means the first pass, RFC 5545 3.3.5): an exact DURATION (hours, never nominal days)
+  // says it, and keeps the zone. Otherwise DTEND, as every client expects.
+  if (
+    endZone === input.start.timeZone &&
+    endMs >= startMs &&
+    firstInstantOfWallClock(endZone, endMs) !== endMs
+  ) {
+    const seconds = Math.round((endMs - startMs) / 1000);
+    wrapper.duration = new ICAL.Duration({
+      hours: Math.floor(seconds / 3600),
+      minutes: Math.floor((seconds % 3600) / 60),
+      seconds: seconds % 60,
+    });
+  } else {
+    wrapper.endDate = at(endMs, endZone);
+  }
 }
 
 function setOrRemove(event: ICAL.Component, name: string, value: string | number | null): void {

@@ -115,6 +115,22 @@ export function wallClock(zone: string, epochMs: number): ICAL.Time {
   return wallClockAtOffset(epochMs, offsetReader(zone)(epochMs));
 }
 
+/**
+ * The first instant whose wall-clock time in `zone` is that of `epochMs`. RFC 5545 3.3.5: a
+ * local time repeated when clocks go back means its first occurrence; ical.js picks the second
+ * (`Timezone#utcOffset`, "want_daylight = false // TODO"), an hour (Lord Howe: 30 minutes) late.
+ */
+export function firstInstantOfWallClock(zone: string, epochMs: number): number {
+  const offsetAt = offsetReader(zone);
+  // The repeated span lasts as long as the change (at most a few hours), so a day back reaches
+  // the offset in force before it.
+  const shiftMs = (offsetAt(epochMs - DAY_MS) - offsetAt(epochMs)) * 1000;
+  if (shiftMs <= 0) return epochMs;
+  const earlier = epochMs - shiftMs;
+  const sameWall = wallClock(zone, earlier).compare(wallClock(zone, epochMs)) === 0;
+  return sameWall ? earlier : epochMs;
+}
+
 /** A VTIMEZONE for `zone` valid from `fromMs` to `toMs`. */
 export function buildVtimezone(zone: string, fromMs: number, toMs: number): ICAL.Component {
   const onsets = findOnsets(zone, fromMs, toMs);

@@ -209,6 +209,25 @@ describe('Microsoft Graph adapter', () => {
       });
     });
 
+    // Found by the provider round trip: 02:15 on the night Paris goes back is read as 01:15Z.
+    it('writes an instant in the first pass of a repeated hour in UTC, exact', async () => {
+      const { fake, provider } = await start();
+      const input = event({
+        start: { dateTime: '2025-10-26T00:15:00Z', timeZone: 'Europe/Paris' },
+        end: { dateTime: '2025-10-26T02:00:00Z', timeZone: 'Europe/Paris' },
+      });
+      const created = await provider.createEvent(input, randomUUID());
+      expect(fake.event(created.id)?.start).toEqual({
+        dateTime: '2025-10-26T00:15:00.0000000',
+        timeZone: 'UTC',
+      });
+      expect((await provider.getEvent(created.id))?.start).toEqual({
+        dateTime: '2025-10-26T00:15:00Z',
+        timeZone: 'UTC',
+      });
+      expect((await provider.getEvent(created.id))?.end).toEqual(input.end);
+    });
+
     it('anchors all-day events at midnight in the configured zone', async () => {
       const { fake, provider } = await start({ allDayTimeZone: 'Europe/Paris' });
       const input = event({ start: { date: '2025-10-20' }, end: { date: '2025-10-22' } });

@@ -68,8 +68,31 @@ function requireZone(zone: string): string {
   return zone;
 }
 
+/**
+ * Quirk: Graph takes a wall time and a zone, and reads a wall time the zone repeats (clocks going
+ * back) as its second pass, like Windows' TimeZoneInfo; an instant in the first pass has no wall
+ * time there. A single event is then written in UTC, exact (it reads back with zone UTC). A series
+ * keeps its zone, so that its later occurrences keep their local time: its first occurrence
+ * reads back one change (usually an hour) later.
+ */
+function graphReadable(local: DateTime, isRecurring: boolean): DateTime {
+  if (isRecurring) return local;
+  const wall = DateTime.fromObject(
+    {
+      year: local.year,
+      month: local.month,
+      day: local.day,
+      hour: local.hour,
+      minute: local.minute,
+      second: local.second,
+    },
+    { zone: local.zone },
+  );
+  return wall.toMillis() === local.toMillis() ? local : local.setZone('UTC');
+}
+
 /** The wall time Graph stores for one of our times, in the zone it belongs to. */
-function localTime(time: EventTime, options: GraphMappingOptions): DateTime {
+function localTime(time: EventTime, options: GraphMappingOptions, isRecurring = false): DateTime {
   if ('date' in time) {
     const midnight = DateTime.fromISO(time.date, { zone: requireZone(options.allDayTimeZone) });
     if (!midnight.isValid || time.date.length !== 10) {
@@ -79,7 +102,7 @@ function localTime(time: EventTime, options: GraphMappingOptions): DateTime {
   }
   const instant = DateTime.fromISO(time.dateTime, { zone: 'utc' });
   if (!instant.isValid) throw new UnsupportedEventError(`Invalid date-time "${time.dateTime}"`);
-  return instant.setZone(requireZone(time.timeZone));
+  return graphReadable(instant.setZone(requireZone(time.timeZone)), isRecurring);
 }
 
 function graphTime(local: DateTime): GraphDateTimeTimeZone {
@@ -95,8 +118,8 @@ export function toGraphEvent(input: EventInput, options: GraphMappingOptions): G
   if (isAllDay !== 'date' in input.end) {
     throw new UnsupportedEventError('Start and end must both be dates or both be date-times');
   }
-  const start = localTime(input.start, options);
-  const end = localTime(input.end, options);
+  const start = localTime(input.start, options, input.recurrence !== null);
+  const end = localTime(input.end, options, input.recurrence !== null);
   const seriesStart: SeriesStart = { local: start, isAllDay };
   return {
     subject: input.summary,
