@@ -6,10 +6,16 @@ import {
   InvalidCursorError,
   PreconditionFailedError,
   type ProviderEvent,
+  UnsupportedEventError,
 } from './calendar-provider.js';
 
 export interface ContractSetup {
   provider: CalendarProvider;
+  /**
+   * What the provider does with a series that skips occurrences: keeps them (EXDATE), or, where
+   * its API cannot say which occurrences a series skips (Graph), refuses it before writing.
+   */
+  skippedOccurrences: 'kept' | 'refused';
   dispose(): Promise<void>;
 }
 
@@ -19,6 +25,7 @@ const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
   start: { dateTime: '2025-10-15T13:00:00Z', timeZone: 'Europe/Paris' },
   end: { dateTime: '2025-10-15T15:00:00Z', timeZone: 'Europe/Paris' },
   recurrence: null,
+  exceptions: [],
   taskId: randomUUID(),
   priority: 'HIGH',
   ...overrides,
@@ -78,6 +85,43 @@ export function runCalendarProviderContract(
       });
       const created = await provider.createEvent(input, randomUUID());
       expect(written((await provider.getEvent(created.id)) as ProviderEvent)).toEqual(input);
+    });
+
+    it('keeps the occurrences a series skips, timed and all-day, through create and update', async () => {
+      const weekly = timed({
+        // Mondays 09:00 in Paris: 08:00Z in winter, 07:00Z after the change of 2025-03-30.
+        start: { dateTime: '2025-03-24T08:00:00Z', timeZone: 'Europe/Paris' },
+        end: { dateTime: '2025-03-24T09:00:00Z', timeZone: 'Europe/Paris' },
+        recurrence: 'FREQ=WEEKLY;BYDAY=MO',
+        exceptions: ['2025-03-31T07:00:00Z', '2025-04-14T07:00:00Z'],
+      });
+      const daily = timed({
+        start: { date: '2025-12-22' },
+        end: { date: '2025-12-23' },
+        recurrence: 'FREQ=DAILY;COUNT=10',
+        exceptions: ['2025-12-25', '2026-01-01'],
+      });
+      if (context.skippedOccurrences === 'refused') {
+        for (const input of [weekly, daily]) {
+          await expect(provider.createEvent(input, randomUUID())).rejects.toThrow(
+            UnsupportedEventError,
+          );
+        }
+        const { changed } = await provider.pullChanges(null);
+        expect(changed.filter((event) => event.taskId === weekly.taskId)).toEqual([]);
+        return;
+      }
+      for (const input of [weekly, daily]) {
+        const created = await provider.createEvent(input, randomUUID());
+        expect(written(created)).toEqual(input);
+        // One more skipped, one given back.
+        const changedInput = { ...input, exceptions: [input.exceptions[1] as string] };
+        const updated = await provider.updateEvent(created.id, changedInput, created.etag);
+        expect(written(updated)).toEqual(changedInput);
+        expect(written((await provider.getEvent(created.id)) as ProviderEvent)).toEqual(
+          changedInput,
+        );
+      }
     });
 
     it('creates once per key, however often the create is retried', async () => {

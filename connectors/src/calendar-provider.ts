@@ -15,6 +15,11 @@ export interface EventInput {
   end: EventTime;
   /** An RRULE (without the `RRULE:` prefix) or null. */
   recurrence: string | null;
+  /**
+   * Occurrences the series skips (EXDATE), sorted: each occurrence's start, a date for an all-day
+   * series, a UTC instant (`2026-03-10T08:00:00Z`) for a timed one. Empty without recurrence.
+   */
+  exceptions: string[];
   /** Our task id, stored as the provider's private extended property / X- property. */
   taskId: string | null;
   /** The task's priority, mapped by each adapter to what the provider has (colour, category). */

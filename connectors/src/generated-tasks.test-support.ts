@@ -1,4 +1,4 @@
-import { createManualContext, createTask, type Task, UserDocs } from '@tasks/crdt';
+import { createManualContext, createTask, nextOccurrence, type Task, UserDocs } from '@tasks/crdt';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 
@@ -89,6 +89,8 @@ export interface TaskShape {
   spanMinutes: number;
   estimate: number | null;
   rule: string | null;
+  /** Later occurrences of the series skipped (1: the one after the task's own), if it has any. */
+  skips: number[];
   priority: Task['priority'];
   title: string;
   description: string;
@@ -121,6 +123,10 @@ export function shapesWith(rules: readonly (string | null)[] = RULES): fc.Arbitr
         spanMinutes: fc.integer({ min: 15, max: 600 }),
         estimate: fc.option(fc.integer({ min: 5, max: 480 }), { nil: null }),
         rule: fc.constantFrom(...rules),
+        skips: fc.oneof(
+          fc.constant<number[]>([]),
+          fc.uniqueArray(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+        ),
         priority: fc.constantFrom('LOW', 'MEDIUM', 'HIGH', 'URGENT'),
         title: line.filter((s) => s.trim().length > 0),
         description: fc.array(line, { maxLength: 4 }).map((lines) => lines.join('\n')),
@@ -152,18 +158,32 @@ export function build(shape: TaskShape): { docs: UserDocs; task: Task } {
     ? shiftDay(shape.day, shape.spanDays)
     : (local.plus({ minutes: shape.spanMinutes }).toUTC().toISO({ suppressMilliseconds: true }) ??
       '');
+  const rule = ruleOf(shape);
+  const anchor = shape.hasDue ? due : start;
   const task = createTask(
     docs,
     {
+      recurrenceExceptions: rule === null ? [] : skippedOccurrences(rule, anchor, shape),
       title: shape.title.trim(),
       description: shape.description,
       priority: shape.priority,
       startDate: shape.hasStart ? start : null,
       dueDate: shape.hasDue ? due : null,
       estimatedDuration: shape.estimate,
-      recurrenceRule: ruleOf(shape),
+      recurrenceRule: rule,
     },
     ctx,
   );
   return { docs, task };
+}
+
+/** The series' occurrences after `anchor` that `shape.skips` names (those the series has). */
+function skippedOccurrences(rule: string, anchor: string, shape: TaskShape): string[] {
+  const skipped: string[] = [];
+  let current: string | null = anchor;
+  for (let index = 1; current !== null && index <= Math.max(0, ...shape.skips); index++) {
+    current = nextOccurrence(rule, current, shape.zone, anchor);
+    if (current !== null && shape.skips.includes(index)) skipped.push(current);
+  }
+  return skipped;
 }

@@ -40,22 +40,80 @@ function shownRule(task: Task): string | null {
   return task.status === 'COMPLETED' ? null : task.recurrenceRule;
 }
 
+/**
+ * A task's skipped occurrences name each occurrence by its anchor (due date, or start date
+ * without one); the event's by its start. Both move together from occurrence to occurrence, so
+ * one offset turns the one into the other: `anchor` and `start` are one occurrence's.
+ */
+function anchorToStart(
+  exceptions: readonly string[],
+  anchor: string,
+  start: EventTime,
+  timezone: string,
+): string[] {
+  if ('date' in start) {
+    const days = DateTime.fromISO(start.date, { zone: 'utc' }).diff(
+      DateTime.fromISO(anchor, { zone: 'utc' }),
+      'days',
+    ).days;
+    return exceptions
+      .filter(isDateOnly)
+      .map((value) => DateTime.fromISO(value, { zone: 'utc' }).plus({ days }).toISODate() ?? value)
+      .sort();
+  }
+  const offset = Date.parse(start.dateTime) - asInstant(anchor, timezone).toMillis();
+  return exceptions
+    .filter((value) => isDateOnly(value) === isDateOnly(anchor))
+    .map((value) => utcIso(asInstant(value, timezone).plus({ milliseconds: offset })))
+    .sort();
+}
+
+/** The inverse of `anchorToStart`: an event's skipped starts as a task anchored at `anchor`. */
+function startToAnchor(
+  exceptions: readonly string[],
+  start: EventTime,
+  anchor: string,
+  timezone: string,
+): string[] {
+  if ('date' in start) {
+    const days = DateTime.fromISO(anchor, { zone: 'utc' }).diff(
+      DateTime.fromISO(start.date, { zone: 'utc' }),
+      'days',
+    ).days;
+    return exceptions
+      .map((value) => DateTime.fromISO(value, { zone: 'utc' }).plus({ days }).toISODate() ?? value)
+      .sort();
+  }
+  const offset = asInstant(anchor, timezone).toMillis() - Date.parse(start.dateTime);
+  return exceptions
+    .map((value) => {
+      const at = DateTime.fromISO(value, { zone: 'utc' }).plus({ milliseconds: offset });
+      return isDateOnly(anchor) ? (at.setZone(timezone).toISODate() ?? value) : utcIso(at);
+    })
+    .sort();
+}
+
 /** The event a task shows as, or null when it has no date (rule 1: only dated tasks). */
 export function taskToEvent(task: Task, timezone: string): EventInput | null {
   const { startDate, dueDate } = task;
   if (!startDate && !dueDate) return null;
+  const recurrence = shownRule(task);
+  const anchor = (dueDate ?? startDate) as string;
   const common = {
     summary: task.title,
     description: task.description,
-    recurrence: shownRule(task),
+    recurrence,
     taskId: task.id,
     priority: task.priority,
   };
+  const skipped = (start: EventTime) =>
+    recurrence === null ? [] : anchorToStart(task.recurrenceExceptions, anchor, start, timezone);
   const allDay = (!startDate || isDateOnly(startDate)) && (!dueDate || isDateOnly(dueDate));
   if (allDay) {
     const first = (startDate ?? dueDate) as string;
     const last = (dueDate ?? startDate) as string;
-    return { ...common, start: { date: first }, end: { date: nextDay(last) } };
+    const start = { date: first };
+    return { ...common, start, end: { date: nextDay(last) }, exceptions: skipped(start) };
   }
   const minutes =
     task.estimatedDuration && task.estimatedDuration > 0
@@ -65,11 +123,17 @@ export function taskToEvent(task: Task, timezone: string): EventInput | null {
     ? asInstant(startDate, timezone)
     : asInstant(dueDate as string, timezone).minus({ minutes });
   const end = dueDate ? asInstant(dueDate, timezone) : start.plus({ minutes });
+  const eventStart = { dateTime: utcIso(start), timeZone: timezone };
   return {
     ...common,
-    start: { dateTime: utcIso(start), timeZone: timezone },
+    start: eventStart,
     end: { dateTime: utcIso(end), timeZone: timezone },
+    exceptions: skipped(eventStart),
   };
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((value, i) => value === [...b].sort()[i]);
 }
 
 function sameTime(a: EventTime, b: EventTime): boolean {
@@ -83,6 +147,28 @@ function sameTime(a: EventTime, b: EventTime): boolean {
  * one (rule 4, a new task from an event), every field.
  */
 export function eventToTaskPatch(
+  event: ProviderEvent | EventInput,
+  current: Task | null,
+  timezone: string,
+): TaskPatch {
+  const patch = eventFieldsPatch(event, current, timezone);
+  // Skipped occurrences, named by the anchor the task has after the patch.
+  const due = patch.dueDate !== undefined ? patch.dueDate : (current?.dueDate ?? null);
+  const anchor =
+    due ?? (patch.startDate !== undefined ? patch.startDate : (current?.startDate ?? null));
+  const exceptions =
+    event.recurrence === null || anchor === null
+      ? []
+      : startToAnchor(event.exceptions, event.start, anchor, timezone);
+  const rulePatched = patch.recurrenceRule !== undefined;
+  if (!current || rulePatched || !sameSet(exceptions, current.recurrenceExceptions)) {
+    if (event.recurrence !== null) patch.recurrenceExceptions = exceptions;
+  }
+  return patch;
+}
+
+/** eventToTaskPatch's fields but the skipped occurrences. */
+function eventFieldsPatch(
   event: ProviderEvent | EventInput,
   current: Task | null,
   timezone: string,

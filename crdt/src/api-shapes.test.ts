@@ -65,6 +65,7 @@ describe('api shapes', () => {
       parent_task_id: null,
       calendar_event_id: null,
       recurrence_rule: null,
+      recurrence_exceptions: [],
       created_at: '2025-10-06T14:30:00Z',
       updated_at: '2025-10-06T14:30:00Z',
       completed_at: null,

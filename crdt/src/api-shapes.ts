@@ -110,6 +110,8 @@ export interface ApiTask {
   parent_task_id: string | null;
   calendar_event_id: string | null;
   recurrence_rule: string | null;
+  /** Occurrences of the series skipped (see `Task.recurrenceExceptions`). */
+  recurrence_exceptions: string[];
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -174,6 +176,7 @@ export function taskToApi(task: Task, extras: TaskApiExtras): ApiTask {
     parent_task_id: task.parentId,
     calendar_event_id: task.calendarEventId,
     recurrence_rule: task.recurrenceRule,
+    recurrence_exceptions: task.recurrenceExceptions,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
     completed_at: task.completedAt,

@@ -35,6 +35,12 @@ export const MONTH_ROOT = 'timeEntries';
 /** Task map keys holding a tag are `tag:<normalized name>`, so concurrent adds never collide. */
 export const TAG_KEY_PREFIX = 'tag:';
 
+/**
+ * Task map keys holding a recurrence exception are `exdate:<occurrence>`, like tags, so two
+ * devices skipping different occurrences at once both keep their skip.
+ */
+export const EXCEPTION_KEY_PREFIX = 'exdate:';
+
 /** A task as readers see it: every field typed, junk replaced by defaults. */
 export interface Task {
   id: string;
@@ -52,6 +58,11 @@ export interface Task {
   parentId: string | null;
   projectId: string | null;
   recurrenceRule: string | null;
+  /**
+   * Occurrences of the series left out (skipped), sorted: each is the occurrence's anchor, the
+   * value its due date (or start date, without a due date) would have, in the same form.
+   */
+  recurrenceExceptions: string[];
   /** Id of the first task of a recurring series; the task's own id when it started one. */
   seriesId: string;
   calendarEventId: string | null;

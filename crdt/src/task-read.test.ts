@@ -54,6 +54,9 @@ describe('reading tasks another client wrote', () => {
       createdAt: 'yesterday',
       completedAt: 'soon',
       'tag:work': 'yes',
+      'exdate:2025-03-10': true,
+      'exdate:someday': true,
+      'exdate:2025-03-17': 'yes',
       assignee: { name: 'Bob' },
       colour: 'red',
     });
@@ -70,6 +73,7 @@ describe('reading tasks another client wrote', () => {
       parentId: null,
       projectId: null,
       recurrenceRule: null,
+      recurrenceExceptions: ['2025-03-10'],
       seriesId: 'junk',
       calendarEventId: null,
       order: '',

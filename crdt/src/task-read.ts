@@ -9,7 +9,13 @@ import {
   readString,
   readText,
 } from './record-fields.js';
-import { PRIORITIES, TAG_KEY_PREFIX, TASK_STATUSES, type Task } from './schema.js';
+import {
+  EXCEPTION_KEY_PREFIX,
+  PRIORITIES,
+  TAG_KEY_PREFIX,
+  TASK_STATUSES,
+  type Task,
+} from './schema.js';
 import { TITLE_MAX } from './validation.js';
 
 const EPOCH = toIso(new Date(0));
@@ -24,23 +30,35 @@ const UTC_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
  */
 function readTaskDate(map: Y.Map<unknown>, key: string): string | null {
   const value = map.get(key);
-  if (typeof value !== 'string') return null;
+  return typeof value === 'string' && isTaskDate(value) ? value : null;
+}
+
+function isTaskDate(value: string): boolean {
   const day = DATE_ONLY.exec(value);
   if (day) {
     const date = new Date(Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])));
-    return date.toISOString().startsWith(value) ? value : null;
+    return date.toISOString().startsWith(value);
   }
-  return UTC_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? value : null;
+  return UTC_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/** The keys after `prefix` of a task map's entries set to true (tags, exceptions), sorted. */
+function readKeySet(map: Y.Map<unknown>, prefix: string): string[] {
+  const keys: string[] = [];
+  for (const [key, value] of map.entries()) {
+    if (key.startsWith(prefix) && value === true) keys.push(key.slice(prefix.length));
+  }
+  return keys.sort();
 }
 
 /** Tag keys of a task map: its `tag:<key>` entries set to true. */
 export function readTaskTags(map: Y.Map<unknown>): string[] {
-  const tags: string[] = [];
-  for (const [key, value] of map.entries()) {
-    if (key.startsWith(TAG_KEY_PREFIX) && value === true)
-      tags.push(key.slice(TAG_KEY_PREFIX.length));
-  }
-  return tags.sort();
+  return readKeySet(map, TAG_KEY_PREFIX);
+}
+
+/** Recurrence exceptions of a task map: its `exdate:<occurrence>` entries that read as dates. */
+export function readRecurrenceExceptions(map: Y.Map<unknown>): string[] {
+  return readKeySet(map, EXCEPTION_KEY_PREFIX).filter((value) => isTaskDate(value));
 }
 
 /**
@@ -65,6 +83,7 @@ export function readTask(id: string, value: unknown): Task | null {
     parentId: readNullableString(map, 'parentId'),
     projectId: readNullableString(map, 'projectId'),
     recurrenceRule: readNullableString(map, 'recurrenceRule'),
+    recurrenceExceptions: readRecurrenceExceptions(map),
     seriesId: readNullableString(map, 'seriesId') ?? id,
     calendarEventId: readNullableString(map, 'calendarEventId'),
     order: readString(map, 'order'),

@@ -70,6 +70,7 @@ describe('createTask', () => {
       parentId: null,
       projectId: null,
       recurrenceRule: null,
+      recurrenceExceptions: [],
       seriesId: 'task-001',
       calendarEventId: null,
       order: expect.any(String),
@@ -438,6 +439,103 @@ describe('completing a task', () => {
       { id: task.id, status: 'COMPLETED', dueDate: '2025-03-03', tags: ['home'] },
       { id: expect.any(String), status: 'TODO', dueDate: '2025-03-10', tags: ['home'] },
     ]);
+  });
+});
+
+describe('skipping occurrences of a series (recurrence exceptions)', () => {
+  const weekly = (exceptions: string[] = []) =>
+    ({
+      title: 'Water plants',
+      dueDate: '2025-03-03',
+      recurrenceRule: 'FREQ=WEEKLY',
+      recurrenceExceptions: exceptions,
+    }) satisfies TaskCreateInput;
+
+  it('completing lands on the next occurrence that is not skipped, which keeps the later skips', () => {
+    const { docs, ctx } = setup();
+    const task = createTask(docs, weekly(['2025-03-10', '2025-03-17', '2025-04-07']), ctx);
+    expect(task.recurrenceExceptions).toEqual(['2025-03-10', '2025-03-17', '2025-04-07']);
+    const { next } = completeTask(docs, task.id, ctx);
+    expect(next?.dueDate).toBe('2025-03-24');
+    expect(next?.recurrenceExceptions).toEqual(['2025-04-07']);
+  });
+
+  it('skipping the open occurrence moves the task to the next one, keeping the series start', () => {
+    const { docs, ctx } = setup();
+    const task = createTask(
+      docs,
+      {
+        title: 'Physio',
+        startDate: '2025-03-03T08:00:00Z',
+        dueDate: '2025-03-03T09:00:00Z',
+        recurrenceRule: 'FREQ=DAILY;COUNT=3',
+      },
+      ctx,
+    );
+    const moved = updateTask(
+      docs,
+      task.id,
+      { recurrenceExceptions: ['2025-03-03T09:00:00Z'] },
+      ctx,
+    ).task;
+    expect([moved.startDate, moved.dueDate]).toEqual([
+      '2025-03-04T08:00:00Z',
+      '2025-03-04T09:00:00Z',
+    ]);
+    // COUNT still counts from the series' first occurrence: the 5th is past the third.
+    expect(completeTask(docs, task.id, ctx).next?.dueDate).toBe('2025-03-05T09:00:00Z');
+  });
+
+  it('an exception given in another notation of the same instant still skips it', () => {
+    const { docs, ctx } = setup();
+    const task = createTask(
+      docs,
+      {
+        title: 'Stand-up',
+        dueDate: '2025-03-03T09:00:00Z',
+        recurrenceRule: 'FREQ=DAILY',
+        recurrenceExceptions: ['2025-03-04T10:00:00+01:00'],
+      },
+      ctx,
+    );
+    expect(completeTask(docs, task.id, ctx).next?.dueDate).toBe('2025-03-05T09:00:00Z');
+  });
+
+  it('a new rule starts over without the old skips; no rule refuses skips', () => {
+    const { docs, ctx } = setup();
+    const task = createTask(docs, weekly(['2025-03-10']), ctx);
+    const changed = updateTask(docs, task.id, { recurrenceRule: 'FREQ=DAILY' }, ctx).task;
+    expect(changed.recurrenceExceptions).toEqual([]);
+    expect(
+      invalidFields(() =>
+        updateTask(
+          docs,
+          task.id,
+          { recurrenceRule: null, recurrenceExceptions: ['2025-03-10'] },
+          ctx,
+        ),
+      ),
+    ).toEqual(['recurrenceExceptions']);
+    expect(
+      invalidFields(() =>
+        createTask(docs, { title: 'x', recurrenceExceptions: ['2025-03-10'] }, ctx),
+      ),
+    ).toEqual(['recurrenceExceptions']);
+    expect(invalidFields(() => createTask(docs, { ...weekly(['next tuesday']) }, ctx))).toEqual([
+      'recurrenceExceptions.0',
+    ]);
+  });
+
+  it('two devices skipping different occurrences offline both keep their skip', () => {
+    const { docs: a, ctx } = setup();
+    const task = createTask(a, weekly(), ctx);
+    const b = cloneReplica(a, 2);
+    updateTask(a, task.id, { recurrenceExceptions: ['2025-03-10'] }, ctx);
+    updateTask(b, task.id, { recurrenceExceptions: ['2025-03-24'] }, ctx);
+    sync(a, b);
+    for (const docs of [a, b]) {
+      expect(listTasks(docs)[0]?.recurrenceExceptions).toEqual(['2025-03-10', '2025-03-24']);
+    }
   });
 });
 

@@ -7,10 +7,10 @@ import { documentVersion, isInTransaction } from './doc-version.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { asMap, replaceText, writeField } from './record-fields.js';
 import { nextOccurrence } from './recurrence.js';
-import { TAG_KEY_PREFIX, type Task } from './schema.js';
+import { EXCEPTION_KEY_PREFIX, TAG_KEY_PREFIX, type Task } from './schema.js';
 import { getTimezone } from './settings.js';
 import { ensureTags } from './tags.js';
-import { compareByOrder, effectiveParentId, readTask, readTaskTags } from './task-read.js';
+import { compareByOrder, effectiveParentId, readTask } from './task-read.js';
 import { projectsOf, tasksOf, type UserDocs } from './user-docs.js';
 import {
   parseInput,
@@ -171,15 +171,99 @@ function isAncestor(tasks: Y.Map<unknown>, ancestorId: string, id: string): bool
   return false;
 }
 
-function setTags(docs: UserDocs, map: Y.Map<unknown>, names: readonly string[], ctx: DocContext) {
-  const wanted = new Set(ensureTags(docs, names, ctx));
-  // Only the difference is written, so another device's concurrent tag changes survive.
-  for (const key of readTaskTags(map)) {
-    if (!wanted.has(key)) map.delete(TAG_KEY_PREFIX + key);
+/**
+ * Makes the task's `<prefix><key>` entries (tags, exceptions) exactly `wanted`. Only the
+ * difference is written, so another device's concurrent changes to other keys survive.
+ */
+function writeKeySet(map: Y.Map<unknown>, prefix: string, wanted: ReadonlySet<string>): void {
+  for (const key of [...map.keys()]) {
+    if (key.startsWith(prefix) && !wanted.has(key.slice(prefix.length))) map.delete(key);
   }
   for (const key of wanted) {
-    if (map.get(TAG_KEY_PREFIX + key) !== true) map.set(TAG_KEY_PREFIX + key, true);
+    if (map.get(prefix + key) !== true) map.set(prefix + key, true);
   }
+}
+
+function setTags(docs: UserDocs, map: Y.Map<unknown>, names: readonly string[], ctx: DocContext) {
+  writeKeySet(map, TAG_KEY_PREFIX, new Set(ensureTags(docs, names, ctx)));
+}
+
+/** Exceptions only make sense on a series. */
+function checkExceptions(rule: string | null, exceptions: readonly string[] | undefined): void {
+  if (rule === null && exceptions !== undefined && exceptions.length > 0) {
+    throw new ValidationError([
+      {
+        field: 'recurrenceExceptions',
+        message: 'needs a recurrence rule (only a series skips occurrences)',
+      },
+    ]);
+  }
+}
+
+/** Whether occurrence `value` comes after occurrence `than` (days compare as text). */
+function isAfter(value: string, than: string): boolean {
+  if (isDateOnly(value) && isDateOnly(than)) return value > than;
+  return Date.parse(value) > Date.parse(than);
+}
+
+/** An occurrence's identity: its day, or its instant whatever the notation. */
+function occurrenceKey(value: string): string {
+  return isDateOnly(value) ? value : String(Date.parse(value));
+}
+
+/**
+ * The series' next occurrence after `anchor` that is not one of its exceptions (see
+ * `nextOccurrence`); null when the series has none left.
+ */
+function nextIncludedOccurrence(
+  series: { rule: string; exceptions: readonly string[]; start: string },
+  anchor: string,
+  timezone: string,
+): string | null {
+  const skipped = new Set(series.exceptions.map(occurrenceKey));
+  let current = anchor;
+  for (let step = 0; step <= skipped.size; step++) {
+    const next = nextOccurrence(series.rule, current, timezone, series.start);
+    if (next === null || !skipped.has(occurrenceKey(next))) return next;
+    current = next;
+  }
+  return null;
+}
+
+/** The task's series' next kept occurrence after `anchor`, and the start the series counts from. */
+function followingOccurrence(
+  docs: UserDocs,
+  map: Y.Map<unknown>,
+  task: Task,
+  rule: string,
+  anchor: string,
+): { next: string | null; seriesStart: string } {
+  const stored = map.get('seriesStart');
+  const seriesStart = typeof stored === 'string' ? stored : anchor;
+  const next = nextIncludedOccurrence(
+    { rule, exceptions: task.recurrenceExceptions, start: seriesStart },
+    anchor,
+    getTimezone(docs),
+  );
+  return { next, seriesStart };
+}
+
+/**
+ * An open task whose own occurrence is one of its series' exceptions (skipped here, or deleted
+ * in the user's calendar) moves to the series' next occurrence, as completing it would; the
+ * series keeps its start. With no occurrence left it stays where it is.
+ */
+function skipExcludedOccurrence(docs: UserDocs, id: string, map: Y.Map<unknown>): void {
+  const task = readTask(id, map);
+  const anchor = task?.dueDate ?? task?.startDate;
+  if (!task?.recurrenceRule || !anchor || task.status === 'COMPLETED') return;
+  if (!task.recurrenceExceptions.some((value) => occurrenceKey(value) === occurrenceKey(anchor)))
+    return;
+  const { next, seriesStart } = followingOccurrence(docs, map, task, task.recurrenceRule, anchor);
+  if (next === null) return;
+  map.set('seriesStart', seriesStart);
+  if (task.dueDate) map.set('dueDate', shiftBy(anchor, next, task.dueDate));
+  if (task.startDate) map.set('startDate', shiftBy(anchor, next, task.startDate));
 }
 
 export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocContext): Task {
@@ -188,6 +272,7 @@ export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocConte
   const tasks = tasksOf(docs.main);
   if (tasks.has(id)) throw new ConflictError(`task ${id} already exists`, 'id');
   checkReferences(docs, id, valid);
+  checkExceptions(valid.recurrenceRule ?? null, valid.recurrenceExceptions);
   const now = toIso(ctx.now());
   docs.main.transact(() => {
     const map = new Y.Map<unknown>();
@@ -210,6 +295,10 @@ export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocConte
     map.set('updatedAt', now);
     if (valid.status === 'COMPLETED') map.set('completedAt', now);
     if (valid.tags) setTags(docs, map, valid.tags, ctx);
+    if (valid.recurrenceExceptions) {
+      writeKeySet(map, EXCEPTION_KEY_PREFIX, new Set(valid.recurrenceExceptions));
+      skipExcludedOccurrence(docs, id, map);
+    }
   });
   return getTask(docs, id) as Task;
 }
@@ -239,6 +328,11 @@ export function updateTask(
   if (startDate && dueDate && new Date(startDate).getTime() > new Date(dueDate).getTime()) {
     throw new ValidationError([{ field: 'startDate', message: 'must not be after dueDate' }]);
   }
+  const rule = valid.recurrenceRule === undefined ? current.recurrenceRule : valid.recurrenceRule;
+  checkExceptions(rule, valid.recurrenceExceptions);
+  // A new rule (or none) starts over: the old series' exceptions go, unless given with it.
+  const exceptions =
+    valid.recurrenceExceptions ?? (rule !== current.recurrenceRule ? [] : undefined);
   const now = toIso(ctx.now());
   let next: Task | null = null;
   docs.main.transact(() => {
@@ -265,6 +359,8 @@ export function updateTask(
       if (valid[key] !== undefined) writeField(map, key, valid[key]);
     }
     if (valid.tags !== undefined) setTags(docs, map, valid.tags, ctx);
+    if (exceptions !== undefined) writeKeySet(map, EXCEPTION_KEY_PREFIX, new Set(exceptions));
+    if (valid.status !== 'COMPLETED') skipExcludedOccurrence(docs, id, map);
     if (valid.status !== undefined && valid.status !== current.status) {
       map.set('status', valid.status);
       if (valid.status === 'COMPLETED') {
@@ -317,9 +413,13 @@ function spawnNextOccurrence(docs: UserDocs, id: string, ctx: DocContext): Task 
   const task = readTask(id, map);
   const anchor = task?.dueDate ?? task?.startDate;
   if (!map || !task?.recurrenceRule || !anchor) return null;
-  const stored = map.get('seriesStart');
-  const seriesStart = typeof stored === 'string' ? stored : anchor;
-  const nextDate = nextOccurrence(task.recurrenceRule, anchor, getTimezone(docs), seriesStart);
+  const { next: nextDate, seriesStart } = followingOccurrence(
+    docs,
+    map,
+    task,
+    task.recurrenceRule,
+    anchor,
+  );
   if (!nextDate) return null;
   const nextId = uuidv5(`${task.seriesId}/${nextDate}`, OCCURRENCE_NAMESPACE);
   if (!tasks.has(nextId)) {
@@ -346,6 +446,10 @@ function spawnNextOccurrence(docs: UserDocs, id: string, ctx: DocContext): Task 
     next.set('createdAt', now);
     next.set('updatedAt', now);
     for (const tag of task.tags) next.set(TAG_KEY_PREFIX + tag, true);
+    // The series' exceptions still ahead go with it.
+    for (const value of task.recurrenceExceptions) {
+      if (isAfter(value, nextDate)) next.set(EXCEPTION_KEY_PREFIX + value, true);
+    }
   }
   return getTask(docs, nextId);
 }

@@ -13,6 +13,7 @@ export const TITLE_MAX = 200;
 export const PROJECT_NAME_MAX = 100;
 export const TAG_NAME_MAX = 50;
 export const DESCRIPTION_MAX = 20_000;
+export const RECURRENCE_EXCEPTIONS_MAX = 500;
 /** A time entry longer than this is refused: analytics look one month back for entries. */
 export const ENTRY_MAX_SECONDS = 31 * 24 * 3600;
 
@@ -101,6 +102,9 @@ export const taskFields = {
   parentId: id.nullable(),
   projectId: id.nullable(),
   recurrenceRule: recurrenceRule.nullable(),
+  recurrenceExceptions: z
+    .array(dateOrDateTime)
+    .max(RECURRENCE_EXCEPTIONS_MAX, `at most ${RECURRENCE_EXCEPTIONS_MAX} skipped occurrences`),
   calendarEventId: z.string().max(1024).nullable(),
 };
 
@@ -127,6 +131,7 @@ export const taskCreateInput = z
     parentId: true,
     projectId: true,
     recurrenceRule: true,
+    recurrenceExceptions: true,
     calendarEventId: true,
   })
   .strict()

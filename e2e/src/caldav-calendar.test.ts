@@ -69,7 +69,13 @@ test.describe('a CalDAV calendar on Radicale', () => {
 
     // Events someone puts in the calendar show in the week view after a sync: a timed one, and
     // an all-day one in the all-day row.
-    const event = { description: '', recurrence: null, taskId: null, priority: null } as const;
+    const event = {
+      description: '',
+      recurrence: null,
+      exceptions: [] as string[],
+      taskId: null,
+      priority: null,
+    } as const;
     await calendar.provider.createEvent(
       {
         ...event,

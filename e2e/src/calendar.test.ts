@@ -44,6 +44,7 @@ test('connects Google through its consent page, sends a dated task there and sho
       start: { dateTime: `${day(1)}T09:00:00Z`, timeZone: 'UTC' },
       end: { dateTime: `${day(1)}T09:15:00Z`, timeZone: 'UTC' },
       recurrence: null,
+      exceptions: [],
       taskId: null,
       priority: null,
     },

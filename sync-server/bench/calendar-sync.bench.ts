@@ -95,6 +95,7 @@ function foreignEvent(i: number): EventInput {
     start: { dateTime: `${day}T13:00:00Z`, timeZone: TIMEZONE },
     end: { dateTime: `${day}T14:00:00Z`, timeZone: TIMEZONE },
     recurrence: null,
+    exceptions: [],
     taskId: null,
     priority: null,
   };

@@ -15,7 +15,7 @@ import {
 } from '@tasks/crdt';
 import { createMemo, For, onCleanup, Show } from 'solid-js';
 import type * as Y from 'yjs';
-import { fromInputValue, toInputValue } from '../format.js';
+import { formatDue, fromInputValue, toInputValue } from '../format.js';
 import { useWorkspace } from '../workspace-context.js';
 
 const RECURRENCES = [
@@ -236,6 +236,9 @@ export function TaskEditor(props: { taskId: string; onClose: () => void }) {
                 save({ recurrenceRule: event.currentTarget.value.trim() || null })
               }
             />
+            <Show when={current().recurrenceRule && current().status !== 'COMPLETED'}>
+              <SkipOccurrence task={current()} timezone={timezone()} onSkip={save} />
+            </Show>
             <h3>Subtasks</h3>
             <ul aria-label="Subtasks">
               <For each={subtasks()}>
@@ -352,5 +355,42 @@ function DateField(props: {
         All day
       </label>
     </div>
+  );
+}
+
+/**
+ * Skipping the open occurrence of a series: the task moves to the next occurrence (crdt), and
+ * the connected calendar leaves that day out (EXDATE). Skipped days can be given back.
+ */
+function SkipOccurrence(props: {
+  task: Task;
+  timezone: string;
+  onSkip: (patch: TaskPatch) => unknown;
+}) {
+  const anchor = () => props.task.dueDate ?? props.task.startDate;
+  const skipped = () => props.task.recurrenceExceptions;
+  return (
+    <fieldset class="row" aria-label="Occurrences">
+      <Show when={anchor()}>
+        {(value) => (
+          <button
+            type="button"
+            onClick={() => props.onSkip({ recurrenceExceptions: [...skipped(), value()] })}
+          >
+            Skip {formatDue(value(), props.timezone)}
+          </button>
+        )}
+      </Show>
+      <Show when={skipped().length > 0}>
+        <span>
+          {skipped().length === 1
+            ? '1 occurrence skipped'
+            : `${skipped().length} occurrences skipped`}
+        </span>
+        <button type="button" onClick={() => props.onSkip({ recurrenceExceptions: [] })}>
+          Give skipped days back
+        </button>
+      </Show>
+    </fieldset>
   );
 }

@@ -16,6 +16,7 @@ const input = (overrides: Partial<EventInput> = {}): EventInput => ({
   start: { dateTime: '2025-10-15T13:00:00Z', timeZone: 'Europe/Paris' },
   end: { dateTime: '2025-10-15T15:00:00Z', timeZone: 'Europe/Paris' },
   recurrence: null,
+  exceptions: [],
   taskId: 'task-1',
   priority: 'URGENT',
   ...overrides,
@@ -136,6 +137,48 @@ describe('reading what other clients write', () => {
     expect(priorityFromIcal(value)).toBe(priority);
   });
 
+  it('reads skipped occurrences in their zone, from every EXDATE, each once', () => {
+    const timed = object(
+      'BEGIN:VEVENT',
+      'UID:x',
+      'DTSTART;TZID=Europe/Paris:20260302T090000',
+      'DTEND;TZID=Europe/Paris:20260302T100000',
+      'RRULE:FREQ=WEEKLY',
+      // After the change to summer time 09:00 is 07:00Z; one value twice, one in UTC, one
+      // floating (DTSTART's zone), and a DATE, which matches no timed occurrence.
+      'EXDATE;TZID=Europe/Paris:20260309T090000,20260330T090000',
+      'EXDATE:20260316T080000Z',
+      'EXDATE:20260323T090000',
+      'EXDATE;VALUE=DATE:20260406',
+      'EXDATE;TZID=Europe/Paris:20260309T090000',
+      'END:VEVENT',
+    );
+    expect(readEventFields(timed)?.exceptions).toEqual([
+      '2026-03-09T08:00:00Z',
+      '2026-03-16T08:00:00Z',
+      '2026-03-23T08:00:00Z',
+      '2026-03-30T07:00:00Z',
+    ]);
+    const allDay = object(
+      'BEGIN:VEVENT',
+      'UID:y',
+      'DTSTART;VALUE=DATE:20261221',
+      'RRULE:FREQ=DAILY',
+      'EXDATE;VALUE=DATE:20261225,20270101',
+      'END:VEVENT',
+    );
+    expect(readEventFields(allDay)?.exceptions).toEqual(['2026-12-25', '2027-01-01']);
+    // No rule, nothing skipped.
+    const single = object(
+      'BEGIN:VEVENT',
+      'UID:z',
+      'DTSTART;VALUE=DATE:20261221',
+      'EXDATE;VALUE=DATE:20261221',
+      'END:VEVENT',
+    );
+    expect(readEventFields(single)?.exceptions).toEqual([]);
+  });
+
   it('reads an all-day DURATION, or no end at all, as an exclusive end date', () => {
     const withDuration = object(
       'BEGIN:VEVENT',
@@ -236,15 +279,24 @@ describe('updating an object in place', () => {
       ...overrides,
     });
 
-  it('keeps exceptions while the series stays, and bumps SEQUENCE', () => {
+  it('reads the skipped occurrences, keeps overrides while the series stays, and bumps SEQUENCE', () => {
     const calendar = series();
-    applyEventInput(calendar, seriesInput({ summary: 'Renamed' }), NOW);
+    expect(readEventFields(calendar)?.exceptions).toEqual(['2025-01-13T09:00:00Z']);
+    applyEventInput(
+      calendar,
+      seriesInput({ summary: 'Renamed', exceptions: ['2025-01-13T09:00:00Z'] }),
+      NOW,
+    );
     expect(calendar.getAllSubcomponents('vevent')).toHaveLength(2);
     const master = calendar
       .getAllSubcomponents('vevent')
       .find((event) => !event.hasProperty('recurrence-id'));
     expect(master?.getAllProperties('exdate')).toHaveLength(1);
-    expect(master?.getFirstPropertyValue('sequence')).toBe(5);
+    expect(readEventFields(calendar)?.exceptions).toEqual(['2025-01-13T09:00:00Z']);
+    // Given back: the EXDATE goes.
+    applyEventInput(calendar, seriesInput({ summary: 'Renamed' }), NOW);
+    expect(master?.hasProperty('exdate')).toBe(false);
+    expect(master?.getFirstPropertyValue('sequence')).toBe(6);
     expect(master?.getFirstPropertyValue('uid')).toBe('f');
   });
 

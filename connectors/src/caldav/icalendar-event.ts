@@ -1,5 +1,6 @@
 import ICAL from 'ical.js';
 import { type EventInput, type EventTime, UnsupportedEventError } from '../calendar-provider.js';
+import { exdateProperty, readExceptions } from '../recurrence-exceptions.js';
 import {
   buildVtimezone,
   firstInstantOfWallClock,
@@ -155,6 +156,14 @@ export function readEventFields(calendar: ICAL.Component): EventFields | null {
   if (!event || !start) return null;
   const startTzid = tzidOf(dtstart);
   const rule = event.getFirstPropertyValue('rrule');
+  // EXDATE with a TZID, UTC, or floating (then in DTSTART's zone), resolved as DTSTART is.
+  const exceptions =
+    rule instanceof ICAL.Recur
+      ? readExceptions(event.getAllProperties('exdate'), start.isDate, (time, tzid) => {
+          const at = eventTime(time, time.zone?.tzid === 'UTC' ? null : (tzid ?? startTzid));
+          return 'dateTime' in at ? Date.parse(at.dateTime) : Number.NaN;
+        })
+      : [];
   const priority = event.getFirstPropertyValue('priority');
   const taskId = event.getFirstPropertyValue(TASK_ID_PROPERTY);
   return {
@@ -163,6 +172,7 @@ export function readEventFields(calendar: ICAL.Component): EventFields | null {
     start: eventTime(start, startTzid),
     end: readEnd(event, start, startTzid),
     recurrence: rule instanceof ICAL.Recur ? rule.toString() : null,
+    exceptions,
     taskId: typeof taskId === 'string' && taskId !== '' ? taskId : null,
     priority: typeof priority === 'number' ? priorityFromIcal(priority) : null,
     updatedAt: readUpdatedAt(event),
@@ -298,8 +308,9 @@ function sameTime(a: EventTime, b: EventTime): boolean {
 }
 
 /**
- * Writes `input` into the object's master VEVENT. When the series changes (start or rule),
- * the exceptions of the old series (EXDATE, RDATE, overrides) no longer mean anything: drop them.
+ * Writes `input` into the object's master VEVENT, its skipped occurrences as one EXDATE. When
+ * the series changes (start or rule), what else the old series held (RDATE, EXRULE, overridden
+ * occurrences) no longer means anything: drop it.
  */
 export function applyEventInput(calendar: ICAL.Component, input: EventInput, now: Date): void {
   const before = readEventFields(calendar);
@@ -318,11 +329,14 @@ export function applyEventInput(calendar: ICAL.Component, input: EventInput, now
       before.recurrence !== recurrence?.toString() ||
       !recurrence)
   ) {
-    for (const name of ['exdate', 'rdate', 'exrule']) event.removeAllProperties(name);
+    for (const name of ['rdate', 'exrule']) event.removeAllProperties(name);
     for (const override of calendar.getAllSubcomponents('vevent')) {
       if (override !== event) calendar.removeSubcomponent(override);
     }
   }
+  const exdate = exdateProperty(input);
+  event.removeAllProperties('exdate');
+  if (exdate) event.addProperty(exdate);
   setOrRemove(event, 'summary', input.summary);
   setOrRemove(event, 'description', input.description);
   setOrRemove(event, 'priority', input.priority === null ? null : PRIORITY_VALUES[input.priority]);

@@ -219,6 +219,25 @@ describe('fake Google Calendar', () => {
     expect((await call('GET', '?orderBy=startTime')).status).toBe(400);
   });
 
+  it('leaves the occurrences a series skips (EXDATE) out of its instances', async () => {
+    const series = (
+      await call(
+        'POST',
+        '',
+        meeting({
+          recurrence: ['RRULE:FREQ=WEEKLY;COUNT=3', 'EXDATE;TZID=Europe/Paris:20251026T090000'],
+          start: paris('2025-10-19T09:00:00'),
+          end: paris('2025-10-19T09:30:00'),
+        }),
+      )
+    ).body;
+    const { body } = await call('GET', '?singleEvents=true&orderBy=startTime');
+    expect(body.items?.map((event) => event.id)).toEqual([
+      `${series.id}_20251019T070000Z`,
+      `${series.id}_20251102T080000Z`,
+    ]);
+  });
+
   it('plays scripted faults: errors before or after applying, rate limits with Retry-After', async () => {
     fake.failNext(1, { status: 502 });
     expect((await call('GET', '')).status).toBe(502);

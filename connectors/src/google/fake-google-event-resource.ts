@@ -2,6 +2,7 @@ import type { calendar_v3 } from '@googleapis/calendar';
 import { nextOccurrence, normalizeRecurrenceRule } from '@tasks/crdt';
 import { DateTime, IANAZone } from 'luxon';
 import { badRequest, GoogleApiError, requiredField } from './fake-google-errors.js';
+import { exceptionsOf } from './google-event-mapping.js';
 
 /**
  * How the fake Google Calendar checks, stores and renders one event resource: the validation
@@ -223,12 +224,19 @@ export function expandInstances(
     ? (start.date as string)
     : (startInstant.toUTC().toISO({ suppressMilliseconds: true }) as string);
   const instances: GoogleEvent[] = [];
+  // EXDATE lines skip occurrences (read as the adapter reads them: one iCalendar reading).
+  const skipped = new Set(
+    exceptionsOf(
+      master.recurrence,
+      isAllDay ? { date: first } : { dateTime: first, timeZone: seriesZone },
+    ),
+  );
   let current: string | null = first;
   for (let visited = 0; current !== null && visited < window.limit; visited += 1) {
     const begins = isAllDay ? DateTime.fromISO(current, { zone }) : DateTime.fromISO(current);
     if (window.to && begins >= window.to) break;
     const ends = begins.plus(duration);
-    if (!window.from || ends > window.from) {
+    if ((!window.from || ends > window.from) && !skipped.has(current)) {
       instances.push(instanceOf(master, current, begins, ends, isAllDay, zone));
     }
     current = nextOccurrence(rule, current, seriesZone, first);

@@ -23,7 +23,7 @@ runCalendarProviderContract('Google (fake)', async () => {
     accessToken: async () => fake.token,
     calendarId: fake.calendarId,
   });
-  return { provider, dispose: () => fake.close() };
+  return { provider, skippedOccurrences: 'kept', dispose: () => fake.close() };
 });
 
 const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
@@ -32,6 +32,7 @@ const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
   start: { dateTime: '2025-10-15T13:00:00Z', timeZone: 'Europe/Paris' },
   end: { dateTime: '2025-10-15T14:00:00Z', timeZone: 'Europe/Paris' },
   recurrence: null,
+  exceptions: [],
   taskId: randomUUID(),
   priority: null,
   ...overrides,
@@ -230,6 +231,32 @@ describe('Google Calendar adapter, against the fake', () => {
         start: { dateTime: '2025-10-16T08:00:00Z', timeZone: 'UTC' },
         end: { dateTime: '2025-10-16T09:00:00Z', timeZone: 'UTC' },
       }),
+    ]);
+  });
+
+  it('reads the occurrences a series made in Google skips (EXDATE with TZID), and writes them back in UTC', async () => {
+    const provider = connect();
+    const { body } = await asSomeoneElse(fake, 'POST', '', {
+      summary: 'Stand-up',
+      start: { dateTime: '2026-03-23T09:00:00', timeZone: 'Europe/Paris' },
+      end: { dateTime: '2026-03-23T09:15:00', timeZone: 'Europe/Paris' },
+      recurrence: [
+        'RRULE:FREQ=DAILY;COUNT=10',
+        'EXDATE;TZID=Europe/Paris:20260324T090000,20260330T090000',
+      ],
+    });
+    const event = (await provider.pullChanges(null)).changed[0];
+    expect(event).toMatchObject({
+      id: body.id,
+      recurrence: 'FREQ=DAILY;COUNT=10',
+      exceptions: ['2026-03-24T08:00:00Z', '2026-03-30T07:00:00Z'],
+    });
+    if (!event) throw new Error('no event');
+    const { id, etag, updatedAt: _updatedAt, ...fields } = event;
+    await provider.updateEvent(id, { ...fields, exceptions: ['2026-03-30T07:00:00Z'] }, etag);
+    expect(fake.events().find((stored) => stored.id === id)?.recurrence).toEqual([
+      'RRULE:FREQ=DAILY;COUNT=10',
+      'EXDATE:20260330T070000Z',
     ]);
   });
 

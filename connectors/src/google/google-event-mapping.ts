@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { calendar_v3 } from '@googleapis/calendar';
+import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
 import type { EventInput, EventTime, ProviderEvent } from '../calendar-provider.js';
+import { exdateProperty, readExceptions } from '../recurrence-exceptions.js';
 
 /**
  * Our `EventInput` ⇄ a Google Calendar v3 event resource
@@ -76,6 +78,36 @@ function ruleOf(recurrence: string[] | null | undefined): string | null {
 }
 
 /**
+ * The skipped occurrences in `recurrence`'s EXDATE lines. Google's own clients write them with
+ * the event's TZID (`EXDATE;TZID=Europe/Paris:20260310T090000`), we in UTC; a line without
+ * either is in the event's zone.
+ */
+export function exceptionsOf(recurrence: string[] | null | undefined, start: EventTime): string[] {
+  const properties = (recurrence ?? [])
+    .filter((entry) => /^EXDATE[;:]/i.test(entry))
+    .flatMap((entry) => {
+      try {
+        return [ICAL.Property.fromString(entry)];
+      } catch {
+        return []; // Google validates what it stores; an unreadable line skips nothing we know.
+      }
+    });
+  const eventZone = 'timeZone' in start ? start.timeZone : 'UTC';
+  return readExceptions(properties, 'date' in start, (time, tzid) => {
+    if (time.zone?.tzid === 'UTC') return time.toUnixTime() * 1000;
+    const { year, month, day, hour, minute, second } = time;
+    const zone = tzid ?? eventZone;
+    return DateTime.fromObject({ year, month, day, hour, minute, second }, { zone }).toMillis();
+  });
+}
+
+function recurrenceLines(input: EventInput): string[] | null {
+  if (!input.recurrence) return null;
+  const exdate = exdateProperty(input);
+  return [`RRULE:${input.recurrence}`, ...(exdate ? [exdate.toICALString()] : [])];
+}
+
+/**
  * The resource to send. With `current` (the stored event), our fields are laid over it, so a PUT
  * (which replaces the whole resource) keeps what we do not map: location, attendees, reminders,
  * other apps' extended properties, and a colour the user picked that is not one of ours.
@@ -86,7 +118,8 @@ export function toGoogleEvent(input: EventInput, current: GoogleEvent | null): G
   event.description = input.description;
   event.start = toGoogleTime(input.start);
   event.end = toGoogleTime(input.end);
-  if (input.recurrence) event.recurrence = [`RRULE:${input.recurrence}`];
+  const recurrence = recurrenceLines(input);
+  if (recurrence) event.recurrence = recurrence;
   else delete event.recurrence;
   const ownProperties = { ...event.extendedProperties?.private };
   if (input.taskId) ownProperties[TASK_ID_PROPERTY] = input.taskId;
@@ -117,6 +150,7 @@ export function toProviderEvent(event: GoogleEvent): ProviderEvent | null {
     start,
     end,
     recurrence: ruleOf(event.recurrence),
+    exceptions: ruleOf(event.recurrence) ? exceptionsOf(event.recurrence, start) : [],
     taskId: event.extendedProperties?.private?.[TASK_ID_PROPERTY] ?? null,
     priority: (event.colorId && PRIORITY_BY_COLOR.get(event.colorId)) || null,
   };
@@ -135,6 +169,7 @@ export function holdsInput(event: ProviderEvent, input: EventInput): boolean {
     canonicalTime(value.start),
     canonicalTime(value.end),
     value.recurrence,
+    value.exceptions,
     value.taskId,
     value.priority,
   ];

@@ -58,6 +58,7 @@ const event = (overrides: Partial<EventInput> = {}): EventInput => ({
   start: { dateTime: '2025-03-24T08:00:00Z', timeZone: 'Europe/Paris' },
   end: { dateTime: '2025-03-24T09:00:00Z', timeZone: 'Europe/Paris' },
   recurrence: null,
+  exceptions: [],
   taskId: randomUUID(),
   priority: 'MEDIUM',
   ...overrides,
@@ -65,7 +66,7 @@ const event = (overrides: Partial<EventInput> = {}): EventInput => ({
 
 runCalendarProviderContract('Microsoft Graph (fake)', async () => {
   const { fake, provider } = await setUp();
-  return { provider, dispose: () => fake.close() };
+  return { provider, skippedOccurrences: 'refused', dispose: () => fake.close() };
 });
 
 describe('Microsoft Graph adapter', () => {

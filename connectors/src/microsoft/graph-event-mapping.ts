@@ -118,6 +118,13 @@ export function toGraphEvent(input: EventInput, options: GraphMappingOptions): G
   if (isAllDay !== 'date' in input.end) {
     throw new UnsupportedEventError('Start and end must both be dates or both be date-times');
   }
+  // Quirk: Graph v1.0 has no EXDATE. An occurrence can be deleted, but the series never says
+  // which were (cancelledOccurrences is beta only), so a skip could not be read back.
+  if (input.exceptions.length > 0) {
+    throw new UnsupportedEventError(
+      `Outlook cannot hold a series that skips occurrences (${input.exceptions.join(', ')}): Microsoft Graph has no recurrence exceptions`,
+    );
+  }
   const start = localTime(input.start, options, input.recurrence !== null);
   const end = localTime(input.end, options, input.recurrence !== null);
   const seriesStart: SeriesStart = { local: start, isAllDay };
@@ -225,6 +232,8 @@ export function fromGraphEvent(event: GraphEvent, options: GraphMappingOptions):
     start: start.time,
     end: end.time,
     recurrence,
+    // Deleted occurrences are not visible through Graph v1.0 (see toGraphEvent).
+    exceptions: [],
     taskId: values.get(TASK_ID_PROPERTY.toLowerCase()) || null,
     priority: readPriority(
       values.get(PRIORITY_PROPERTY.toLowerCase()),

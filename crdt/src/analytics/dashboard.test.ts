@@ -44,6 +44,7 @@ function task(id: string, fields: Partial<Task> = {}): Task {
     parentId: null,
     projectId: null,
     recurrenceRule: null,
+    recurrenceExceptions: [],
     seriesId: id,
     calendarEventId: null,
     order: 'a0',

@@ -18,6 +18,7 @@ import {
   deleteTask,
   listInbox,
   listTasks,
+  nextOccurrence,
   type Task,
   updateSettings,
   updateTask,
@@ -69,6 +70,8 @@ function prng(seed: number) {
 
 interface Backend {
   provider: CalendarProvider;
+  /** Whether series may skip occurrences there (Graph cannot say which a series skips). */
+  skipsOccurrences: boolean;
   /** The provider forgets the cursor we hold (expired sync token, delta token, sync-token). */
   forgetCursor(db: Database, connectionId: string): Promise<void>;
   dispose(): Promise<void>;
@@ -89,6 +92,7 @@ const BACKENDS: Record<string, () => Promise<Backend | null>> = {
         calendarId: fake.calendarId,
         retry: { maxAttempts: 1 },
       }),
+      skipsOccurrences: true,
       forgetCursor: async () => fake.expireSyncTokens(),
       dispose: () => fake.close(),
     };
@@ -104,6 +108,7 @@ const BACKENDS: Record<string, () => Promise<Backend | null>> = {
         allDayTimeZone: TIMEZONE,
         retry: { maxAttempts: 1 },
       }),
+      skipsOccurrences: false,
       forgetCursor: async () => fake.expireDeltaTokens(),
       dispose: () => fake.close(),
     };
@@ -120,6 +125,7 @@ const BACKENDS: Record<string, () => Promise<Backend | null>> = {
     await ensureCaldavCalendar(options);
     return {
       provider: createCaldavCalendarProvider(options),
+      skipsOccurrences: true,
       // A sync-token the server never issued: Radicale answers 403 valid-sync-token.
       forgetCursor: async (db, connectionId) => {
         await db.query('update calendar_connections set cursor = $2 where id = $1', [
@@ -161,6 +167,15 @@ const WRITES = new Set([
 ]);
 
 class InjectedFault extends Error {}
+
+/** The weekly occurrence `weeks` after `start`, at its wall-clock time in TIMEZONE. */
+function laterOccurrence(start: string, weeks: number): string {
+  let current = start;
+  for (let week = 0; week < weeks; week += 1) {
+    current = nextOccurrence('FREQ=WEEKLY', current, TIMEZONE, start) ?? current;
+  }
+  return current;
+}
 
 describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (name) => {
   let test: TestDatabase;
@@ -232,6 +247,18 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
       await provider.updateEvent(eventId, { ...input, summary }, etag);
     }
 
+    /** Skips the occurrence `weeks` after the event's start, in the calendar. */
+    async function skipInEvent(eventId: string, weeks: number): Promise<string> {
+      const event = await provider.getEvent(eventId);
+      if (!event) throw new Error(`event ${eventId} vanished`);
+      const { id: _id, etag, updatedAt: _updatedAt, ...input } = event;
+      const start = 'date' in input.start ? input.start.date : input.start.dateTime;
+      const skipped = laterOccurrence(start, weeks);
+      const exceptions = [...new Set([...input.exceptions, skipped])].sort();
+      await provider.updateEvent(eventId, { ...input, exceptions }, etag);
+      return skipped;
+    }
+
     async function quiet(context: string): Promise<void> {
       for (let round = 0; round < 6; round += 1) {
         const result = await sync();
@@ -245,6 +272,8 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
       const context = `seed ${SEED}, cycle ${cycle}`;
       // What each side was last told this cycle, per task.
       const edits = new Map<string, { task?: string; event?: string }>();
+      // Occurrences skipped this cycle on one side, per task: in the task's terms (its anchor).
+      const skips = new Map<string, { value: string; side: 'task' | 'event'; title: string }>();
       const deletedTasks = new Set<string>();
       const current = (await tasks()).filter((task) => !task.deletedAt);
       const linked = current.filter((task) => task.calendarEventId !== null);
@@ -266,10 +295,13 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
           'deleteTask',
           'deleteEvent',
           'foreign',
+          'skipInTask',
+          'skipInEvent',
         ] as const);
         if (kind === 'create' || linked.length === 0) {
           const day = new Date(Date.now() + (2 + random.int(60)) * DAY).toISOString().slice(0, 10);
           const timed = random.next() < 0.5;
+          const weekly = random.next() < 0.4;
           await access.use(userId, [], (docs, ctx) =>
             createTask(
               docs,
@@ -277,6 +309,7 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
                 title: unique('task '),
                 dueDate: timed ? `${day}T09:30:00Z` : day,
                 priority: 'HIGH',
+                recurrenceRule: weekly ? 'FREQ=WEEKLY' : null,
               },
               ctx,
             ),
@@ -292,12 +325,37 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
               start: { dateTime: `${day}T08:00:00Z`, timeZone: TIMEZONE },
               end: { dateTime: `${day}T09:00:00Z`, timeZone: TIMEZONE },
               recurrence: null,
+              exceptions: [],
               taskId: null,
               priority: null,
             },
             randomUUID(),
           );
           foreign.add(created.id);
+          continue;
+        }
+        if (kind === 'skipInTask' || kind === 'skipInEvent') {
+          const series = linked.filter(
+            (candidate) => candidate.recurrenceRule !== null && !touched.has(candidate.id),
+          );
+          const task = backend.skipsOccurrences ? random.pick(series) : undefined;
+          if (!task?.calendarEventId) continue;
+          touched.add(task.id);
+          const weeks = 1 + random.int(4);
+          const anchor = task.dueDate ?? task.startDate ?? '';
+          if (kind === 'skipInEvent') {
+            await skipInEvent(task.calendarEventId, weeks);
+          } else {
+            const exceptions = [...task.recurrenceExceptions, laterOccurrence(anchor, weeks)];
+            await access.use(userId, [], (docs, ctx) =>
+              updateTask(docs, task.id, { recurrenceExceptions: exceptions }, ctx),
+            );
+          }
+          skips.set(task.id, {
+            value: laterOccurrence(anchor, weeks),
+            side: kind === 'skipInTask' ? 'task' : 'event',
+            title: task.title,
+          });
           continue;
         }
         const task = pickLinked();
@@ -439,30 +497,45 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
 
       // No lost edit: one side's edit is on both; of two, one wins and the inbox keeps the other.
       const inbox = await access.use(userId, [], (docs) => listInbox(docs));
-      const losing = (taskId: string) =>
+      type LosingPatch = { title?: string; recurrenceExceptions?: string[] };
+      const losingPatches = (taskId: string): LosingPatch[] =>
         inbox
           .filter((item) => item.kind === 'calendar_conflict')
-          .map(
-            (item) => item.payload as { taskId?: string; losing?: { patch?: { title?: string } } },
-          )
+          .map((item) => item.payload as { taskId?: string; losing?: { patch?: LosingPatch } })
           .filter((payload) => payload.taskId === taskId)
-          .map((payload) => payload.losing?.patch?.title);
+          .map((payload) => payload.losing?.patch ?? {});
+      const losing = (taskId: string) => losingPatches(taskId).map((patch) => patch.title);
       for (const [taskId, edit] of edits) {
         const task = byId.get(taskId) as Task;
         const event = eventsByTask.get(taskId)?.[0];
         const final = task.title;
         expect(event?.summary, `${context}: ${final} not on the calendar`).toBe(final);
-        if (edit.task !== undefined && edit.event !== undefined) {
-          expect([edit.task, edit.event], `${context}: neither edit of ${taskId} won`).toContain(
+        // A skip is an edit of its side too: with an edit of the other side, the two conflict.
+        const skip = skips.get(taskId);
+        const taskEdit = edit.task ?? (skip?.side === 'task' ? skip.title : undefined);
+        const eventEdit = edit.event ?? (skip?.side === 'event' ? skip.title : undefined);
+        if (taskEdit !== undefined && eventEdit !== undefined) {
+          expect([taskEdit, eventEdit], `${context}: neither edit of ${taskId} won`).toContain(
             final,
           );
-          const loser = final === edit.task ? edit.event : edit.task;
+          const loser = final === taskEdit ? eventEdit : taskEdit;
           expect(losing(taskId), `${context}: the losing edit "${loser}" was not kept`).toContain(
             loser,
           );
         } else {
           expect(final, `${context}: an edit was lost`).toBe(edit.task ?? edit.event);
         }
+      }
+
+      // A skipped occurrence, on either side, is skipped on both, or it lost to a newer edit of
+      // the other side and the inbox keeps it with the losing version.
+      for (const [taskId, skip] of skips) {
+        const task = byId.get(taskId) as Task;
+        if (task.recurrenceExceptions.includes(skip.value)) continue;
+        const kept = losingPatches(taskId).some((patch) =>
+          patch.recurrenceExceptions?.includes(skip.value),
+        );
+        expect(kept, `${context}: the skip of ${skip.value} in ${task.title} was lost`).toBe(true);
       }
 
       // Events that are not ours stay events: mirrored, never tasks.

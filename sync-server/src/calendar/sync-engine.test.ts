@@ -3,8 +3,9 @@ import {
   createGoogleCalendarProvider,
   type FakeGoogleCalendar,
   startFakeGoogleCalendar,
+  UnsupportedEventError,
 } from '@tasks/connectors';
-import { createTask, listTasks, type Task, updateTask } from '@tasks/crdt';
+import { createTask, listInbox, listTasks, type Task, updateTask } from '@tasks/crdt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { openTestDatabase, type TestDatabase } from '../db/test-databases.js';
@@ -185,6 +186,77 @@ describe('runSync against the fake Google Calendar', () => {
     expect((await readTask(task.id))?.recurrenceRule).toBe('FREQ=WEEKLY');
     const quiet = await sync();
     expect(quiet.actions.filter((a) => a.type !== 'mirrorEvent')).toEqual([]);
+  });
+
+  it('skips an occurrence deleted in the calendar, and sends a skip made in the app', async () => {
+    const task = await access.use(userId, [], (docs, ctx) =>
+      createTask(
+        docs,
+        { title: 'Stand-up', dueDate: inDays(2), recurrenceRule: 'FREQ=DAILY;COUNT=10' },
+        ctx,
+      ),
+    );
+    await sync();
+    // Someone deletes the 3rd occurrence in Google: an EXDATE on the series.
+    const event = await provider.getEvent(liveEvents()[0]?.id as string);
+    if (!event) throw new Error('event missing');
+    const { id: eventId, etag, updatedAt: _u, ...input } = event;
+    await provider.updateEvent(eventId, { ...input, exceptions: [inDays(4)] }, etag);
+    await sync();
+    expect((await readTask(task.id))?.recurrenceExceptions).toEqual([inDays(4)]);
+    // Completing the task twice lands past the skipped day.
+    const second = await access.use(
+      userId,
+      [],
+      (docs, ctx) => updateTask(docs, task.id, { status: 'COMPLETED' }, ctx).next,
+    );
+    expect(second?.dueDate).toBe(inDays(3));
+    const third = await access.use(
+      userId,
+      [],
+      (docs, ctx) => updateTask(docs, second?.id as string, { status: 'COMPLETED' }, ctx).next,
+    );
+    expect(third?.dueDate).toBe(inDays(5));
+    // Skipping the 7th day in the app reaches the series the open task shows.
+    await access.use(userId, [], (docs, ctx) =>
+      updateTask(docs, third?.id as string, { recurrenceExceptions: [inDays(8)] }, ctx),
+    );
+    await sync();
+    await sync();
+    const open = liveEvents().find(
+      (candidate) => candidate.extendedProperties?.private?.taskId === third?.id,
+    );
+    expect(open?.recurrence).toEqual([
+      'RRULE:FREQ=DAILY;COUNT=10',
+      `EXDATE;VALUE=DATE:${inDays(8).replaceAll('-', '')}`,
+    ]);
+    const quiet = await sync();
+    expect(quiet.actions.filter((a) => a.type !== 'mirrorEvent')).toEqual([]);
+  });
+
+  it('tells the user once, in the inbox, about a task the calendar cannot hold', async () => {
+    const task = await addTask('Report');
+    const refusing: CalendarProvider = {
+      name: 'MICROSOFT',
+      pullChanges: (cursor) => provider.pullChanges(cursor),
+      getEvent: (id) => provider.getEvent(id),
+      createEvent: async () => {
+        throw new UnsupportedEventError('Outlook cannot hold a series that skips occurrences');
+      },
+      updateEvent: (id, input, etag) => provider.updateEvent(id, input, etag),
+      deleteEvent: (id, etag) => provider.deleteEvent(id, etag),
+    };
+    const first = await sync(refusing);
+    expect(first.refusedTaskIds).toEqual([task.id]);
+    await sync(refusing);
+    const items = await access.use(userId, [], (docs) => listInbox(docs));
+    expect(items.map((item) => [item.kind, item.title, item.body])).toEqual([
+      [
+        'calendar_unsupported',
+        '“Report” cannot go to your Outlook calendar',
+        'Outlook cannot hold a series that skips occurrences',
+      ],
+    ]);
   });
 
   it('creates no duplicate when a crash follows the first provider write', async () => {

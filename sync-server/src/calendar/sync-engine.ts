@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CalendarProvider,
   type EventTime,
@@ -134,6 +135,12 @@ async function pull(
     return { result: await provider.pullChanges(null), full: true };
   }
 }
+
+const PROVIDER_LABELS: Record<CalendarProvider['name'], string> = {
+  GOOGLE: 'Google',
+  MICROSOFT: 'Outlook',
+  ICAL: 'CalDAV',
+};
 
 /** An action the provider or the document refused: the task waits for the next run. */
 function isRefusal(error: unknown): boolean {
@@ -279,6 +286,30 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   let applied = 0;
   let holdsCursor = false;
 
+  /**
+   * A task the calendar cannot hold (a rule Outlook has no pattern for, say) is retried every
+   * run, and the user is told once per version of the task why it is not in their calendar.
+   */
+  const reportUnsupported = async (taskId: string, error: UnsupportedEventError) => {
+    const task = snapshot.tasks.find((candidate) => candidate.id === taskId);
+    const key = [connectionId, taskId, task?.updatedAt ?? '', error.message].join('\n');
+    const id = `calendar-unsupported-${createHash('sha256').update(key).digest('hex')}`;
+    await access.use(userId, [], (docs, ctx) => {
+      addInboxItem(
+        docs,
+        {
+          id,
+          kind: 'calendar_unsupported',
+          // Inbox titles hold 200 characters, task titles too.
+          title: `“${(task?.title ?? 'A task').slice(0, 120)}” cannot go to your ${PROVIDER_LABELS[provider.name]} calendar`,
+          body: error.message,
+          payload: { connectionId, taskId },
+        },
+        ctx,
+      );
+    });
+  };
+
   const apply = async (action: SyncAction): Promise<void> => {
     switch (action.type) {
       case 'skipMassDeletion':
@@ -404,6 +435,7 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
     } catch (error) {
       if (taskId === null || !isRefusal(error)) throw error;
       refused.add(taskId);
+      if (error instanceof UnsupportedEventError) await reportUnsupported(taskId, error);
     }
   }
 

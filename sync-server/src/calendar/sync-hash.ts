@@ -25,6 +25,14 @@ function canonicalRule(rule: string | null): string | null {
   return canonicalRecurrenceRule(rule);
 }
 
+function canonicalExceptions(exceptions: readonly string[]): string[] {
+  const values = exceptions.map((value) => {
+    const at = value.length === 10 ? Number.NaN : Date.parse(value);
+    return Number.isNaN(at) ? value : new Date(at).toISOString();
+  });
+  return [...new Set(values)].sort();
+}
+
 /** Hash of what an event shows, normalized so equal content on any provider hashes the same. */
 export function eventHash(input: EventInput): string {
   const canonical = [
@@ -35,6 +43,8 @@ export function eventHash(input: EventInput): string {
     canonicalRule(input.recurrence),
     input.priority,
     input.taskId,
+    // Only when there are some: links synced before exceptions existed keep their hashes.
+    ...(input.exceptions.length > 0 ? [canonicalExceptions(input.exceptions)] : []),
   ];
   return sha256(canonical);
 }

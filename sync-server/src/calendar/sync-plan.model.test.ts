@@ -128,9 +128,9 @@ class ModelCalendar {
 
   private write(id: string, input: EventInput): ProviderEvent {
     this.seq += 1;
-    const { summary, description, start, end, recurrence, taskId, priority } = input;
+    const { summary, description, start, end, recurrence, exceptions, taskId, priority } = input;
     const event: ProviderEvent = {
-      ...{ summary, description, start, end, recurrence, taskId, priority },
+      ...{ summary, description, start, end, recurrence, exceptions, taskId, priority },
       id,
       etag: `"${this.seq}"`,
       updatedAt: this.clock(),
@@ -434,6 +434,7 @@ function applyUserOp(world: World, op: Exclude<Op, { kind: 'sync' }>): void {
         description: '',
         ...times,
         recurrence: null,
+        exceptions: [],
         taskId: null,
         priority: null,
       });

@@ -475,8 +475,16 @@ class SyncPlanner {
     // Timestamps are whole seconds: two conflicts of one pair within a second differ only by
     // content, so the losing version and the task's fields are part of the id too. The same
     // conflict found again (a replay after a crash) gets the same id, so one notification.
-    const { title, description, startDate, dueDate, priority, recurrenceRule, estimatedDuration } =
-      task;
+    const {
+      title,
+      description,
+      startDate,
+      dueDate,
+      priority,
+      recurrenceRule,
+      recurrenceExceptions,
+      estimatedDuration,
+    } = task;
     const versions = JSON.stringify([
       task.updatedAt,
       task.deletedAt ?? '',
@@ -485,6 +493,8 @@ class SyncPlanner {
       losing.patch,
       losing.event,
       [title, description, startDate, dueDate, priority, recurrenceRule, estimatedDuration],
+      // Only when there are some, so the ids of conflicts found before exceptions stay.
+      ...(recurrenceExceptions.length > 0 ? [recurrenceExceptions] : []),
     ]);
     const id = uuidv5(
       `${this.input.connectionId}:${link.taskId}:${link.eventId}:${winner}:${versions}`,

@@ -11,6 +11,13 @@ export function applyPatch(task: Task, patch: TaskPatch): Task {
   if (patch.description !== undefined) next.description = patch.description;
   if (patch.priority !== undefined) next.priority = patch.priority;
   if (patch.recurrenceRule !== undefined) next.recurrenceRule = patch.recurrenceRule;
+  // As crdt's updateTask: a new rule drops the old series' exceptions unless given. (An open
+  // task moved off a skipped occurrence reads differently: the next run pushes that move.)
+  if (patch.recurrenceExceptions !== undefined) {
+    next.recurrenceExceptions = [...new Set(patch.recurrenceExceptions)].sort();
+  } else if (next.recurrenceRule !== task.recurrenceRule) {
+    next.recurrenceExceptions = [];
+  }
   if (patch.startDate !== undefined) next.startDate = patch.startDate;
   if (patch.dueDate !== undefined) next.dueDate = patch.dueDate;
   if (patch.estimatedDuration !== undefined) next.estimatedDuration = patch.estimatedDuration;
@@ -24,6 +31,9 @@ export function fieldsOverwrittenBy(task: Task, patch: TaskPatch): TaskPatch {
   if (patch.description !== undefined) before.description = task.description;
   if (patch.priority !== undefined) before.priority = task.priority;
   if (patch.recurrenceRule !== undefined) before.recurrenceRule = task.recurrenceRule;
+  if (patch.recurrenceExceptions !== undefined) {
+    before.recurrenceExceptions = task.recurrenceExceptions;
+  }
   if (patch.startDate !== undefined) before.startDate = task.startDate;
   if (patch.dueDate !== undefined) before.dueDate = task.dueDate;
   if (patch.estimatedDuration !== undefined) before.estimatedDuration = task.estimatedDuration;
@@ -45,6 +55,7 @@ export function newTask(id: string, patch: TaskPatch): Task {
     parentId: null,
     projectId: null,
     recurrenceRule: null,
+    recurrenceExceptions: [],
     seriesId: id,
     calendarEventId: null,
     order: '',

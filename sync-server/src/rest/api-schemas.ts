@@ -80,6 +80,10 @@ export const TaskSchema = z
     parent_task_id: z.string().nullable(),
     calendar_event_id: z.string().nullable(),
     recurrence_rule: z.string().nullable(),
+    recurrence_exceptions: z.array(z.string()).openapi({
+      description:
+        'Occurrences of the series skipped: the date (all-day) or UTC datetime each occurrence’s due date (start date without one) would have',
+    }),
     created_at: z.string(),
     updated_at: z.string(),
     completed_at: z.string().nullable(),

@@ -83,6 +83,7 @@ describe.each(testDatabaseKinds())('tasks API on %s', (kind) => {
         'parent_task_id',
         'calendar_event_id',
         'recurrence_rule',
+        'recurrence_exceptions',
         'created_at',
         'updated_at',
         'completed_at',
@@ -121,6 +122,34 @@ describe.each(testDatabaseKinds())('tasks API on %s', (kind) => {
     const list = await call('/tasks?q=weekly%20review&status=TODO');
     const page = (await list.json()) as { items: { due_date: string }[] };
     expect(page.items.map((item) => item.due_date)).toEqual(['2025-10-10T15:00:00Z']);
+  });
+
+  it('skips occurrences of a series given in recurrence_exceptions, and refuses them without a rule', async () => {
+    const task = await create({
+      title: 'Yoga',
+      due_date: '2025-10-03T15:00:00Z',
+      recurrence_rule: 'FREQ=WEEKLY',
+      recurrence_exceptions: ['2025-10-10T17:00:00+02:00'],
+    });
+    expect(task.recurrence_exceptions).toEqual(['2025-10-10T15:00:00Z']);
+    await call(`/tasks/${task.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ status: 'COMPLETED' }),
+    });
+    const list = await call('/tasks?q=yoga&status=TODO');
+    const page = (await list.json()) as { items: { due_date: string }[] };
+    expect(page.items.map((item) => item.due_date)).toEqual(['2025-10-17T15:00:00Z']);
+
+    const bad = await call('/tasks', {
+      method: 'POST',
+      body: JSON.stringify({ title: 'Once', recurrence_exceptions: ['2025-10-10'] }),
+    });
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({
+      error: {
+        fields: [{ field: 'recurrence_exceptions', message: expect.stringMatching(/rule/) }],
+      },
+    });
   });
 
   it('filters, searches, sorts and pages, with totals', async () => {
