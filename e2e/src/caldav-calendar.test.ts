@@ -105,6 +105,36 @@ test.describe('a CalDAV calendar on Radicale', () => {
     await screenshot(page, 'caldav-connected');
   });
 
+  test('skips a day of a repeating task, and the calendar leaves that day out', async ({
+    page,
+  }) => {
+    const { calendar } = await signUpWithCalendar(page);
+    const title = `Yoga ${randomUUID().slice(0, 6)}`;
+    await page.getByRole('link', { name: 'Inbox' }).first().click();
+    await quickAdd(page, `${title} today daily`);
+    const series = async () =>
+      (await calendar.provider.pullChanges(null)).changed.find((event) => event.summary === title);
+    await expect
+      .poll(async () => (await series())?.recurrence, { timeout: 30_000 })
+      .toBe('FREQ=DAILY');
+
+    await taskRow(page, title).getByRole('button', { name: title, exact: true }).click();
+    const editor = page.getByRole('dialog', { name: 'Edit task' });
+    await editor.getByRole('button', { name: /^Skip / }).click();
+    await expect(editor).toContainText('1 occurrence skipped');
+    // The task moved to tomorrow; the series on the server starts there and skips today.
+    await expect
+      .poll(
+        async () => {
+          const event = await series();
+          return event && { start: event.start, exceptions: event.exceptions };
+        },
+        { timeout: 30_000 },
+      )
+      .toEqual({ start: { date: utcDay(1) }, exceptions: [utcDay(0)] });
+    await screenshot(page, 'caldav-skip');
+  });
+
   test('shows a conflict in the notifications and keeps the version that lost', async ({
     page,
   }) => {

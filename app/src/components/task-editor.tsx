@@ -370,7 +370,7 @@ function SkipOccurrence(props: {
   const anchor = () => props.task.dueDate ?? props.task.startDate;
   const skipped = () => props.task.recurrenceExceptions;
   return (
-    <fieldset class="row" aria-label="Occurrences">
+    <fieldset class="row occurrences" aria-label="Occurrences">
       <Show when={anchor()}>
         {(value) => (
           <button
