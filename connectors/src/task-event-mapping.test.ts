@@ -67,11 +67,16 @@ describe('task ⇄ event mapping', () => {
       { title: 'Water plants', dueDate: '2025-06-02', recurrenceRule: 'FREQ=WEEKLY' },
       ctx,
     );
-    updateTask(docs, task.id, { status: 'COMPLETED' }, ctx);
+    const { next } = updateTask(docs, task.id, { status: 'COMPLETED' }, ctx);
     const done = getTask(docs, task.id) as Task;
     const event = taskToEvent(done, 'UTC') as EventInput;
     expect(event.recurrence).toBeNull();
     expect(eventToTaskPatch(event, done, 'UTC')).toEqual({});
+    expect(taskToEvent(next as Task, 'UTC')?.recurrence).toBe('FREQ=WEEKLY');
+    // Reopened, it stays its own date: the next occurrence carries the series.
+    const reopened = updateTask(docs, task.id, { status: 'TODO' }, ctx).task;
+    expect(taskToEvent(reopened, 'UTC')).toEqual(event);
+    expect(eventToTaskPatch(event, reopened, 'UTC')).toEqual({});
   });
 
   it('round-trips 200 generated tasks: the event a task shows implies no change to it', () => {

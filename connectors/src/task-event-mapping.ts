@@ -34,10 +34,11 @@ function asInstant(value: string, timezone: string): DateTime {
 /**
  * The rule a task's event carries. A completed occurrence of a series shows as its own date only:
  * completing it made the next occurrence, whose event carries the series from then on (two
- * series would show every later date twice). The task keeps its rule.
+ * series would show every later date twice), and so does one reopened after that. The task
+ * keeps its rule.
  */
 function shownRule(task: Task): string | null {
-  return task.status === 'COMPLETED' ? null : task.recurrenceRule;
+  return task.status === 'COMPLETED' || task.nextOccurrenceId !== null ? null : task.recurrenceRule;
 }
 
 /**

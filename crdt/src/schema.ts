@@ -65,6 +65,11 @@ export interface Task {
   recurrenceExceptions: string[];
   /** Id of the first task of a recurring series; the task's own id when it started one. */
   seriesId: string;
+  /**
+   * The occurrence completing this one created. From then on that one carries the series and
+   * this one only its own date, even when reopened (or a calendar would show the series twice).
+   */
+  nextOccurrenceId: string | null;
   calendarEventId: string | null;
   order: string;
   createdAt: string;

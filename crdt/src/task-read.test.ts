@@ -75,6 +75,7 @@ describe('reading tasks another client wrote', () => {
       recurrenceRule: null,
       recurrenceExceptions: ['2025-03-10'],
       seriesId: 'junk',
+      nextOccurrenceId: null,
       calendarEventId: null,
       order: '',
       createdAt: '1970-01-01T00:00:00Z',

@@ -85,6 +85,7 @@ export function readTask(id: string, value: unknown): Task | null {
     recurrenceRule: readNullableString(map, 'recurrenceRule'),
     recurrenceExceptions: readRecurrenceExceptions(map),
     seriesId: readNullableString(map, 'seriesId') ?? id,
+    nextOccurrenceId: readNullableString(map, 'nextOccurrenceId'),
     calendarEventId: readNullableString(map, 'calendarEventId'),
     order: readString(map, 'order'),
     createdAt,

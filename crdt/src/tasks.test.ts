@@ -71,6 +71,7 @@ describe('createTask', () => {
       projectId: null,
       recurrenceRule: null,
       recurrenceExceptions: [],
+      nextOccurrenceId: null,
       seriesId: 'task-001',
       calendarEventId: null,
       order: expect.any(String),
@@ -411,6 +412,9 @@ describe('completing a task', () => {
     const second = completeTask(docs, task.id, ctx).next;
     expect(second?.id).toBe(first?.id);
     expect(listTasks(docs)).toHaveLength(2);
+    // The first occurrence knows its successor carries the series on, reopened or not.
+    expect(getTask(docs, task.id)?.nextOccurrenceId).toBe(first?.id);
+    expect(first?.nextOccurrenceId).toBeNull();
   });
 
   it('creates one next occurrence when two devices complete the same recurring task offline', () => {

@@ -343,9 +343,10 @@ export function updateTask(
       else map.set('description', new Y.Text(valid.description));
     }
     if (valid.priority !== undefined) writeField(map, 'priority', valid.priority);
-    // A new rule starts a new series at this task.
+    // A new rule starts a new series at this task (the old one goes on without it).
     if (valid.recurrenceRule !== undefined && valid.recurrenceRule !== current.recurrenceRule) {
       map.delete('seriesStart');
+      map.delete('nextOccurrenceId');
     }
     for (const key of [
       'dueDate',
@@ -422,6 +423,7 @@ function spawnNextOccurrence(docs: UserDocs, id: string, ctx: DocContext): Task 
   );
   if (!nextDate) return null;
   const nextId = uuidv5(`${task.seriesId}/${nextDate}`, OCCURRENCE_NAMESPACE);
+  map.set('nextOccurrenceId', nextId);
   if (!tasks.has(nextId)) {
     const next = new Y.Map<unknown>();
     tasks.set(nextId, next);

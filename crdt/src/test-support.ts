@@ -74,6 +74,7 @@ export function taskFixture(id: string, fields: Partial<Task> = {}): Task {
     projectId: null,
     recurrenceRule: null,
     recurrenceExceptions: [],
+    nextOccurrenceId: null,
     seriesId: id,
     calendarEventId: null,
     order: 'a0',

@@ -34,12 +34,9 @@ import {
 import { insertSyncConnection, insertTestUser } from '../src/calendar/connection-test-rows.js';
 import type { SyncAction } from '../src/calendar/sync-actions.js';
 import { runSync } from '../src/calendar/sync-engine.js';
-import { openTestDatabase, testDatabaseUrl } from '../src/db/test-databases.js';
-import { silentLogger } from '../src/logger.js';
-import { createSqlDocStore } from '../src/persistence/sql-doc-store.js';
-import { Relay } from '../src/relay/relay.js';
+import { openSyncFixture } from '../src/calendar/sync-test-fixture.js';
+import { testDatabaseUrl } from '../src/db/test-databases.js';
 import type { DocumentAccess } from '../src/rest/document-access.js';
-import { createDocumentAccess } from '../src/rest/document-access.js';
 import { CALENDAR_BACKENDS, type CalendarBackend } from './calendar-sync-backends.js';
 import {
   type Meter,
@@ -295,20 +292,14 @@ async function profiled(name: string, work: () => Promise<void>): Promise<void> 
 }
 
 async function measure(key: string, backend: CalendarBackend): Promise<Row> {
-  const test = await openTestDatabase(testDatabaseUrl() ? 'postgres' : 'pglite');
-  const relay = new Relay({
-    store: createSqlDocStore(test.db),
-    log: silentLogger,
-    options: {
-      maxMessagesPerSecond: 1000,
-      docQuotaBytes: 100_000_000,
-      decodeTimeoutMs: 5000,
-      commitWindowMs: 2,
-    },
+  const clock = () => new Date();
+  const test = await openSyncFixture(testDatabaseUrl() ? 'postgres' : 'pglite', {
+    docQuotaBytes: 100_000_000,
+    commitWindowMs: 2,
+    clock,
   });
   try {
-    const clock = () => new Date();
-    const access = createDocumentAccess({ relay, db: test.db, clock });
+    const { access } = test;
     const { provider } = backend;
     const userId = await insertTestUser(test.db);
     const connectionId = await insertSyncConnection(test.db, userId, provider.name);
@@ -366,7 +357,6 @@ async function measure(key: string, backend: CalendarBackend): Promise<Row> {
     await profiled(key, () => measureTimedSyncs(session, row, foreign));
     return row;
   } finally {
-    await relay.close();
     await test.dispose();
   }
 }

@@ -32,8 +32,10 @@ export interface SyncJob {
   error: string | null;
 }
 
+/** `connection_id` renews that connection (Reconnect) instead of adding one. */
 export type ConnectRequest =
   | {
+      connection_id?: string;
       provider: 'GOOGLE' | 'MICROSOFT';
       authorization_code: string;
       redirect_uri: string;
@@ -41,6 +43,7 @@ export type ConnectRequest =
       code_verifier: string;
     }
   | {
+      connection_id?: string;
       provider: 'ICAL';
       server_url: string;
       username: string;

@@ -2,7 +2,12 @@ import { getSettings, updateSettings } from '@tasks/crdt';
 import { createMemo, createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { useWorkspace } from '../workspace-context.js';
 import { type Connection, calendarApi } from './calendar-api.js';
-import { ConnectCalendarForms, messageOf, PROVIDER_LABELS } from './connect-calendar-forms.js';
+import {
+  ConnectCalendarForms,
+  goToConsent,
+  messageOf,
+  PROVIDER_LABELS,
+} from './connect-calendar-forms.js';
 import { lastSyncLabel } from './last-sync-label.js';
 import { readCallback } from './oauth-flow.js';
 import { describeSyncJob, pollSyncJob } from './sync-job-poll.js';
@@ -27,6 +32,8 @@ export function CalendarConnections() {
   /** Progress of "Sync now" per connection id, kept across refetches of the list. */
   const [progress, setProgress] = createSignal<Record<string, string>>({});
   const [syncing, setSyncing] = createSignal<ReadonlySet<string>>(new Set());
+  /** The CalDAV connection whose password the form below asks for again (Reconnect). */
+  const [renewing, setRenewing] = createSignal<Connection | null>(null);
   const [connections, { refetch }] = createResource(() => calendarApi.connections(session()));
   const [providers] = createResource(() => calendarApi.providers(session()));
   const settings = createMemo(() => {
@@ -61,10 +68,12 @@ export function CalendarConnections() {
     }
     const { pending, code } = result;
     const label = PROVIDER_LABELS[pending.provider];
+    const renewal = pending.connectionId;
     setStatus(`Connecting ${label}…`);
     freshSession()
       .then((current) =>
         calendarApi.connect(current, {
+          ...(renewal === undefined ? {} : { connection_id: renewal }),
           provider: pending.provider,
           authorization_code: code,
           redirect_uri: pending.redirectUri,
@@ -74,12 +83,34 @@ export function CalendarConnections() {
       )
       .then(
         () => {
-          setStatus(`${label} connected. The first sync has started.`);
+          setStatus(
+            renewal === undefined
+              ? `${label} connected. The first sync has started.`
+              : `${label} reconnected. Syncing again.`,
+          );
           void refetch();
         },
         (error: unknown) => setStatus(`Could not connect ${label}: ${messageOf(error)}`),
       );
   });
+
+  /**
+   * Renews a failed connection: Google and Outlook through their consent page again, CalDAV
+   * through the form below with a new password. The server keeps the connection and its links.
+   */
+  function reconnect(connection: Connection) {
+    if (connection.provider === 'ICAL') {
+      setRenewing(connection);
+      setStatus(`Enter the password for ${connection.username ?? 'this calendar'} again below.`);
+      return;
+    }
+    const info = providers()?.find((candidate) => candidate.provider === connection.provider);
+    if (!info?.configured) {
+      setStatus(`${PROVIDER_LABELS[connection.provider]} is not configured on this server.`);
+      return;
+    }
+    void goToConsent(info, connection.calendar_id, setStatus, connection.id);
+  }
 
   const setSyncingOf = (id: string, isSyncing: boolean) =>
     setSyncing((all) => {
@@ -167,16 +198,12 @@ export function CalendarConnections() {
                   </time>
                 </p>
                 <Show when={connection.sync_status === 'FAILED'}>
-                  <p class="field-error">
-                    Last error: {connection.sync_error ?? 'unknown'}
-                    <Show
-                      when={connection.provider !== 'ICAL'}
-                      fallback={
-                        ' If the password or the calendar path changed, disconnect this calendar and connect it again below.'
-                      }
-                    >
-                      {` Reconnect: disconnect this calendar, then connect ${PROVIDER_LABELS[connection.provider]} again below (calendar “${connection.calendar_id}”) to renew access.`}
-                    </Show>
+                  <p class="field-error">Last error: {connection.sync_error ?? 'unknown'}</p>
+                  <p class="row">
+                    <button type="button" onClick={() => reconnect(connection)}>
+                      Reconnect
+                    </button>
+                    <span>keeps this calendar’s links: nothing is sent twice</span>
                   </p>
                 </Show>
                 <p role="status" aria-live="polite">
@@ -226,7 +253,11 @@ export function CalendarConnections() {
       </Show>
       <ConnectCalendarForms
         providers={providers() ?? []}
-        onConnected={() => void refetch()}
+        renewing={renewing()}
+        onConnected={() => {
+          setRenewing(null);
+          void refetch();
+        }}
         setStatus={setStatus}
       />
       <h3>Calendar events become tasks</h3>

@@ -1,7 +1,12 @@
-import { createSignal, For, Show } from 'solid-js';
+import { createEffect, createSignal, For, Show } from 'solid-js';
 import { ApiError } from '../session/session.js';
 import { useWorkspace } from '../workspace-context.js';
-import { type CalendarProviderName, calendarApi, type ProviderInfo } from './calendar-api.js';
+import {
+  type CalendarProviderName,
+  type Connection,
+  calendarApi,
+  type ProviderInfo,
+} from './calendar-api.js';
 import { authorizationRedirect } from './oauth-flow.js';
 
 export const PROVIDER_LABELS: Record<CalendarProviderName, string> = {
@@ -28,12 +33,35 @@ export const messageOf = (error: unknown) =>
   error instanceof Error ? error.message : 'Something went wrong.';
 
 /**
+ * Sends the browser to the provider's consent page for `calendarId`; with `connectionId`, the
+ * connection the callback renews (Reconnect).
+ */
+export async function goToConsent(
+  info: ProviderInfo,
+  calendarId: string,
+  setStatus: (text: string) => void,
+  connectionId?: string,
+): Promise<void> {
+  if (info.provider === 'ICAL' || !info.configured) return;
+  try {
+    location.assign(
+      await authorizationRedirect(info, calendarId, location.origin, sessionStorage, connectionId),
+    );
+  } catch (error) {
+    // No crypto.subtle outside a secure context (plain http), or a malformed provider URL.
+    setStatus(`Could not start connecting ${PROVIDER_LABELS[info.provider]}: ${messageOf(error)}`);
+  }
+}
+
+/**
  * Connecting a calendar: Google or Outlook through the provider's consent page (the OAuth
  * redirect, finished by `finishCalendarCallback` when the browser comes back), a CalDAV calendar
  * through a form the server checks; its field errors show beside the fields.
  */
 export function ConnectCalendarForms(props: {
   providers: ProviderInfo[];
+  /** A CalDAV connection to renew with a new password (Reconnect), or null. */
+  renewing: Connection | null;
   onConnected: () => void;
   setStatus: (text: string) => void;
 }) {
@@ -46,20 +74,24 @@ export function ConnectCalendarForms(props: {
   let password!: HTMLInputElement;
   let calendarPath!: HTMLInputElement;
 
-  async function startOAuth(info: ProviderInfo) {
-    if (info.provider === 'ICAL' || !info.configured) return;
-    const calendarId = calendarIds()[info.provider] || DEFAULT_CALENDAR[info.provider];
-    try {
-      location.assign(
-        await authorizationRedirect(info, calendarId, location.origin, sessionStorage),
-      );
-    } catch (error) {
-      // No crypto.subtle outside a secure context (plain http), or a malformed provider URL.
-      props.setStatus(
-        `Could not start connecting ${PROVIDER_LABELS[info.provider]}: ${messageOf(error)}`,
-      );
-    }
-  }
+  const startOAuth = (info: ProviderInfo) =>
+    goToConsent(
+      info,
+      calendarIds()[info.provider] ||
+        DEFAULT_CALENDAR[info.provider as keyof typeof DEFAULT_CALENDAR],
+      props.setStatus,
+    );
+
+  // Reconnecting a CalDAV calendar: its server, user and path filled in, the password asked.
+  createEffect(() => {
+    const renewing = props.renewing;
+    if (!renewing) return;
+    serverUrl.value = renewing.server_url ?? '';
+    username.value = renewing.username ?? '';
+    calendarPath.value = renewing.calendar_id;
+    password.value = '';
+    password.focus();
+  });
 
   async function connectCaldav(event: SubmitEvent) {
     event.preventDefault();
@@ -67,7 +99,9 @@ export function ConnectCalendarForms(props: {
     setBusy(true);
     props.setStatus('Checking the CalDAV calendar…');
     try {
+      const renewing = props.renewing;
       await calendarApi.connect(workspace.session(), {
+        ...(renewing ? { connection_id: renewing.id } : {}),
         provider: 'ICAL',
         server_url: serverUrl.value.trim(),
         username: username.value,
@@ -75,7 +109,11 @@ export function ConnectCalendarForms(props: {
         calendar_id: calendarPath.value.trim(),
       });
       password.value = '';
-      props.setStatus('CalDAV calendar connected. The first sync has started.');
+      props.setStatus(
+        renewing
+          ? 'CalDAV calendar reconnected. Syncing again.'
+          : 'CalDAV calendar connected. The first sync has started.',
+      );
       props.onConnected();
     } catch (error) {
       const beside =
@@ -189,7 +227,7 @@ export function ConnectCalendarForms(props: {
         />
         {fieldError('calendar_id')}
         <button type="submit" disabled={busy()}>
-          Connect CalDAV calendar
+          {props.renewing ? 'Reconnect CalDAV calendar' : 'Connect CalDAV calendar'}
         </button>
       </form>
     </>

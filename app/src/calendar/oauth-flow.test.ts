@@ -26,6 +26,22 @@ describe('the OAuth redirect flow', () => {
     );
   });
 
+  it('remembers which connection a Reconnect renews, across the redirect', async () => {
+    const storage = memoryStorage();
+    const href = await authorizationRedirect(
+      google,
+      'work@example.com',
+      'https://tasks.example',
+      storage,
+      'connection-7',
+    );
+    const state = new URL(href).searchParams.get('state');
+    expect(readCallback(`?calendar-callback=1&code=abc&state=${state}`, storage)).toMatchObject({
+      kind: 'code',
+      pending: { calendarId: 'work@example.com', connectionId: 'connection-7' },
+    });
+  });
+
   it('sends the user to the provider and reads the code back, checking the state', async () => {
     const storage = memoryStorage();
     const href = await authorizationRedirect(google, 'primary', 'https://tasks.example', storage);

@@ -18,6 +18,8 @@ export interface PendingConnect {
   state: string;
   calendarId: string;
   redirectUri: string;
+  /** The connection being renewed (Reconnect), if any. */
+  connectionId?: string;
 }
 
 const PENDING_KEY = 'tasks.calendar-oauth';
@@ -46,6 +48,7 @@ export async function authorizationRedirect(
   calendarId: string,
   origin: string,
   storage: Pick<Storage, 'setItem'>,
+  connectionId?: string,
 ): Promise<string> {
   const pending: PendingConnect = {
     provider: info.provider,
@@ -53,6 +56,7 @@ export async function authorizationRedirect(
     state: randomToken(16),
     calendarId,
     redirectUri: redirectUriFor(origin),
+    ...(connectionId === undefined ? {} : { connectionId }),
   };
   storage.setItem(PENDING_KEY, JSON.stringify(pending));
   const url = new URL(info.authorization_url);

@@ -44,6 +44,7 @@ function task(id: string, fields: Partial<Task> = {}): Task {
     recurrenceRule: null,
     recurrenceExceptions: [],
     seriesId: id,
+    nextOccurrenceId: null,
     calendarEventId: null,
     order: 'a0',
     createdAt: '2020-01-01T00:00:00Z',

@@ -80,6 +80,8 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
 
   beforeAll(async () => {
     oauth = await startFakeOAuthServer({
+      // Codes issued with a subject bring an ID token naming the account.
+      issuer: 'https://accounts.fake.test',
       accessTokenTtlSeconds: 3600,
       newAccessToken: () => {
         const token = `at-${randomBytes(16).toString('hex')}`;
@@ -98,6 +100,7 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
         GOOGLE_CLIENT_ID: oauth.clientId,
         GOOGLE_CLIENT_SECRET: oauth.clientSecret ?? '',
         GOOGLE_TOKEN_URL: oauth.tokenUrl,
+        GOOGLE_ISSUER: 'https://accounts.fake.test',
         GOOGLE_API_URL: google.url,
         MICROSOFT_CLIENT_ID: oauth.clientId,
         MICROSOFT_CLIENT_SECRET: oauth.clientSecret ?? '',
@@ -120,9 +123,14 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     user: TestUser,
     provider: 'GOOGLE' | 'MICROSOFT',
     calendarId: string,
+    account: { subject?: string; expectStatus?: number } = {},
   ): Promise<Connection> {
     const { verifier, challenge } = pkce();
-    const code = oauth.issueCode({ redirectUri, codeChallenge: challenge });
+    const code = oauth.issueCode({
+      redirectUri,
+      codeChallenge: challenge,
+      ...(account.subject ? { subject: account.subject } : {}),
+    });
     const reply = await callApi<Connection>(ts, user, 'POST', '/calendar/connect', {
       provider,
       authorization_code: code,
@@ -130,7 +138,7 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
       calendar_id: calendarId,
       code_verifier: verifier,
     });
-    expect(reply.status).toBe(201);
+    expect(reply.status).toBe(account.expectStatus ?? 201);
     return reply.body;
   }
 
@@ -335,9 +343,18 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     expect(refreshes).toBeGreaterThan(refreshesBefore);
   }, 60_000);
 
-  it('fails a connection whose grant was revoked, with a message saying to reconnect', async () => {
+  it('fails a connection whose grant was revoked, with a message saying to reconnect, and reconnecting repairs it', async () => {
     const user = await ts.register('revoked');
-    const connection = await connect(user, 'GOOGLE', google.calendarId);
+    const connection = await connect(user, 'GOOGLE', google.calendarId, { subject: 'revoked-1' });
+    await callApi(ts, user, 'POST', '/tasks', {
+      title: 'Renew passport',
+      due_date: new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10),
+    });
+    const ownEvents = () =>
+      google
+        .events()
+        .filter((event) => event.summary === 'Renew passport' && event.status !== 'cancelled');
+    await until('the task to reach Google', async () => ownEvents().length === 1);
     await synced(user, connection.id);
     for (const token of oauth.refreshTokens()) oauth.revoke(token);
     dropIssuedTokens();
@@ -360,6 +377,23 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     );
     // Only the user can fix it: no retries.
     expect(job.body).toMatchObject({ state: 'failed', attempts: 1 });
+
+    // Connecting the same Google account's calendar again renews this connection (links kept):
+    // no second connection, no second event.
+    const again = await connect(user, 'GOOGLE', google.calendarId, {
+      subject: 'revoked-1',
+      expectStatus: 200,
+    });
+    expect(again).toMatchObject({ id: connection.id, sync_status: 'PENDING', sync_error: null });
+    await synced(user, connection.id, failed.last_sync_at);
+    const list = await callApi<{ connections: Connection[] }>(
+      ts,
+      user,
+      'GET',
+      '/calendar/connections',
+    );
+    expect(list.body.connections.map((c) => c.id)).toEqual([connection.id]);
+    expect(ownEvents()).toHaveLength(1);
   }, 60_000);
 
   it('connects Outlook: subscribes with a validated webhook and syncs on its notifications', async () => {

@@ -9,8 +9,14 @@ const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 const calendarId = z.string().trim().min(1, 'must not be empty').max(1024);
 
+const renewedConnectionId = z.string().min(1).max(100).optional().openapi({
+  description:
+    'Renew this connection (new credentials after a revoked grant or a changed password) instead of adding one: same provider and calendar',
+});
+
 export const OAuthConnectBody = z
   .object({
+    connection_id: renewedConnectionId,
     provider: z.enum(['GOOGLE', 'MICROSOFT']),
     authorization_code: z.string().min(1, 'must not be empty').max(4096),
     redirect_uri: z.url({ error: 'must be the redirect URI the code was issued for' }).max(2048),
@@ -28,6 +34,7 @@ export const OAuthConnectBody = z
 
 export const CaldavConnectBody = z
   .object({
+    connection_id: renewedConnectionId,
     provider: z.literal('ICAL'),
     server_url: z
       .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })

@@ -223,6 +223,48 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
       expect(microsoft.requests().at(-1)).toMatchObject({ hasCodeVerifier: true, status: 200 });
     });
 
+    it('renews a connection the user connects again, from the same account or by its id, and refuses another account', async () => {
+      const user = await harness.register('renew');
+      const connectAs = async (subject: string, extra: Record<string, string> = {}) => {
+        const verifier = randomBytes(32).toString('base64url');
+        const challenge = createHash('sha256').update(verifier).digest('base64url');
+        const code = microsoft.issueCode({
+          redirectUri: REDIRECT,
+          codeChallenge: challenge,
+          subject,
+        });
+        return call(user, 'POST', '/connect', {
+          provider: 'MICROSOFT',
+          authorization_code: code,
+          redirect_uri: REDIRECT,
+          calendar_id: 'AAMkRenew=',
+          code_verifier: verifier,
+          ...extra,
+        });
+      };
+      const first = await connectAs('entra-renew');
+      expect(first.status).toBe(201);
+      const { id } = (await first.json()) as { id: string };
+      await harness.db.query(
+        "update calendar_connections set sync_status = 'FAILED', sync_error = 'revoked' where id = $1",
+        [id],
+      );
+      const again = await connectAs('entra-renew');
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ id, sync_status: 'PENDING', sync_error: null });
+      const byId = await connectAs('entra-renew', { connection_id: id });
+      expect(byId.status).toBe(200);
+      const otherAccount = await connectAs('entra-someone-else', { connection_id: id });
+      expect(otherAccount.status).toBe(409);
+      expect(((await otherAccount.json()) as ErrorBody).error.code).toBe('other_account');
+      const otherCalendar = await connectAs('entra-renew', { connection_id: id, calendar_id: 'x' });
+      expect(otherCalendar.status).toBe(422);
+      expect(((await otherCalendar.json()) as ErrorBody).error.fields).toEqual([
+        { field: 'calendar_id', message: "must be the connection's calendar, AAMkRenew=" },
+      ]);
+      expect((await connections.list(user.userId)).map((c) => c.id)).toEqual([id]);
+    });
+
     it('answers 422 on the authorization code when the provider refuses it', async () => {
       const user = await harness.register('badcode');
       const response = await call(user, 'POST', '/connect', {
@@ -324,6 +366,11 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
       expect(await connections.caldavCredentialsFor(body.id)).toMatchObject({
         password: CALDAV_PASSWORD,
       });
+      // The same calendar connected again (a changed password): the same connection, renewed.
+      const again = await call(user, 'POST', '/connect', caldavBody());
+      expect(again.status).toBe(200);
+      expect(await again.json()).toMatchObject({ id: body.id });
+      expect((await connections.list(user.userId)).map((c) => c.id)).toEqual([body.id]);
     });
 
     it('answers 422 naming the field to fix: password, calendar or server', async () => {

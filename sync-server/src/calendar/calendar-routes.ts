@@ -34,7 +34,12 @@ import {
   syncJobToApi,
 } from './calendar-routes-schemas.js';
 import { type CaldavCheck, createCaldavCheck } from './connection-caldav-check.js';
-import type { CalendarConnection, ConnectionStore, OAuthProviderName } from './connection-store.js';
+import {
+  type CalendarConnection,
+  type ConnectionStore,
+  type OAuthProviderName,
+  PROVIDER_LABELS,
+} from './connection-store.js';
 import {
   InvalidGrantError,
   type OAuthClient,
@@ -143,7 +148,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
     }
   }
 
-  async function connect(userId: string, body: ConnectRequest): Promise<CalendarConnection> {
+  async function checkRoomFor(userId: string): Promise<void> {
     if ((await deps.connections.count(userId)) >= maxConnections) {
       throw new HttpError(
         409,
@@ -151,28 +156,110 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
         `An account may connect at most ${maxConnections} calendars; delete one first.`,
       );
     }
+  }
+
+  /**
+   * The connection the user asked to renew (`connection_id`): theirs, and the same calendar.
+   * Its account may not change: the links point at that account's events.
+   */
+  async function renewalTarget(
+    userId: string,
+    body: ConnectRequest,
+  ): Promise<CalendarConnection | null> {
+    if (body.connection_id === undefined) return null;
+    const target = await deps.connections.get(userId, body.connection_id);
+    const refuse = (field: string, message: string) => {
+      throw new HttpError(422, 'validation_failed', message, [{ field, message }]);
+    };
+    if (!target) return refuse('connection_id', 'no such calendar connection');
+    if (target.provider !== body.provider) {
+      return refuse('provider', `must be the connection's provider, ${target.provider}`);
+    }
+    if (target.calendarId !== body.calendar_id) {
+      return refuse('calendar_id', `must be the connection's calendar, ${target.calendarId}`);
+    }
+    if (
+      body.provider === 'ICAL' &&
+      (target.serverUrl !== body.server_url || target.username !== body.username)
+    ) {
+      return refuse('server_url', 'another server or user is another calendar: connect it anew');
+    }
+    return target;
+  }
+
+  /**
+   * A new connection, or the same one renewed: the one the request names (`connection_id`), or
+   * one to the same calendar from the same account (OAuth subject, CalDAV server and user
+   * name). A second connection to one calendar would put every task there twice.
+   */
+  async function connect(
+    userId: string,
+    body: ConnectRequest,
+  ): Promise<{ connection: CalendarConnection; renewed: boolean }> {
+    const target = await renewalTarget(userId, body);
     if (body.provider === 'ICAL') {
+      const same =
+        target ??
+        (await deps.connections.findSame(userId, {
+          provider: 'ICAL',
+          accountId: body.username,
+          calendarId: body.calendar_id,
+          serverUrl: body.server_url,
+        }));
+      if (!same) await checkRoomFor(userId);
       await checkCaldav({
         serverUrl: body.server_url,
         username: body.username,
         password: body.password,
         calendarPath: body.calendar_id,
       });
-      return deps.connections.createCaldav({
+      if (same) {
+        const connection = await deps.connections.renewCaldav(same.id, body.password);
+        return { connection, renewed: true };
+      }
+      const connection = await deps.connections.createCaldav({
         userId,
         serverUrl: body.server_url,
         username: body.username,
         password: body.password,
         calendarId: body.calendar_id,
       });
+      return { connection, renewed: false };
     }
     const tokens = await exchange(body);
-    return deps.connections.createOAuth({
+    const label = PROVIDER_LABELS[body.provider];
+    if (
+      target?.providerAccountId &&
+      tokens.subject !== null &&
+      tokens.subject !== target.providerAccountId
+    ) {
+      throw new HttpError(
+        409,
+        'other_account',
+        `This calendar was connected with another ${label} account: sign in with that one to reconnect it.`,
+      );
+    }
+    // Which account consented is known only from the ID token (OpenID scope).
+    const same =
+      target ??
+      (tokens.subject === null
+        ? null
+        : await deps.connections.findSame(userId, {
+            provider: body.provider,
+            accountId: tokens.subject,
+            calendarId: body.calendar_id,
+          }));
+    if (same) {
+      return { connection: await deps.connections.renewOAuth(same.id, tokens), renewed: true };
+    }
+    await checkRoomFor(userId);
+    const connection = await deps.connections.createOAuth({
       userId,
       provider: body.provider,
       calendarId: body.calendar_id,
       tokens,
     });
+    return { connection, renewed: false };
   }
 
   app.openapi(
@@ -181,10 +268,11 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       path: '/connect',
       summary: 'Connect a calendar',
       description:
-        'GOOGLE and MICROSOFT: the authorization code from the OAuth redirect (with `code_verifier` when the app used PKCE) is exchanged at the provider; the tokens are kept encrypted. ICAL: a CalDAV server, credentials and the calendar path, checked before they are stored. The first sync is queued at once.',
+        'GOOGLE and MICROSOFT: the authorization code from the OAuth redirect (with `code_verifier` when the app used PKCE) is exchanged at the provider; the tokens are kept encrypted. ICAL: a CalDAV server, credentials and the calendar path, checked before they are stored. The first sync is queued at once. Connecting a calendar this user already connected from the same account (same OAuth subject, or same CalDAV server and user name) renews that connection instead (200): new credentials, failure cleared, links kept.',
       tags: ['Calendar'],
       request: { body: jsonBody(ConnectBody, 'The calendar to connect') },
       responses: {
+        200: jsonResponse(ConnectionSchema, 'The existing connection, renewed'),
         201: jsonResponse(ConnectionSchema, 'The connection'),
         409: { description: 'Too many connections' },
         502: { description: 'The provider failed or refused this server' },
@@ -194,8 +282,8 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
     async (c) => {
       const { userId } = c.var.auth;
       const body = c.req.valid('json');
-      const connection = await connect(userId, body);
-      deps.log.info('calendar connected', {
+      const { connection, renewed } = await connect(userId, body);
+      deps.log.info(renewed ? 'calendar reconnected' : 'calendar connected', {
         userId,
         connectionId: connection.id,
         provider: connection.provider,
@@ -203,7 +291,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       deps.onConnectionsChanged?.(userId);
       await deps.jobs.enqueue(connection.id);
       deps.wakeWorker?.();
-      return c.json(connectionToApi(connection), 201);
+      return c.json(connectionToApi(connection), renewed ? 200 : 201);
     },
   );
 

@@ -73,6 +73,21 @@ export interface ConnectionStore {
     password: string;
     calendarId: string;
   }): Promise<CalendarConnection>;
+  /**
+   * The user's connection to the same calendar of the same account (the OAuth subject, or the
+   * CalDAV server and user name), if there is one: connecting it again renews it instead.
+   */
+  findSame(
+    userId: string,
+    key: { provider: ProviderName; accountId: string; calendarId: string; serverUrl?: string },
+  ): Promise<CalendarConnection | null>;
+  /**
+   * New credentials for a connection (the user connected it again): its links, cursor and
+   * switches stay, its failure is cleared. Google sends no new refresh token on a repeated
+   * consent, so a missing one keeps the stored one.
+   */
+  renewOAuth(id: string, tokens: TokenSet): Promise<CalendarConnection>;
+  renewCaldav(id: string, password: string): Promise<CalendarConnection>;
   /** The user's connections, oldest first. */
   list(userId: string): Promise<CalendarConnection[]>;
   count(userId: string): Promise<number>;
@@ -207,6 +222,16 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
     return toConnection(row);
   }
 
+  /** The access and refresh tokens as stored: sealed to this connection and column. */
+  function sealTokens(id: string, tokens: TokenSet): [string, string | null] {
+    return [
+      crypto.seal(tokens.accessToken, sealContext(id, 'access_token')),
+      tokens.refreshToken === null
+        ? null
+        : crypto.seal(tokens.refreshToken, sealContext(id, 'refresh_token')),
+    ];
+  }
+
   async function markFailed(id: string, message: string, clearRefreshToken = false) {
     await db.query(
       `update calendar_connections
@@ -288,16 +313,7 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
        set access_token = $2, refresh_token = $3, token_expires_at = $4, updated_at = $5
        where id = $1 and refresh_token = $6
        returning id`,
-      [
-        id,
-        crypto.seal(tokens.accessToken, sealContext(id, 'access_token')),
-        tokens.refreshToken === null
-          ? null
-          : crypto.seal(tokens.refreshToken, sealContext(id, 'refresh_token')),
-        tokens.expiresAt,
-        clock(),
-        row.refresh_token,
-      ],
+      [id, ...sealTokens(id, tokens), tokens.expiresAt, clock(), row.refresh_token],
     );
     if (updated.length > 0) return tokens.accessToken;
     const again = await readSecrets(id);
@@ -309,16 +325,14 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
     async createOAuth({ userId, provider, calendarId, tokens }) {
       const id = newId();
       const now = clock();
+      const [accessToken, refreshToken] = sealTokens(id, tokens);
       return insert({
         id,
         user_id: userId,
         provider,
         provider_account_id: tokens.subject,
-        access_token: crypto.seal(tokens.accessToken, sealContext(id, 'access_token')),
-        refresh_token:
-          tokens.refreshToken === null
-            ? null
-            : crypto.seal(tokens.refreshToken, sealContext(id, 'refresh_token')),
+        access_token: accessToken,
+        refresh_token: refreshToken,
         token_expires_at: tokens.expiresAt,
         calendar_id: calendarId,
         created_at: now,
@@ -341,6 +355,43 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
         created_at: now,
         updated_at: now,
       });
+    },
+
+    async findSame(userId, { provider, accountId, calendarId, serverUrl }) {
+      const [row] = await db.query<ConnectionRow>(
+        `select ${PUBLIC_COLUMNS} from calendar_connections
+         where user_id = $1 and provider = $2 and provider_account_id = $3 and calendar_id = $4
+           and coalesce(server_url, '') = $5
+         order by created_at, id limit 1`,
+        [userId, provider, accountId, calendarId, serverUrl ?? ''],
+      );
+      return row ? toConnection(row) : null;
+    },
+
+    async renewOAuth(id, tokens) {
+      const [row] = await db.query<ConnectionRow>(
+        `update calendar_connections
+         set access_token = $2, refresh_token = coalesce($3, refresh_token),
+           token_expires_at = $4, sync_status = 'PENDING', sync_error = null, updated_at = $5,
+           provider_account_id = coalesce(provider_account_id, $6)
+         where id = $1
+         returning ${PUBLIC_COLUMNS}`,
+        [id, ...sealTokens(id, tokens), tokens.expiresAt, clock(), tokens.subject],
+      );
+      if (!row) throw new ConnectionNotFoundError(id);
+      return toConnection(row);
+    },
+
+    async renewCaldav(id, password) {
+      const [row] = await db.query<ConnectionRow>(
+        `update calendar_connections
+         set password = $2, sync_status = 'PENDING', sync_error = null, updated_at = $3
+         where id = $1
+         returning ${PUBLIC_COLUMNS}`,
+        [id, crypto.seal(password, sealContext(id, 'password')), clock()],
+      );
+      if (!row) throw new ConnectionNotFoundError(id);
+      return toConnection(row);
     },
 
     async list(userId) {

@@ -25,13 +25,10 @@ import {
 } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
-import { openTestDatabase, type TestDatabase } from '../db/test-databases.js';
-import { silentLogger } from '../logger.js';
-import { createSqlDocStore } from '../persistence/sql-doc-store.js';
-import { Relay } from '../relay/relay.js';
-import { createDocumentAccess, type DocumentAccess } from '../rest/document-access.js';
+import type { DocumentAccess } from '../rest/document-access.js';
 import { insertSyncConnection, insertTestUser } from './connection-test-rows.js';
 import { type RunSyncResult, runSync } from './sync-engine.js';
+import { openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
 
 /**
  * 50 sync cycles per provider (fake Google, fake Graph, a real Radicale), each with random
@@ -178,8 +175,7 @@ function laterOccurrence(start: string, weeks: number): string {
 }
 
 describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (name) => {
-  let test: TestDatabase;
-  let relay: Relay;
+  let test: SyncFixture;
   let access: DocumentAccess;
   let backend: Backend | null;
   let userId: string;
@@ -187,25 +183,14 @@ describe.each(Object.keys(BACKENDS))('sync engine under injected faults: %s', (n
 
   beforeAll(async () => {
     backend = await (BACKENDS[name] as () => Promise<Backend | null>)();
-    test = await openTestDatabase('pglite');
-    relay = new Relay({
-      store: createSqlDocStore(test.db),
-      log: silentLogger,
-      options: {
-        maxMessagesPerSecond: 1000,
-        docQuotaBytes: 50_000_000,
-        decodeTimeoutMs: 5000,
-        commitWindowMs: 0,
-      },
-    });
-    access = createDocumentAccess({ relay, db: test.db, clock: () => new Date() });
+    test = await openSyncFixture('pglite', { docQuotaBytes: 50_000_000 });
+    access = test.access;
     userId = await insertTestUser(test.db);
     connectionId = await insertSyncConnection(test.db, userId, backend?.provider.name ?? 'GOOGLE');
     await access.use(userId, [], (docs) => updateSettings(docs, { timezone: TIMEZONE }));
   }, 60_000);
 
   afterAll(async () => {
-    await relay?.close();
     await test?.dispose();
     await backend?.dispose();
   });

@@ -8,13 +8,10 @@ import {
 import { createTask, listInbox, listTasks, type Task, updateTask } from '@tasks/crdt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
-import { openTestDatabase, type TestDatabase } from '../db/test-databases.js';
-import { silentLogger } from '../logger.js';
-import { createSqlDocStore } from '../persistence/sql-doc-store.js';
-import { Relay } from '../relay/relay.js';
-import { createDocumentAccess, type DocumentAccess } from '../rest/document-access.js';
+import type { DocumentAccess } from '../rest/document-access.js';
 import { insertTestUser } from './connection-test-rows.js';
 import { runSync } from './sync-engine.js';
+import { openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
 
 const clock = () => new Date();
 
@@ -33,8 +30,7 @@ async function insertGoogleConnection(db: Database, userId: string): Promise<str
 }
 
 describe('runSync against the fake Google Calendar', () => {
-  let test: TestDatabase;
-  let relay: Relay;
+  let test: SyncFixture;
   let access: DocumentAccess;
   let fake: FakeGoogleCalendar;
   let provider: CalendarProvider;
@@ -42,22 +38,11 @@ describe('runSync against the fake Google Calendar', () => {
   let connectionId: string;
 
   beforeAll(async () => {
-    test = await openTestDatabase('pglite');
-    relay = new Relay({
-      store: createSqlDocStore(test.db),
-      log: silentLogger,
-      options: {
-        maxMessagesPerSecond: 1000,
-        docQuotaBytes: 10_000_000,
-        decodeTimeoutMs: 5000,
-        commitWindowMs: 0,
-      },
-    });
-    access = createDocumentAccess({ relay, db: test.db, clock });
+    test = await openSyncFixture('pglite', { docQuotaBytes: 10_000_000, clock });
+    access = test.access;
   }, 60_000);
 
   afterAll(async () => {
-    await relay?.close();
     await test?.dispose();
   });
 
@@ -186,6 +171,14 @@ describe('runSync against the fake Google Calendar', () => {
     expect((await readTask(task.id))?.recurrenceRule).toBe('FREQ=WEEKLY');
     const quiet = await sync();
     expect(quiet.actions.filter((a) => a.type !== 'mirrorEvent')).toEqual([]);
+    // Reopened by mistake: still its own date only, the series stays with the next occurrence.
+    await access.use(userId, [], (docs, ctx) => updateTask(docs, task.id, { status: 'TODO' }, ctx));
+    await sync();
+    expect(
+      liveEvents()
+        .map((event) => event.recurrence ?? null)
+        .sort(),
+    ).toEqual([['RRULE:FREQ=WEEKLY'], null]);
   });
 
   it('skips an occurrence deleted in the calendar, and sends a skip made in the app', async () => {

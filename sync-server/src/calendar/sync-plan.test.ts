@@ -42,6 +42,7 @@ function task(id: string, fields: Partial<Task> = {}): Task {
     recurrenceRule: null,
     recurrenceExceptions: [],
     seriesId: id,
+    nextOccurrenceId: null,
     calendarEventId: null,
     order: 'a0',
     createdAt: '2025-06-01T08:00:00Z',

@@ -57,6 +57,7 @@ export function newTask(id: string, patch: TaskPatch): Task {
     recurrenceRule: null,
     recurrenceExceptions: [],
     seriesId: id,
+    nextOccurrenceId: null,
     calendarEventId: null,
     order: '',
     createdAt: '',

@@ -1,0 +1,57 @@
+import type { Database } from '../db/database.js';
+import { type DatabaseKind, openTestDatabase } from '../db/test-databases.js';
+import { silentLogger } from '../logger.js';
+import { createSqlDocStore } from '../persistence/sql-doc-store.js';
+import { Relay } from '../relay/relay.js';
+import { createDocumentAccess, type DocumentAccess } from '../rest/document-access.js';
+
+/** What sync-engine tests and benchmarks run on: a test database, a relay and document access. */
+export interface SyncFixture {
+  db: Database;
+  relay: Relay;
+  access: DocumentAccess;
+  /** Closes the relay, then drops the database. */
+  dispose(): Promise<void>;
+}
+
+export interface SyncFixtureOptions {
+  /** The relay's per-document quota: tests and benchmarks store far more than a user would. */
+  docQuotaBytes: number;
+  /** 0 commits every change at once; the benchmark batches them as the server does. */
+  commitWindowMs?: number;
+  clock?: () => Date;
+}
+
+/**
+ * A migrated test database of the given kind with a silent relay (relaxed limits) over a SQL
+ * document store, and document access through that relay.
+ */
+export async function openSyncFixture(
+  kind: DatabaseKind,
+  { docQuotaBytes, commitWindowMs = 0, clock = () => new Date() }: SyncFixtureOptions,
+): Promise<SyncFixture> {
+  const test = await openTestDatabase(kind);
+  let relay: Relay;
+  try {
+    relay = new Relay({
+      store: createSqlDocStore(test.db),
+      log: silentLogger,
+      options: { maxMessagesPerSecond: 1000, docQuotaBytes, decodeTimeoutMs: 5000, commitWindowMs },
+    });
+  } catch (error) {
+    await test.dispose();
+    throw error;
+  }
+  return {
+    db: test.db,
+    relay,
+    access: createDocumentAccess({ relay, db: test.db, clock }),
+    async dispose() {
+      try {
+        await relay.close();
+      } finally {
+        await test.dispose();
+      }
+    },
+  };
+}
