@@ -65,6 +65,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     GOOGLE_TOKEN_URL: oauth.tokenUrl,
     GOOGLE_API_URL: google.url,
     PUBLIC_URL: `http://127.0.0.1:${E2E_PORT}`,
+    // The test's Radicale runs on 127.0.0.1.
+    CALDAV_ALLOW_PRIVATE_NETWORKS: 'true',
   };
   let dropDatabase = async () => {};
   const baseUrl = process.env.DATABASE_URL;

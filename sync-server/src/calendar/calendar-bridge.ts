@@ -312,6 +312,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     connections,
     oauth: services.oauth,
     providers: { google: config.google, microsoft: config.microsoft },
+    caldavPrivateNetworks: config.caldavPrivateNetworks,
     jobs,
     clock,
     log,

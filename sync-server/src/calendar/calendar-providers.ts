@@ -3,6 +3,7 @@ import {
   createCaldavCalendarProvider,
   createGoogleCalendarProvider,
   createGraphCalendarProvider,
+  createGuardedFetch,
   type GoogleCalendarProvider,
   type GraphCalendarProvider,
   ProviderAuthError,
@@ -85,12 +86,15 @@ function withAuthRetry<P extends object>(
 
 export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactory {
   const { config, connections } = deps;
+  // One guarded fetch (and its connection pool) for every CalDAV sync of this server.
+  const caldavNetwork = config.caldavPrivateNetworks ? {} : { fetch: createGuardedFetch() };
   return async (connection, context) => {
     const label = PROVIDER_LABELS[connection.provider];
     if (connection.provider === 'ICAL') {
       const credentials = await connections.caldavCredentialsFor(connection.id);
       const provider = createCaldavCalendarProvider({
         ...credentials,
+        ...caldavNetwork,
         warn: (message, details) =>
           deps.log.warn(message, { connectionId: connection.id, ...details }),
       });

@@ -128,6 +128,8 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
         jobs,
         clock: calendarClock,
         log,
+        // Radicale runs on 127.0.0.1 (connection-caldav-check.test covers the refusal).
+        caldavPrivateNetworks: true,
       }),
     );
     return hono;

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createGuardedFetch } from '@tasks/connectors';
 import {
   calendarEventToApi,
   getTimezone,
@@ -66,6 +67,8 @@ export interface CalendarRoutesDeps {
   log: Logger;
   /** Checks CalDAV credentials before storing them (default: a PROPFIND through the adapter). */
   checkCaldav?: CaldavCheck;
+  /** Whether CalDAV servers on private networks may be connected (CalendarConfig). */
+  caldavPrivateNetworks?: boolean;
   /** Called after a job is queued, so a worker on this server starts it at once. */
   wakeWorker?: () => void;
   /** Added to a job's start for `estimated_completion` (default 60 s). */
@@ -122,7 +125,9 @@ function oauthFailure(error: OAuthError): HttpError {
 
 export function createCalendarRoutes(deps: CalendarRoutesDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  const checkCaldav = deps.checkCaldav ?? createCaldavCheck();
+  const checkCaldav =
+    deps.checkCaldav ??
+    createCaldavCheck(deps.caldavPrivateNetworks ? globalThis.fetch : createGuardedFetch());
   const estimatedSyncMs = deps.estimatedSyncMs ?? 60_000;
   const maxConnections = deps.maxConnectionsPerUser ?? 20;
 

@@ -1,6 +1,7 @@
 import {
   type CaldavCalendarProviderOptions,
   ensureCaldavCalendar,
+  PrivateAddressError,
   ProviderAuthError,
   ProviderRequestError,
   RateLimitedError,
@@ -53,6 +54,13 @@ export function createCaldavCheck(fetchImpl: typeof fetch = globalThis.fetch): C
 
 function caldavError(error: unknown, serverUrl: string): Error {
   const host = new URL(serverUrl).host;
+  if (error instanceof PrivateAddressError) {
+    return invalid(
+      'caldav_private_address',
+      'server_url',
+      `${host} is on this machine or a private network (${error.address}), which this server does not reach; its administrator can allow that with CALDAV_ALLOW_PRIVATE_NETWORKS=true`,
+    );
+  }
   if (error instanceof CalendarMissing) {
     return invalid(
       'caldav_calendar_not_found',

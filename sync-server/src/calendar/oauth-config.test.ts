@@ -23,7 +23,11 @@ describe('calendar configuration', () => {
       microsoftGraphUrl: 'https://graph.microsoft.com',
       syncConcurrency: 2,
       publicUrl: null,
+      caldavPrivateNetworks: false,
     });
+    expect(
+      loadCalendarConfig({ CALDAV_ALLOW_PRIVATE_NETWORKS: 'true' }).caldavPrivateNetworks,
+    ).toBe(true);
   });
 
   it('turns a provider on with its client id, and builds Microsoft URLs from the tenant', () => {
@@ -84,12 +88,14 @@ describe('calendar configuration', () => {
         MICROSOFT_TENANT: 'a/b',
         CALENDAR_SYNC_CONCURRENCY: '0',
         MICROSOFT_GRAPH_URL: 'not a url',
+        CALDAV_ALLOW_PRIVATE_NETWORKS: 'yes',
       }).map((problem) => problem.split(':')[0]),
     ).toEqual([
       'CALENDAR_TOKEN_KEY',
       'MICROSOFT_TENANT',
       'MICROSOFT_GRAPH_URL',
       'CALENDAR_SYNC_CONCURRENCY',
+      'CALDAV_ALLOW_PRIVATE_NETWORKS',
     ]);
     expect(problemsOf({ GOOGLE_CLIENT_SECRET: 's' })).toEqual([
       'GOOGLE_CLIENT_SECRET: set GOOGLE_CLIENT_ID too',

@@ -39,6 +39,11 @@ export interface CalendarConfig {
    * push changes to its webhooks; unset: polling only (every 15 min, CalDAV 30 min).
    */
   publicUrl: string | null;
+  /**
+   * Whether CalDAV servers on this machine or a private network may be connected
+   * (CALDAV_ALLOW_PRIVATE_NETWORKS). Off, a user cannot make the server reach its own services.
+   */
+  caldavPrivateNetworks: boolean;
 }
 
 /** Read access to the calendar list and events (spec 6.1), offline so the server can refresh. */
@@ -101,6 +106,9 @@ const envSchema = z.object({
     .max(32, 'must be 1-32')
     .default(2),
   PUBLIC_URL: endpoint.optional(),
+  CALDAV_ALLOW_PRIVATE_NETWORKS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false'),
 });
 
 /** Reads the calendar variables; empty strings count as unset. Throws ConfigError. */
@@ -159,5 +167,6 @@ export function loadCalendarConfig(
     microsoftGraphUrl: e.MICROSOFT_GRAPH_URL,
     syncConcurrency: e.CALENDAR_SYNC_CONCURRENCY,
     publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : null,
+    caldavPrivateNetworks: e.CALDAV_ALLOW_PRIVATE_NETWORKS === 'true',
   };
 }

@@ -1,0 +1,140 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { CalendarProviderError } from '../calendar-provider.js';
+import type { Fetch } from './retrying-fetch.js';
+
+/**
+ * A CalDAV server's URL comes from the user, and this server sends requests to it: left open,
+ * anyone with an account could make it reach the machine's own services (PostgreSQL on
+ * 127.0.0.1, a cloud's metadata endpoint at 169.254.169.254) or the private network behind it
+ * (SSRF). The guarded fetch refuses such addresses when it connects, after DNS: a name that
+ * resolves to a public address while checked and to a private one while fetched (DNS
+ * rebinding) is refused too, and so is a redirect to a private address.
+ */
+
+/** Loopback, private, link-local, shared, reserved and multicast ranges (IANA special-purpose). */
+const NOT_PUBLIC = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+  ['2001:db8::', 32],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
+}
+
+/** Whether `address` (an IP) is one a request to a user's calendar server may not reach. */
+export function isPrivateAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  if (mapped?.[1]) return NOT_PUBLIC.check(mapped[1], 'ipv4');
+  const family = isIP(bare);
+  if (family === 0) return true; // not an address at all: refuse
+  return NOT_PUBLIC.check(bare, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** The calendar server's address is on this machine or a private network. */
+export class PrivateAddressError extends CalendarProviderError {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
+    super(
+      `${host} is a private or local network address (${address}), which this server does not reach`,
+    );
+  }
+}
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+export interface GuardedFetchOptions {
+  /** Which addresses may be reached (default: public ones). */
+  isAllowed?: (address: string) => boolean;
+  /** DNS resolution (default node:dns lookup), for tests. */
+  lookup?: typeof dnsLookup;
+}
+
+/**
+ * A fetch that connects only to allowed (public) addresses: names are resolved, and every
+ * resolved address checked, at connect time; an IP in the URL is checked as it is. A refused
+ * request throws PrivateAddressError.
+ */
+export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
+  const isAllowed = options.isAllowed ?? ((address: string) => !isPrivateAddress(address));
+  const resolve = options.lookup ?? dnsLookup;
+
+  // net.connect asks for every address (`all`) when it may try several (autoSelectFamily).
+  const lookup = (hostname: string, lookupOptions: object, callback: LookupCallback) => {
+    resolve(hostname, { ...lookupOptions, all: true }, (error, addresses) => {
+      if (error) return callback(error, []);
+      const list = addresses as LookupAddress[];
+      const refused = list.find((entry) => !isAllowed(entry.address));
+      if (refused || list.length === 0) {
+        return callback(new PrivateAddressError(hostname, refused?.address ?? 'none'), []);
+      }
+      if ((lookupOptions as { all?: boolean }).all) return callback(null, list);
+      const [first] = list as [LookupAddress];
+      return callback(null, first.address, first.family);
+    });
+  };
+  const connect = buildConnector({ lookup } as buildConnector.BuildOptions);
+  const agent = new Agent({
+    connect(connectOptions, callback) {
+      // An IP in the URL (or a redirect's) is never looked up: check it here.
+      const host = connectOptions.hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host) !== 0 && !isAllowed(host)) {
+        callback(new PrivateAddressError(connectOptions.hostname, host), null);
+        return;
+      }
+      connect(connectOptions, callback);
+    },
+  });
+
+  return async function guardedFetch(input, init) {
+    try {
+      const response = await undiciFetch(
+        input as Parameters<typeof undiciFetch>[0],
+        { ...init, dispatcher: agent } as Parameters<typeof undiciFetch>[1],
+      );
+      return response as unknown as Response;
+    } catch (error) {
+      // fetch reports a failed connect as TypeError('fetch failed', { cause }).
+      throw refusalIn(error) ?? error;
+    }
+  };
+}
+
+function refusalIn(error: unknown): PrivateAddressError | null {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    if (current instanceof PrivateAddressError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
