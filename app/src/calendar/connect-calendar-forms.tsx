@@ -1,4 +1,4 @@
-import { createEffect, createSignal, For, Show } from 'solid-js';
+import { createEffect, createSignal, For, type JSX, Show } from 'solid-js';
 import { ApiError } from '../session/session.js';
 import { useWorkspace } from '../workspace-context.js';
 import {
@@ -146,6 +146,27 @@ export function ConnectCalendarForms(props: {
     </Show>
   );
 
+  /** A required input of the CalDAV form, its label, and the server's error beside it. */
+  const field = (
+    name: string,
+    label: string,
+    ref: (element: HTMLInputElement) => void,
+    attributes: JSX.InputHTMLAttributes<HTMLInputElement>,
+  ) => (
+    <>
+      <label for={`caldav-${name}`}>{label}</label>
+      <input
+        id={`caldav-${name}`}
+        ref={ref}
+        required
+        {...attributes}
+        aria-invalid={fieldErrors()[name] ? 'true' : undefined}
+        aria-describedby={describedBy(name)}
+      />
+      {fieldError(name)}
+    </>
+  );
+
   return (
     <>
       <h3>Connect a calendar</h3>
@@ -184,48 +205,18 @@ export function ConnectCalendarForms(props: {
         }}
       </For>
       <form aria-label="Connect a CalDAV calendar" onSubmit={(event) => void connectCaldav(event)}>
-        <label for="caldav-server_url">CalDAV server URL</label>
-        <input
-          id="caldav-server_url"
-          ref={serverUrl}
-          type="url"
-          required
-          placeholder="https://dav.example.com/"
-          aria-invalid={fieldErrors().server_url ? 'true' : undefined}
-          aria-describedby={describedBy('server_url')}
-        />
-        {fieldError('server_url')}
-        <label for="caldav-username">User name</label>
-        <input
-          id="caldav-username"
-          ref={username}
-          required
-          autocomplete="username"
-          aria-invalid={fieldErrors().username ? 'true' : undefined}
-          aria-describedby={describedBy('username')}
-        />
-        {fieldError('username')}
-        <label for="caldav-password">Password</label>
-        <input
-          id="caldav-password"
-          ref={password}
-          type="password"
-          required
-          autocomplete="current-password"
-          aria-invalid={fieldErrors().password ? 'true' : undefined}
-          aria-describedby={describedBy('password')}
-        />
-        {fieldError('password')}
-        <label for="caldav-calendar_id">Calendar path</label>
-        <input
-          id="caldav-calendar_id"
-          ref={calendarPath}
-          required
-          placeholder="/alice/calendar/"
-          aria-invalid={fieldErrors().calendar_id ? 'true' : undefined}
-          aria-describedby={describedBy('calendar_id')}
-        />
-        {fieldError('calendar_id')}
+        {field('server_url', 'CalDAV server URL', (el) => (serverUrl = el), {
+          type: 'url',
+          placeholder: 'https://dav.example.com/',
+        })}
+        {field('username', 'User name', (el) => (username = el), { autocomplete: 'username' })}
+        {field('password', 'Password', (el) => (password = el), {
+          type: 'password',
+          autocomplete: 'current-password',
+        })}
+        {field('calendar_id', 'Calendar path', (el) => (calendarPath = el), {
+          placeholder: '/alice/calendar/',
+        })}
         <button type="submit" disabled={busy()}>
           {props.renewing ? 'Reconnect CalDAV calendar' : 'Connect CalDAV calendar'}
         </button>

@@ -77,17 +77,8 @@ function requireZone(zone: string): string {
  */
 function graphReadable(local: DateTime, isRecurring: boolean): DateTime {
   if (isRecurring) return local;
-  const wall = DateTime.fromObject(
-    {
-      year: local.year,
-      month: local.month,
-      day: local.day,
-      hour: local.hour,
-      minute: local.minute,
-      second: local.second,
-    },
-    { zone: local.zone },
-  );
+  // The instant luxon reads back from this wall time: the first pass if it differs.
+  const wall = DateTime.fromObject(local.toObject(), { zone: local.zone });
   return wall.toMillis() === local.toMillis() ? local : local.setZone('UTC');
 }
 
