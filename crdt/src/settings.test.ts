@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WORKING_HOURS } from './schema.js';
-import { eventBecomesTask, getSettings, getTimezone, updateSettings } from './settings.js';
+import {
+  eventBecomesTask,
+  getSettings,
+  getTimezone,
+  isTimezoneChosen,
+  needsAccountTimezone,
+  seedAccountTimezone,
+  updateSettings,
+} from './settings.js';
 import { cloneReplica, invalidFields, replica, sync, TEST_USER as USER } from './test-support.js';
 import { migrateDocument, settingsOf, type UserDocs } from './user-docs.js';
 import type { SettingsPatch } from './validation.js';
@@ -134,6 +142,57 @@ describe('settings', () => {
     expect(getTimezone(a)).toBe(getTimezone(b));
     expect(['Europe/Paris', 'America/New_York']).toContain(getTimezone(a));
   });
+
+  it("follows the account's time zone until the user chooses one, even UTC", () => {
+    const docs = setup();
+    expect(needsAccountTimezone(docs)).toBe(true);
+    expect(seedAccountTimezone(docs, 'Europe/Berlin')).toBe(true);
+    expect(getTimezone(docs)).toBe('Europe/Berlin');
+    expect(isTimezoneChosen(docs)).toBe(false);
+    expect(needsAccountTimezone(docs)).toBe(false);
+    // Seeding the same zone again writes nothing; a new account zone replaces the old one.
+    expect(seedAccountTimezone(docs, 'Europe/Berlin')).toBe(false);
+    expect(seedAccountTimezone(docs, 'Asia/Tokyo')).toBe(true);
+    expect(getTimezone(docs)).toBe('Asia/Tokyo');
+
+    updateSettings(docs, { timezone: 'UTC' });
+    expect(isTimezoneChosen(docs)).toBe(true);
+    expect(seedAccountTimezone(docs, 'Europe/Berlin')).toBe(false);
+    expect(getTimezone(docs)).toBe('UTC');
+  });
+
+  it('ignores an account time zone that does not exist', () => {
+    const docs = setup();
+    expect(seedAccountTimezone(docs, 'Europe/Atlantis')).toBe(false);
+    expect(getTimezone(docs)).toBe('UTC');
+    settingsOf(docs.main).set('accountTimezone', 'Europe/Atlantis');
+    expect(getTimezone(docs)).toBe('UTC');
+    expect(needsAccountTimezone(docs)).toBe(true);
+  });
+
+  it.each([
+    ['the server has the lower client id', 1, 2],
+    ['the server has the higher client id', 2, 1],
+  ])(
+    "keeps a device's chosen zone over the account's seeded at the same time (%s)",
+    (_name, serverId, deviceId) => {
+      const server = replica(serverId);
+      const device = replica(deviceId);
+      migrateDocument(server.main, USER);
+      migrateDocument(device.main, USER);
+      // Offline, the device chose UTC while the server seeded the account's zone.
+      updateSettings(device, { timezone: 'UTC' });
+      seedAccountTimezone(server, 'Europe/Berlin');
+      sync(server, device);
+      expect(getTimezone(server)).toBe('UTC');
+      expect(getTimezone(device)).toBe('UTC');
+      // And the other way round: a zone chosen later on another device wins too.
+      const other = cloneReplica(server, 3);
+      updateSettings(other, { timezone: 'America/New_York' });
+      sync(other, device);
+      expect(getTimezone(device)).toBe('America/New_York');
+    },
+  );
 
   it('returns working hours a caller can change without changing the defaults', () => {
     const docs = setup();

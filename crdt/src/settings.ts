@@ -1,3 +1,4 @@
+import type * as Y from 'yjs';
 import { isValidTimezone } from './dates.js';
 import { readString, writeField } from './record-fields.js';
 import {
@@ -31,9 +32,47 @@ function readRanges(value: unknown): TimeRange[] | null {
   return ranges;
 }
 
+/**
+ * The zone of the user's account (given at registration), kept beside the user's own choice
+ * (`timezone`) rather than in it: the server seeding it and a device choosing a zone, even
+ * offline and at the same moment, never write one key, so the choice always wins the merge.
+ */
+const ACCOUNT_TIMEZONE_KEY = 'accountTimezone';
+
+function readZone(map: Y.Map<unknown>, key: string): string | null {
+  const zone = readString(map, key);
+  return zone && isValidTimezone(zone) ? zone : null;
+}
+
+/**
+ * Whether a time zone was chosen in this document (on any device, UTC included). A zone never
+ * chosen is a document without a valid `timezone`: it follows the account's zone.
+ */
+export function isTimezoneChosen(docs: UserDocs): boolean {
+  return readZone(settingsOf(docs.main), 'timezone') !== null;
+}
+
+/** Whether the document neither has a chosen zone nor knows the account's. */
+export function needsAccountTimezone(docs: UserDocs): boolean {
+  const map = settingsOf(docs.main);
+  return readZone(map, 'timezone') === null && readZone(map, ACCOUNT_TIMEZONE_KEY) === null;
+}
+
+/**
+ * Makes the account's zone the document's zone while none was chosen (a chosen one is left
+ * alone). Writes only what changes; returns whether it wrote. An invalid zone writes nothing.
+ */
+export function seedAccountTimezone(docs: UserDocs, zone: string): boolean {
+  const map = settingsOf(docs.main);
+  if (!isValidTimezone(zone) || isTimezoneChosen(docs) || map.get(ACCOUNT_TIMEZONE_KEY) === zone) {
+    return false;
+  }
+  docs.main.transact(() => map.set(ACCOUNT_TIMEZONE_KEY, zone));
+  return true;
+}
+
 export function getSettings(docs: UserDocs): Settings {
   const map = settingsOf(docs.main);
-  const zone = readString(map, 'timezone');
   const weekStart = readString(map, 'weekStart');
   const workingHours = {} as Record<Weekday, TimeRange[]>;
   for (const day of WEEKDAYS) {
@@ -44,7 +83,8 @@ export function getSettings(docs: UserDocs): Settings {
   const importMode = readString(map, 'calendarImport');
   const keyword = readString(map, 'calendarImportKeyword').trim();
   return {
-    timezone: zone && isValidTimezone(zone) ? zone : DEFAULT_TIMEZONE,
+    // The user's choice, else the account's zone, else UTC.
+    timezone: readZone(map, 'timezone') ?? readZone(map, ACCOUNT_TIMEZONE_KEY) ?? DEFAULT_TIMEZONE,
     weekStart: (WEEKDAYS as readonly string[]).includes(weekStart) ? (weekStart as Weekday) : 'mon',
     workingHours,
     calendarImport: (CALENDAR_IMPORT_MODES as readonly string[]).includes(importMode)
@@ -55,7 +95,7 @@ export function getSettings(docs: UserDocs): Settings {
   };
 }
 
-/** The user's IANA time zone (UTC until set). */
+/** The user's IANA time zone: as chosen, else the account's, else UTC. */
 export function getTimezone(docs: UserDocs): string {
   return getSettings(docs).timezone;
 }

@@ -636,6 +636,22 @@ describe('trash', () => {
     expect(purgeExpiredTasks(docs, ctx)).toBe(3);
     expect(titles(listTasks(docs, { includeDeleted: true }))).toEqual(['recent', 'kept']);
   });
+
+  it('purges the same expired trash on two replicas at once without harm (idempotent)', () => {
+    const { docs: server, ctx } = setup();
+    const old = createTask(server, { title: 'old' }, ctx);
+    createTask(server, { title: 'kept' }, ctx);
+    deleteTask(server, old.id, ctx);
+    const device = cloneReplica(server, 2);
+    ctx.set(new Date(T0.getTime() + 31 * DAY));
+    expect(purgeExpiredTasks(server, ctx)).toBe(1);
+    expect(purgeExpiredTasks(device, ctx)).toBe(1);
+    sync(server, device);
+    expect(purgeExpiredTasks(server, ctx)).toBe(0);
+    for (const docs of [server, device]) {
+      expect(titles(listTasks(docs, { includeDeleted: true }))).toEqual(['kept']);
+    }
+  });
 });
 
 describe('reorderTask', () => {
