@@ -150,7 +150,10 @@ export interface ApiTag {
 }
 
 export interface ApiCalendarEvent {
+  /** The event's id; an occurrence of a recurring event has its own (`series_id@original start`). */
   id: string;
+  /** The event (for a recurring one, the series) in its calendar. */
+  series_id: string;
   title: string;
   start_time: string;
   end_time: string;
@@ -223,6 +226,7 @@ export function tagToApi(tag: Tag, userId: string): ApiTag {
 export function calendarEventToApi(event: CalendarEvent): ApiCalendarEvent {
   return {
     id: event.id,
+    series_id: event.seriesId,
     title: event.title,
     start_time: event.start,
     end_time: event.end,

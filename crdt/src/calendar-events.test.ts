@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { listCalendarEvents, removeCalendarEvent, upsertCalendarEvent } from './calendar-events.js';
+import type * as Y from 'yjs';
+import {
+  listCalendarEvents,
+  removeCalendarEvent,
+  removeCalendarEventsOf,
+  upsertCalendarEvent,
+} from './calendar-events.js';
 import { calendarEventsOf, UserDocs } from './user-docs.js';
 
 const meeting = {
@@ -56,5 +62,126 @@ describe('mirrored calendar events', () => {
     upsertCalendarEvent(docs, { ...meeting, start: 'not a date' });
     calendarEventsOf(docs.main).set('junk', 'x');
     expect(listCalendarEvents(docs, { from: new Date(0), to: new Date('2030-01-01') })).toEqual([]);
+  });
+});
+
+describe('mirrored recurring events', () => {
+  // A weekly meeting at 10:00 Berlin time from Monday 9 March 2026 (CET; CEST from 29 March):
+  // the 23 March occurrence moved to Tuesday 14:00, the 6 April one cancelled.
+  const series = {
+    ...meeting,
+    eventId: 'weekly',
+    title: 'Weekly sync',
+    start: '2026-03-09T09:00:00.000Z',
+    end: '2026-03-09T09:30:00.000Z',
+    series: {
+      rule: 'FREQ=WEEKLY;BYDAY=MO',
+      timeZone: 'Europe/Berlin',
+      exceptions: ['2026-04-06T08:00:00Z'],
+      overrides: [
+        {
+          originalStart: '2026-03-23T09:00:00Z',
+          start: '2026-03-24T13:00:00Z',
+          end: '2026-03-24T13:30:00Z',
+          title: 'Weekly sync (moved)',
+        },
+      ],
+    },
+  };
+  const fromMarch16 = {
+    from: new Date('2026-03-16T00:00:00Z'),
+    to: new Date('2026-04-14T00:00:00Z'),
+  };
+
+  it('lists every occurrence in the range, moved and cancelled ones where they are', () => {
+    const docs = new UserDocs('u1');
+    upsertCalendarEvent(docs, series);
+    const listed = listCalendarEvents(docs, fromMarch16);
+    expect(listed.map(({ id, title, start, end }) => ({ id, title, start, end }))).toEqual([
+      {
+        id: 'conn-1:weekly@2026-03-16T09:00:00Z',
+        title: 'Weekly sync',
+        start: '2026-03-16T09:00:00.000Z',
+        end: '2026-03-16T09:30:00.000Z',
+      },
+      {
+        id: 'conn-1:weekly@2026-03-23T09:00:00Z',
+        title: 'Weekly sync (moved)',
+        start: '2026-03-24T13:00:00.000Z',
+        end: '2026-03-24T13:30:00.000Z',
+      },
+      {
+        id: 'conn-1:weekly@2026-03-30T08:00:00Z',
+        title: 'Weekly sync',
+        start: '2026-03-30T08:00:00.000Z',
+        end: '2026-03-30T08:30:00.000Z',
+      },
+      {
+        id: 'conn-1:weekly@2026-04-13T08:00:00Z',
+        title: 'Weekly sync',
+        start: '2026-04-13T08:00:00.000Z',
+        end: '2026-04-13T08:30:00.000Z',
+      },
+    ]);
+    expect(listed[0]).toMatchObject({
+      seriesId: 'conn-1:weekly',
+      eventId: 'weekly',
+      originalStart: '2026-03-16T09:00:00Z',
+    });
+  });
+
+  it('writes a series once, and only the fields it has', () => {
+    const docs = new UserDocs('u1');
+    upsertCalendarEvent(docs, series);
+    let updates = 0;
+    docs.main.on('update', () => {
+      updates += 1;
+    });
+    upsertCalendarEvent(docs, { ...series, series: { ...series.series } });
+    expect(updates).toBe(0);
+    const stored = calendarEventsOf(docs.main).get('conn-1:weekly') as Y.Map<unknown>;
+    expect([...stored.keys()].sort()).toEqual([
+      'end',
+      'exceptions',
+      'overrides',
+      'recurrence',
+      'source',
+      'start',
+      'timeZone',
+      'title',
+    ]);
+    upsertCalendarEvent(docs, { ...series, series: null });
+    expect([...stored.keys()].sort()).toEqual(['end', 'source', 'start', 'title']);
+    expect(listCalendarEvents(docs, fromMarch16)).toEqual([]);
+  });
+
+  it('shows the first occurrence alone when another device wrote a rule it cannot expand', () => {
+    const docs = new UserDocs('u1');
+    upsertCalendarEvent(docs, series);
+    const stored = calendarEventsOf(docs.main).get('conn-1:weekly') as Y.Map<unknown>;
+    stored.set('recurrence', 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30');
+    stored.set('overrides', [{ originalStart: 12 }, 'junk', null]);
+    stored.set('exceptions', 'not a list');
+    const first = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-04-14T00:00:00Z') };
+    expect(listCalendarEvents(docs, first).map((event) => event.id)).toEqual(['conn-1:weekly']);
+    stored.set('recurrence', 'FREQ=WEEKLY');
+    stored.set('timeZone', 42);
+    // A zone that is not a string reads as UTC: the occurrences stay at the first one's instant.
+    expect(listCalendarEvents(docs, fromMarch16).map((event) => event.start)).toEqual([
+      '2026-03-16T09:00:00.000Z',
+      '2026-03-23T09:00:00.000Z',
+      '2026-03-30T09:00:00.000Z',
+      '2026-04-06T09:00:00.000Z',
+      '2026-04-13T09:00:00.000Z',
+    ]);
+  });
+
+  it('removes every event of a disconnected calendar', () => {
+    const docs = new UserDocs('u1');
+    upsertCalendarEvent(docs, series);
+    upsertCalendarEvent(docs, meeting);
+    upsertCalendarEvent(docs, { ...meeting, connectionId: 'conn-2' });
+    removeCalendarEventsOf(docs, 'conn-1');
+    expect([...calendarEventsOf(docs.main).keys()]).toEqual(['conn-2:evt-1']);
   });
 });

@@ -7,6 +7,7 @@ export * from './context.js';
 export * from './dates.js';
 export * from './doc-version.js';
 export * from './errors.js';
+export * from './event-series.js';
 export * from './inbox.js';
 export * from './projects.js';
 export * from './recurrence.js';

@@ -142,9 +142,12 @@ export interface InboxItem {
   readAt: string | null;
 }
 
+/** One event, or one occurrence of a recurring event, of a connected calendar. */
 export interface CalendarEvent {
-  /** `connectionId:eventId`. */
+  /** `connectionId:eventId`; an occurrence of a series adds `@` and its original start. */
   id: string;
+  /** `connectionId:eventId`: the mirrored event (the series) this is, or is an occurrence of. */
+  seriesId: string;
   connectionId: string;
   eventId: string;
   title: string;
@@ -153,6 +156,29 @@ export interface CalendarEvent {
   allDay: boolean;
   source: string;
   taskId: string | null;
+  /** For an occurrence of a series, when the series puts it (a UTC instant, or a date). */
+  originalStart: string | null;
+}
+
+/**
+ * What a mirrored recurring event keeps to be expanded: its rule, the zone its wall times are
+ * in, the occurrences it skips (EXDATE and cancelled ones) and the occurrences moved or renamed,
+ * by original start (a UTC instant like `2026-03-30T08:00:00Z`, or a date for an all-day series).
+ */
+export interface CalendarEventSeries {
+  rule: string;
+  /** IANA zone (ignored for an all-day series). */
+  timeZone: string;
+  exceptions: string[];
+  overrides: CalendarEventOverride[];
+}
+
+export interface CalendarEventOverride {
+  originalStart: string;
+  start: string;
+  end: string;
+  /** Null: the series' title. */
+  title: string | null;
 }
 
 export const DEFAULT_TIMEZONE = 'UTC';
