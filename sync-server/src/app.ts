@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
+import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { createAuthRoutes } from './auth/auth-routes.js';
@@ -51,6 +52,8 @@ export function createApp(deps: AppDeps): Hono {
     }
   });
 
+  const access =
+    deps.access ?? createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
   const minute = 60_000;
   const auth = createAuthRoutes({
     db: deps.db,
@@ -62,10 +65,12 @@ export function createApp(deps: AppDeps): Hono {
       loginPerIp: { windowMs: minute, max: deps.authLimits.loginPerMinute },
       loginPerAccount: { windowMs: minute, max: deps.authLimits.loginPerAccountPerMinute },
     },
+    // The document exists from the start, in the account's time zone, for devices and REST alike.
+    onRegistered: async (user) => {
+      await access.use(user.id, [], (docs) => seedAccountTimezone(docs, user.timezone));
+    },
   });
   app.route('/api/v1/auth', auth);
-  const access =
-    deps.access ?? createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
   // Providers post here without a session: each notification carries its channel's secret.
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
   mountApi(app, {

@@ -17,6 +17,7 @@ import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
 import { createSyncUpgradeHandler } from './sync-upgrade.js';
+import { createTrashPurger, type TrashPurgerOptions } from './trash/trash-purge.js';
 
 export interface ServerDeps {
   config: Config;
@@ -29,6 +30,8 @@ export interface ServerDeps {
   calendarOptions?: Partial<
     Omit<CalendarBridgeDeps, 'services' | 'db' | 'access' | 'changes' | 'log' | 'clock'>
   >;
+  /** Test hooks of the trash purge job (poll interval). */
+  trashPurgeOptions?: Partial<Omit<TrashPurgerOptions, 'db' | 'access' | 'log' | 'clock'>>;
 }
 
 export interface RunningServer {
@@ -74,6 +77,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     ...deps.calendarOptions,
   });
+  const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
   const app = createApp({
     db,
     tokens,
@@ -106,6 +110,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const url = `http://${config.host}:${port}`;
   log.info('server listening', { url, database: db.kind });
   calendar.start();
+  trash.start();
   return {
     url,
     port,
@@ -115,6 +120,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running syncs write to documents: they end (or give up their lease) before the relay.
       await calendar.stop();
+      await trash.stop();
       await relay.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();

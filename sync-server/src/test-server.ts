@@ -40,6 +40,9 @@ export async function startTestServer(
     config?: Record<string, string>;
     relay?: Partial<RelayOptions>;
     calendar?: ServerDeps['calendarOptions'];
+    trashPurge?: ServerDeps['trashPurgeOptions'];
+    /** The server's clock (default: the system's). */
+    clock?: () => Date;
   } = {},
 ): Promise<TestServer> {
   const database: TestDatabase = await openTestDatabase(kind);
@@ -63,6 +66,8 @@ export async function startTestServer(
       log: silentLogger,
       relayOptions: options.relay ?? {},
       ...(options.calendar ? { calendarOptions: options.calendar } : {}),
+      ...(options.trashPurge ? { trashPurgeOptions: options.trashPurge } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
   let server = await start(config.port);
   const port = server.port;

@@ -55,6 +55,11 @@ export interface AuthRoutesDeps {
   clock: () => Date;
   log: Logger;
   limits?: Partial<AuthLimits>;
+  /**
+   * Runs once an account exists (the server creates the user's document, in the account's time
+   * zone). A failure is logged, not the registration's: the document is seeded on first use.
+   */
+  onRegistered?: (user: User) => Promise<void>;
 }
 
 /** Auth bodies are a few hundred bytes; anything far larger is not a login. */
@@ -109,6 +114,12 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
         now,
       );
       log.info('user registered', { userId: user.id });
+      await deps.onRegistered?.(user).catch((error: unknown) => {
+        log.warn('could not create the new user’s document', {
+          userId: user.id,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
       const session = await startSession(user, now);
       return c.json({ id: user.id, email: user.email, username: user.username, ...session }, 201);
     },

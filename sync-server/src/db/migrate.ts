@@ -3,6 +3,7 @@ import { migration as usersSessionsDocuments } from './migrations/1764000000000-
 import { migration as calendarConnections } from './migrations/1764000000002-calendar-connections.js';
 import { migration as calendarDetached } from './migrations/1764000000003-calendar-detached.js';
 import { migration as calendarPushChannels } from './migrations/1764000000004-calendar-push-channels.js';
+import { migration as trashPurges } from './migrations/1764000000005-trash-purges.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   calendarConnections,
   calendarDetached,
   calendarPushChannels,
+  trashPurges,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.

@@ -1,6 +1,13 @@
-import { type DocContext, migrateDocument, UserDocs } from '@tasks/crdt';
+import {
+  type DocContext,
+  migrateDocument,
+  needsAccountTimezone,
+  seedAccountTimezone,
+  UserDocs,
+} from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type * as Y from 'yjs';
+import { createUserStore } from '../auth/user-store.js';
 import type { Database } from '../db/database.js';
 import type { Relay } from '../relay/relay.js';
 
@@ -37,6 +44,7 @@ export function createDocumentAccess(deps: {
   clock: () => Date;
 }): DocumentAccess {
   const ctx: DocContext = { now: deps.clock, newId: () => uuidv7() };
+  const users = createUserStore(deps.db);
   return {
     async use(userId, months, fn, options = {}) {
       const unique = [...new Set(months)];
@@ -50,7 +58,12 @@ export function createDocumentAccess(deps: {
         months: loaded,
         strictMonths: true,
       });
-      migrateDocument(docs.main, userId);
+      // A document that knows no zone yet (created by a device, or before the account's zone was
+      // seeded) takes the account's, so REST and the bridge read the user's dates in it.
+      if (migrateDocument(docs.main, userId) !== 'newer' && needsAccountTimezone(docs)) {
+        const account = await users.findById(userId);
+        if (account) seedAccountTimezone(docs, account.timezone);
+      }
       // Writes inside `fn` join this transaction and so carry its origin.
       const result =
         options.origin === undefined
