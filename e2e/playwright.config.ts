@@ -20,6 +20,8 @@ export default defineConfig({
   outputDir: './test-results/output',
   use: {
     baseURL: `http://127.0.0.1:${E2E_PORT}`,
+    // Never the machine's zone: UTC, or the zone the clock matrix (scripts/clock) is trying.
+    timezoneId: process.env.E2E_TIMEZONE ?? 'UTC',
     serviceWorkers: 'allow',
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.js';
 
 test('the API reference page renders the OpenAPI document, with no request leaving the machine', async ({
   page,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { DATES, expect, test } from './fixtures.js';
 import { type Account, newAccount, quickAdd, screenshot, signUp, taskRow } from './helpers.js';
 import { createRadicaleCalendar, type RadicaleCalendar, radicaleUrl } from './radicale-calendar.js';
 
@@ -42,7 +43,7 @@ async function signUpWithCalendar(
 const summaries = async (calendar: RadicaleCalendar) =>
   (await calendar.provider.pullChanges(null)).changed.map((event) => event.summary);
 
-test.describe('a CalDAV calendar on Radicale', () => {
+test.describe('a CalDAV calendar on Radicale', { tag: DATES }, () => {
   // Never in CI: under REQUIRE_SERVICES=1 global-setup fails instead when Radicale is missing.
   test.skip(radicaleUrl() === null, 'Radicale could not be installed here (see global-setup)');
 

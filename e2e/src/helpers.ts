@@ -90,3 +90,22 @@ export async function apiToken(page: Page): Promise<{ token: string; userId: str
 export async function newDevice(context: BrowserContext): Promise<Page> {
   return context.newPage();
 }
+
+/**
+ * Opens the week view on the week holding `date` (YYYY-MM-DD), whatever day today is: a date
+ * "tomorrow" is next week on a Sunday. Returns that day's column.
+ */
+export async function showWeekOf(page: Page, date: string) {
+  await page.getByRole('link', { name: 'Calendar' }).click();
+  const shown = page.locator('section[data-date]');
+  for (let step = 0; step < 60; step++) {
+    await expect(shown).toHaveCount(7);
+    const dates = await shown.evaluateAll((days) => days.map((day) => day.dataset.date ?? ''));
+    const first = dates[0] ?? '';
+    if (first <= date && date <= (dates[6] ?? ''))
+      return page.locator(`section[data-date="${date}"]`);
+    await page.getByRole('button', { name: date < first ? 'Previous week' : 'Next week' }).click();
+    await expect(shown.first()).not.toHaveAttribute('data-date', first);
+  }
+  throw new Error(`the week view never showed ${date}`);
+}

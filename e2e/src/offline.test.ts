@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.js';
 import {
   newAccount,
   quickAdd,
@@ -11,12 +11,12 @@ import {
 } from './helpers.js';
 
 test('with the network off, a reload still opens the app with the user’s tasks, and edits reach the other device later', async ({
-  browser,
+  newContext,
 }) => {
   const account = newAccount();
-  const laptopContext = await browser.newContext();
+  const laptopContext = await newContext();
   const laptop = await laptopContext.newPage();
-  const phone = await (await browser.newContext()).newPage();
+  const phone = await (await newContext()).newPage();
   await signUp(laptop, account);
   await quickAdd(laptop, 'Pack for the trip');
   await waitUntilSynced(laptop);

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.js';
 import {
   apiToken,
   newAccount,
@@ -22,12 +22,10 @@ test('a new user’s tasks are still there after a reload', async ({ page }) => 
   await screenshot(page, 'inbox');
 });
 
-test('an edit on one device appears on the other within two seconds', async ({ browser }) => {
+test('an edit on one device appears on the other within two seconds', async ({ newContext }) => {
   const account = newAccount();
-  const laptop = await (await browser.newContext()).newPage();
-  const phone = await (
-    await browser.newContext({ viewport: { width: 390, height: 844 } })
-  ).newPage();
+  const laptop = await (await newContext()).newPage();
+  const phone = await (await newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await signUp(laptop, account);
   await signIn(phone, account);
   await waitUntilSynced(phone);
@@ -44,10 +42,12 @@ test('an edit on one device appears on the other within two seconds', async ({ b
   await screenshot(phone, 'phone-all-tasks');
 });
 
-test('offline edits on two devices to one task all survive the reconnect', async ({ browser }) => {
+test('offline edits on two devices to one task all survive the reconnect', async ({
+  newContext,
+}) => {
   const account = newAccount();
-  const contextA = await browser.newContext();
-  const contextB = await browser.newContext();
+  const contextA = await newContext();
+  const contextB = await newContext();
   const a = await contextA.newPage();
   const b = await contextB.newPage();
   await signUp(a, account);

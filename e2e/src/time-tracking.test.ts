@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { DATES, expect, test } from './fixtures.js';
 import {
   newAccount,
   quickAdd,
@@ -9,12 +9,12 @@ import {
   waitUntilSynced,
 } from './helpers.js';
 
-test('a timer started on one device runs on the other, and its time shows in analytics', async ({
-  browser,
-}) => {
+test('a timer started on one device runs on the other, and its time shows in analytics', {
+  tag: DATES,
+}, async ({ newContext }) => {
   const account = newAccount();
-  const desk = await (await browser.newContext()).newPage();
-  const phone = await (await browser.newContext()).newPage();
+  const desk = await (await newContext()).newPage();
+  const phone = await (await newContext()).newPage();
   await signUp(desk, account);
   await signIn(phone, account);
   await quickAdd(desk, 'Write the report');
@@ -43,7 +43,7 @@ test('a timer started on one device runs on the other, and its time shows in ana
   await screenshot(desk, 'analytics');
 });
 
-test('the main views render for a user with data', async ({ page }) => {
+test('the main views render for a user with data', { tag: DATES }, async ({ page }) => {
   await signUp(page, newAccount());
   await quickAdd(page, 'Plan sprint tomorrow 10am #work !high ~1h');
   await quickAdd(page, 'Water plants every monday');

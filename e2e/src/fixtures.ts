@@ -1,0 +1,45 @@
+import {
+  type BrowserContext,
+  type BrowserContextOptions,
+  test as base,
+  expect,
+} from '@playwright/test';
+
+/**
+ * Under the clock matrix (`scripts/clock/run-clock-matrix.sh`) every Node process of the run
+ * (this runner, the server, the fake providers) reads a faked "now" (FAKE_NOW) that then runs at
+ * the real pace. The browser must read the same clock, or "today" in the app and "today" in the
+ * test disagree: Playwright's clock starts the context at this process's time and lets it run.
+ * Outside the matrix the browser keeps its own, real clock.
+ */
+export async function followRunClock(context: BrowserContext): Promise<void> {
+  if (process.env.FAKE_NOW) await context.clock.install({ time: Date.now() });
+}
+
+/**
+ * The `test` every spec uses: its page's context follows the run's clock, and `newContext` opens
+ * a further device (another browser profile) that does too, closed after the test.
+ */
+export const test = base.extend<{
+  newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>;
+}>({
+  context: async ({ context }, use) => {
+    await followRunClock(context);
+    await use(context);
+  },
+  newContext: async ({ browser }, use) => {
+    const opened: BrowserContext[] = [];
+    await use(async (options) => {
+      const context = await browser.newContext(options);
+      opened.push(context);
+      await followRunClock(context);
+      return context;
+    });
+    await Promise.all(opened.map((context) => context.close()));
+  },
+});
+
+/** Tests whose outcome involves dates: the clock matrix runs them under each faked "now". */
+export const DATES = '@dates';
+
+export { expect };
