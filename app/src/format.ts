@@ -38,3 +38,8 @@ export function fromInputValue(value: string, timezone: string): string | null {
   const local = DateTime.fromISO(value, { zone: timezone });
   return local.isValid ? (local.toUTC().toISO({ suppressMilliseconds: true }) ?? null) : null;
 }
+
+/** "1 change", "3 changes": local edits the server has not acknowledged yet. */
+export function formatChangeCount(count: number): string {
+  return `${count} change${count === 1 ? '' : 's'}`;
+}

@@ -22,7 +22,8 @@ export interface Workspace {
   /** Runs a write; a refused write (validation) becomes a visible message, never a crash. */
   act<R>(write: () => R): R | undefined;
   openTask(id: string | null): void;
-  signOut(): Promise<void>;
+  /** Signs out, asking first while changes are not yet on the server (the sign-out dialog). */
+  signOut(): void;
 }
 
 export const WorkspaceContext = createContext<Workspace>();

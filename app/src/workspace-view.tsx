@@ -4,10 +4,12 @@ import { CALLBACK_FLAG } from './calendar/oauth-flow.js';
 import { QuickAdd } from './components/quick-add.js';
 import { RunningTimerBadge } from './components/running-timer-badge.js';
 import { Sidebar } from './components/sidebar.js';
+import { SignOutDialog } from './components/sign-out-dialog.js';
 import { SyncStatus } from './components/sync-status.js';
 import { TaskEditor } from './components/task-editor.js';
 import { Replica } from './replica/replica.js';
 import { route } from './router.js';
+import { createSignOutFlow } from './session/create-sign-out-flow.js';
 import { refreshSession, type Session, signOutRemote } from './session/session.js';
 import { createTaskIndex } from './store/task-index.js';
 import { toggleTheme } from './theme.js';
@@ -38,6 +40,12 @@ export function WorkspaceView(props: {
   const [notices, setNotices] = createSignal<Notice[]>([]);
   const [openTaskId, setOpenTaskId] = createSignal<string | null>(null);
   let noticeId = 0;
+  // Signing out deletes this device's copy: changes the server has not acknowledged need consent.
+  const signOutFlow = createSignOutFlow(replica.pending, async () => {
+    await signOutRemote(props.session);
+    await replica.wipe();
+    props.onSession(null);
+  });
 
   const notify = (text: string, action?: Notice['action']) => {
     const notice: Notice = { id: ++noticeId, text, ...(action ? { action } : {}) };
@@ -68,10 +76,8 @@ export function WorkspaceView(props: {
       }
     },
     openTask: setOpenTaskId,
-    async signOut() {
-      await signOutRemote(props.session);
-      await replica.wipe();
-      props.onSession(null);
+    signOut() {
+      signOutFlow.send('request');
     },
   };
 
@@ -155,6 +161,7 @@ export function WorkspaceView(props: {
           </Switch>
         </main>
       </div>
+      <SignOutDialog flow={signOutFlow} />
       <Show when={openTaskId()}>
         {(id) => <TaskEditor taskId={id()} onClose={() => setOpenTaskId(null)} />}
       </Show>

@@ -1,3 +1,4 @@
+import { formatChangeCount } from '../format.js';
 import { useWorkspace } from '../workspace-context.js';
 
 const LABELS = { offline: 'Offline', syncing: 'Syncing', synced: 'Up to date' } as const;
@@ -8,9 +9,7 @@ export function SyncStatus() {
   const label = () => {
     const pending = replica.pending();
     const base = LABELS[replica.state()];
-    return pending > 0
-      ? `${base} · ${pending} change${pending === 1 ? '' : 's'} not yet on the server`
-      : base;
+    return pending > 0 ? `${base} · ${formatChangeCount(pending)} not yet on the server` : base;
   };
   return (
     <output

@@ -3,7 +3,7 @@ import { type Accessor, createSignal } from 'solid-js';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import type * as Y from 'yjs';
-import { SyncCounter } from './sync-counter.js';
+import { monthsWithPendingChanges, pendingStorageKey, SyncCounter } from './sync-counter.js';
 
 export type SyncState = 'offline' | 'syncing' | 'synced';
 
@@ -53,6 +53,11 @@ export class Replica {
     const now = new Date();
     this.docs.month(monthKeyOf(now));
     this.docs.month(monthKeyOf(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1))));
+    // Months edited offline in an earlier session: open so they sync, and count in `pending`
+    // (sign-out must not delete them unseen).
+    for (const key of monthsWithPendingChanges(Object.entries(localStorage), userId)) {
+      this.docs.month(key);
+    }
   }
 
   private bind(room: string, doc: Y.Doc): void {
@@ -66,12 +71,14 @@ export class Replica {
     void persistence.whenSynced.then(() => {
       if (navigator.onLine && this.bindings.has(room)) provider.connect();
     });
-    const counter = new SyncCounter(`tasks.pending:${room}`, () => this.refreshStatus());
+    const counter = new SyncCounter(pendingStorageKey(room), () => this.refreshStatus());
     counter.attach(doc, provider);
     provider.on('status', () => this.refreshStatus());
     provider.on('sync', () => this.refreshStatus());
     doc.on('update', () => this.bump());
     this.bindings.set(room, { persistence, provider, counter });
+    // The stored count shows at once: offline, no provider event would ever refresh it.
+    this.refreshStatus();
     if (room === this.userId) {
       void persistence.whenSynced.then(() => {
         migrateDocument(doc, this.userId);
@@ -154,14 +161,17 @@ export class Replica {
     this.bindings.clear();
   }
 
-  /** Sign-out: the local replica is deleted from this device. */
+  /**
+   * Sign-out: the local replica is deleted from this device, with any change the server has not
+   * acknowledged (`pending`). Callers ask the user first (`nextSignOutStep`).
+   */
   async wipe(): Promise<void> {
     window.removeEventListener('offline', this.goOffline);
     window.removeEventListener('online', this.goOnline);
     const rooms = [...this.bindings.entries()];
     for (const [, { provider }] of rooms) provider.destroy();
     await Promise.all(rooms.map(([, { persistence }]) => persistence.clearData()));
-    for (const [room] of rooms) localStorage.removeItem(`tasks.pending:${room}`);
+    for (const [room] of rooms) localStorage.removeItem(pendingStorageKey(room));
     this.bindings.clear();
     // Months this session never opened are still on disk: delete every database of this user.
     const prefix = `tasks:${this.userId}`;
@@ -178,7 +188,7 @@ export class Replica {
         ),
     );
     for (const key of Object.keys(localStorage)) {
-      if (key.startsWith(`tasks.pending:${this.userId}`)) localStorage.removeItem(key);
+      if (key.startsWith(pendingStorageKey(this.userId))) localStorage.removeItem(key);
     }
   }
 }

@@ -5,6 +5,32 @@ import type * as Y from 'yjs';
 /** Our durable-acknowledgement message (sync-server PROTOCOL.md). */
 export const MESSAGE_DURABLE_ACK = 100;
 
+const PENDING_PREFIX = 'tasks.pending:';
+const MONTH_KEY = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** Where a room's count of unacknowledged changes is kept in localStorage. */
+export function pendingStorageKey(room: string): string {
+  return `${PENDING_PREFIX}${room}`;
+}
+
+/**
+ * The user's months (`YYYY-MM`) whose stored count says changes still wait for the server, from
+ * localStorage's entries: a month edited offline in an earlier session, not open in this one.
+ */
+export function monthsWithPendingChanges(
+  stored: Iterable<readonly [string, string]>,
+  userId: string,
+): string[] {
+  const prefix = pendingStorageKey(`${userId}/time/`);
+  const months: string[] = [];
+  for (const [key, value] of stored) {
+    if (!key.startsWith(prefix) || !(Number(value) > 0)) continue;
+    const month = key.slice(prefix.length);
+    if (MONTH_KEY.test(month)) months.push(month);
+  }
+  return months.sort();
+}
+
 /**
  * Counts a document's local changes that the server has not yet confirmed as stored, from the
  * relay's durable acknowledgements: the first message a connection sends carries everything made
