@@ -11,6 +11,7 @@ import { Replica } from './replica/replica.js';
 import { route } from './router.js';
 import { createSignOutFlow } from './session/create-sign-out-flow.js';
 import { refreshSession, type Session, signOutRemote } from './session/session.js';
+import { startUp } from './start-up.js';
 import { createTaskIndex } from './store/task-index.js';
 import { toggleTheme } from './theme.js';
 import { BoardView } from './views/board-view.js';
@@ -118,6 +119,7 @@ export function WorkspaceView(props: {
     window.addEventListener('online', online);
     window.addEventListener('keydown', onKey);
     void refresh();
+    void startUp(replica, props.session, appContext);
     onCleanup(() => {
       clearInterval(tick);
       window.removeEventListener('online', online);

@@ -21,9 +21,11 @@ const DAY_NAMES: Record<Weekday, string> = {
   sun: 'Sunday',
 };
 
+/** The zones to pick from: the browser's list, which leaves out UTC (a zone one may choose). */
 function zones(): string[] {
   const supported = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf;
-  return supported ? supported('timeZone') : ['UTC'];
+  const listed = supported ? supported('timeZone') : [];
+  return listed.includes('UTC') ? listed : ['UTC', ...listed];
 }
 
 /** Time zone, working hours, week start, projects, account, and calendar connections. */
