@@ -16,7 +16,23 @@ export interface ContractSetup {
    * its API cannot say which occurrences a series skips (Graph), refuses it before writing.
    */
   skippedOccurrences: 'kept' | 'refused';
+  /**
+   * Changes one occurrence of a series in the backend as another calendar client would (the
+   * bridge never writes occurrences): moves and renames it, or cancels it. `originalStart` and
+   * the new times are UTC instants; the series is in Europe/Berlin.
+   */
+  editOccurrence(
+    series: ProviderEvent,
+    originalStart: string,
+    change: OccurrenceChange | 'cancel',
+  ): Promise<void>;
   dispose(): Promise<void>;
+}
+
+export interface OccurrenceChange {
+  summary: string;
+  start: string;
+  end: string;
 }
 
 const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
@@ -33,7 +49,7 @@ const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
 
 /** The fields we wrote, as we expect to read them back. */
 function written(event: ProviderEvent): EventInput {
-  const { id: _id, etag: _etag, updatedAt: _updatedAt, ...input } = event;
+  const { id: _id, etag: _etag, updatedAt: _updatedAt, overrides: _overrides, ...input } = event;
   return input;
 }
 
@@ -122,6 +138,61 @@ export function runCalendarProviderContract(
           changedInput,
         );
       }
+    });
+
+    it('reports the moved and cancelled occurrences of a series on the series, in full and incremental pulls', async () => {
+      // Mondays 10:00 in Berlin: 08:00Z until the change of 26 October 2025, 09:00Z after it.
+      const weekly = timed({
+        summary: `Weekly sync ${randomUUID()}`,
+        start: { dateTime: '2025-10-13T08:00:00Z', timeZone: 'Europe/Berlin' },
+        end: { dateTime: '2025-10-13T08:30:00Z', timeZone: 'Europe/Berlin' },
+        recurrence: 'FREQ=WEEKLY;BYDAY=MO',
+        taskId: null,
+        priority: null,
+      });
+      const series = await provider.createEvent(weekly, randomUUID());
+      expect(series.overrides).toEqual([]);
+      const { cursor } = await provider.pullChanges(null);
+      await context.editOccurrence(series, '2025-10-20T08:00:00Z', {
+        summary: 'Weekly sync, on Tuesday',
+        start: '2025-10-21T12:00:00Z',
+        end: '2025-10-21T12:30:00Z',
+      });
+      await context.editOccurrence(series, '2025-11-03T09:00:00Z', 'cancel');
+      const expected = [
+        [
+          '2025-10-20T08:00:00Z',
+          'Weekly sync, on Tuesday',
+          '2025-10-21T12:00:00Z',
+          '2025-10-21T12:30:00Z',
+        ],
+        ['2025-11-03T09:00:00Z', 'cancelled'],
+      ];
+      const shown = (event: ProviderEvent | undefined) =>
+        event?.overrides.map((override) =>
+          override.cancelled
+            ? [override.originalStart, 'cancelled']
+            : [
+                override.originalStart,
+                override.summary,
+                ...[override.start, override.end].map((time) =>
+                  'dateTime' in time
+                    ? new Date(time.dateTime).toISOString().replace('.000', '')
+                    : time.date,
+                ),
+              ],
+        );
+      const incremental = await provider.pullChanges(cursor);
+      expect(incremental.deleted).toEqual([]);
+      const ofSeries = (events: ProviderEvent[]) =>
+        events.filter((event) => event.summary.startsWith('Weekly sync') || event.id === series.id);
+      expect(ofSeries(incremental.changed).map((event) => event.id)).toEqual([series.id]);
+      expect(shown(incremental.changed.find((event) => event.id === series.id))).toEqual(expected);
+      const full = await provider.pullChanges(null);
+      expect(ofSeries(full.changed).map((event) => event.id)).toEqual([series.id]);
+      expect(shown(full.changed.find((event) => event.id === series.id))).toEqual(expected);
+      expect(shown((await provider.getEvent(series.id)) ?? undefined)).toEqual(expected);
+      expect(written((await provider.getEvent(series.id)) as ProviderEvent)).toEqual(weekly);
     });
 
     it('creates once per key, however often the create is retried', async () => {

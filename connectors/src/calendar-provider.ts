@@ -26,8 +26,23 @@ export interface EventInput {
   priority: 'LOW' | 'MEDIUM' | 'HIGH' | 'URGENT' | null;
 }
 
+/**
+ * An occurrence of a series that is not where or what the rule says: cancelled on its own, or
+ * moved or renamed (Google's exception instances, Graph's `exception` events, CalDAV's VEVENTs
+ * with RECURRENCE-ID). `originalStart` is where the rule puts it, in the form of
+ * `EventInput.exceptions`: a date for an all-day series, a UTC instant for a timed one.
+ */
+export type EventOverride =
+  | { originalStart: string; cancelled: true }
+  | { originalStart: string; cancelled: false; summary: string; start: EventTime; end: EventTime };
+
 /** What a provider holds. */
 export interface ProviderEvent extends EventInput {
+  /**
+   * The occurrences of a series changed or cancelled on their own, sorted by original start;
+   * empty for a single event. Read only: the bridge never writes them (a task has one rule).
+   */
+  overrides: EventOverride[];
   /** The provider's id of the event (Google event id, Graph id, CalDAV object href). */
   id: string;
   /** Version for optimistic concurrency (If-Match). */

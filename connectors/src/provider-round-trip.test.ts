@@ -61,7 +61,7 @@ const shown = (event: EventInput): EventInput => ({
   recurrence: event.recurrence === null ? null : canonicalRecurrenceRule(event.recurrence),
 });
 const fields = (event: ProviderEvent): EventInput => {
-  const { id: _id, etag: _etag, updatedAt: _updatedAt, ...input } = event;
+  const { id: _id, etag: _etag, updatedAt: _updatedAt, overrides: _overrides, ...input } = event;
   return shown(input);
 };
 

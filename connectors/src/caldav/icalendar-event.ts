@@ -1,5 +1,11 @@
 import ICAL from 'ical.js';
-import { type EventInput, type EventTime, UnsupportedEventError } from '../calendar-provider.js';
+import {
+  type EventInput,
+  type EventOverride,
+  type EventTime,
+  type ProviderEvent,
+  UnsupportedEventError,
+} from '../calendar-provider.js';
 import { exdateProperty, readExceptions } from '../recurrence-exceptions.js';
 import {
   buildVtimezone,
@@ -22,7 +28,7 @@ export const TASK_ID_PROPERTY = 'x-tasks-task-id';
 const PRODID = '-//tasks-platform//calendar bridge//EN';
 
 /** The fields of a ProviderEvent an object holds (id and etag come from the server). */
-export type EventFields = EventInput & { updatedAt: string };
+export type EventFields = Omit<ProviderEvent, 'id' | 'etag'>;
 
 type Priority = EventInput['priority'];
 
@@ -148,6 +154,44 @@ function readText(event: ICAL.Component, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+/**
+ * The occurrences of a series that other VEVENTs of its object override (RFC 5545 3.8.4.4,
+ * RECURRENCE-ID): moved or renamed, or cancelled with STATUS:CANCELLED. `instantOf` resolves an
+ * original start as EXDATEs are.
+ */
+function readOverrides(
+  calendar: ICAL.Component,
+  master: ICAL.Component,
+  allDay: boolean,
+  instantOf: (time: ICAL.Time, tzid: string | null) => number,
+): EventOverride[] {
+  const overrides = new Map<string, EventOverride>();
+  for (const event of calendar.getAllSubcomponents('vevent')) {
+    if (event === master) continue;
+    const recurrenceId = event.getFirstProperty('recurrence-id');
+    const [originalStart] = readExceptions(recurrenceId ? [recurrenceId] : [], allDay, instantOf);
+    if (!originalStart) continue;
+    const status = event.getFirstPropertyValue('status');
+    if (typeof status === 'string' && status.toUpperCase() === 'CANCELLED') {
+      overrides.set(originalStart, { originalStart, cancelled: true });
+      continue;
+    }
+    const dtstart = event.getFirstProperty('dtstart');
+    const start = timeValue(dtstart);
+    if (!start) continue;
+    overrides.set(originalStart, {
+      originalStart,
+      cancelled: false,
+      summary: event.hasProperty('summary')
+        ? readText(event, 'summary')
+        : readText(master, 'summary'),
+      start: eventTime(start, tzidOf(dtstart)),
+      end: readEnd(event, start, tzidOf(dtstart)),
+    });
+  }
+  return [...overrides.values()].sort((a, b) => a.originalStart.localeCompare(b.originalStart));
+}
+
 /** The event an object holds, or null when it holds no VEVENT (a VTODO, a VJOURNAL). */
 export function readEventFields(calendar: ICAL.Component): EventFields | null {
   const event = masterEvent(calendar);
@@ -156,14 +200,16 @@ export function readEventFields(calendar: ICAL.Component): EventFields | null {
   if (!event || !start) return null;
   const startTzid = tzidOf(dtstart);
   const rule = event.getFirstPropertyValue('rrule');
-  // EXDATE with a TZID, UTC, or floating (then in DTSTART's zone), resolved as DTSTART is.
-  const exceptions =
-    rule instanceof ICAL.Recur
-      ? readExceptions(event.getAllProperties('exdate'), start.isDate, (time, tzid) => {
-          const at = eventTime(time, time.zone?.tzid === 'UTC' ? null : (tzid ?? startTzid));
-          return 'dateTime' in at ? Date.parse(at.dateTime) : Number.NaN;
-        })
-      : [];
+  // EXDATE and RECURRENCE-ID with a TZID, UTC, or floating (then in DTSTART's zone), resolved as
+  // DTSTART is.
+  const instantOf = (time: ICAL.Time, tzid: string | null) => {
+    const at = eventTime(time, time.zone?.tzid === 'UTC' ? null : (tzid ?? startTzid));
+    return 'dateTime' in at ? Date.parse(at.dateTime) : Number.NaN;
+  };
+  const recurring = rule instanceof ICAL.Recur;
+  const exceptions = recurring
+    ? readExceptions(event.getAllProperties('exdate'), start.isDate, instantOf)
+    : [];
   const priority = event.getFirstPropertyValue('priority');
   const taskId = event.getFirstPropertyValue(TASK_ID_PROPERTY);
   return {
@@ -171,8 +217,9 @@ export function readEventFields(calendar: ICAL.Component): EventFields | null {
     description: readText(event, 'description'),
     start: eventTime(start, startTzid),
     end: readEnd(event, start, startTzid),
-    recurrence: rule instanceof ICAL.Recur ? rule.toString() : null,
+    recurrence: recurring ? rule.toString() : null,
     exceptions,
+    overrides: recurring ? readOverrides(calendar, event, start.isDate, instantOf) : [],
     taskId: typeof taskId === 'string' && taskId !== '' ? taskId : null,
     priority: typeof priority === 'number' ? priorityFromIcal(priority) : null,
     updatedAt: readUpdatedAt(event),

@@ -183,7 +183,18 @@ export class FakeGoogleCalendarStore {
   /** Stores a resource as it is, e.g. an event another client created or an instance exception. */
   seed(resource: GoogleEvent): GoogleEvent {
     const id = resource.id ?? randomBytes(16).toString('hex');
-    const copy: GoogleEvent = { kind: 'calendar#event', status: 'confirmed', ...resource, id };
+    // An exception instance shares its series' iCalUID (a listing by iCalUID finds them all).
+    const series = resource.recurringEventId
+      ? this.#events.get(resource.recurringEventId)?.resource
+      : undefined;
+    const iCalUID = resource.iCalUID ?? series?.iCalUID ?? `${id}@google.com`;
+    const copy: GoogleEvent = {
+      kind: 'calendar#event',
+      status: 'confirmed',
+      ...resource,
+      id,
+      iCalUID,
+    };
     return this.#stamp({ resource: copy, position: ++this.#positions, changeSeq: 0 });
   }
 

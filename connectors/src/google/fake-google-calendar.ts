@@ -81,6 +81,15 @@ export interface FakeGoogleCalendar {
   events(): GoogleEvent[];
   /** Stores an event as another client would have made it (no validation, no marker). */
   seedEvent(event: GoogleEvent): GoogleEvent;
+  /**
+   * One occurrence of a series edited in Google Calendar: an exception instance with the
+   * series' fields and `change` over them, or the occurrence deleted (`'cancel'`).
+   */
+  editOccurrence(
+    seriesId: string,
+    originalStart: string,
+    change: Pick<GoogleEvent, 'summary' | 'start' | 'end'> | 'cancel',
+  ): GoogleEvent;
   failNext(count: number, fault?: FakeFault): void;
   rateLimitNext(count: number, fault?: RateLimitFault): void;
   /** Every sync token handed out so far now answers 410 `fullSyncRequired`. */
@@ -296,6 +305,23 @@ export async function startFakeGoogleCalendar(
     },
     events: () => store.all(),
     seedEvent: (event) => store.seed(event),
+    editOccurrence(seriesId, originalStart, change) {
+      // Quirk: an instance's id is the series id, `_`, and its original start in UTC basic form;
+      // a deleted occurrence stays as a cancelled instance (Google guarantees only the id,
+      // `recurringEventId` and `originalStartTime` of it).
+      const series = store.get(seriesId);
+      const compact = new Date(originalStart).toISOString().replace(/[-:]|\.\d{3}/g, '');
+      const zone = series.start?.timeZone;
+      const originalStartTime = { dateTime: originalStart, ...(zone ? { timeZone: zone } : {}) };
+      const instance = {
+        id: `${seriesId}_${compact}`,
+        recurringEventId: seriesId,
+        originalStartTime,
+      };
+      if (change === 'cancel') return store.seed({ ...instance, status: 'cancelled' });
+      const { id: _id, etag: _etag, recurrence: _recurrence, ...fields } = series;
+      return store.seed({ ...fields, ...instance, ...change } as GoogleEvent);
+    },
     failNext(count, fault = {}) {
       if (count > 0) faults.push({ fault, remaining: count });
     },

@@ -23,7 +23,25 @@ runCalendarProviderContract('Google (fake)', async () => {
     accessToken: async () => fake.token,
     calendarId: fake.calendarId,
   });
-  return { provider, skippedOccurrences: 'kept', dispose: () => fake.close() };
+  return {
+    provider,
+    skippedOccurrences: 'kept',
+    async editOccurrence(series, originalStart, change) {
+      const zone = 'Europe/Berlin';
+      fake.editOccurrence(
+        series.id,
+        originalStart,
+        change === 'cancel'
+          ? change
+          : {
+              summary: change.summary,
+              start: { dateTime: change.start, timeZone: zone },
+              end: { dateTime: change.end, timeZone: zone },
+            },
+      );
+    },
+    dispose: () => fake.close(),
+  };
 });
 
 const timed = (overrides: Partial<EventInput> = {}): EventInput => ({
@@ -267,22 +285,34 @@ describe('Google Calendar adapter, against the fake', () => {
     expect(fake.events()[0]?.extendedProperties).toEqual({ private: { taskId: input.taskId } });
   });
 
-  it('does not report a moved occurrence of a series as an event of its own', async () => {
+  it('reports a moved occurrence as an override of its series, not as an event of its own', async () => {
     const provider = connect();
     const series = await provider.createEvent(
       timed({ recurrence: 'FREQ=WEEKLY;BYDAY=WE' }),
       randomUUID(),
     );
     const { cursor } = await provider.pullChanges(null);
-    fake.seedEvent({
-      id: `${series.id}_20251022T110000Z`,
-      recurringEventId: series.id,
-      originalStartTime: { dateTime: '2025-10-22T13:00:00+02:00', timeZone: 'Europe/Paris' },
+    fake.editOccurrence(series.id, '2025-10-22T11:00:00Z', {
       summary: 'Moved once',
       start: { dateTime: '2025-10-22T15:00:00+02:00', timeZone: 'Europe/Paris' },
       end: { dateTime: '2025-10-22T16:00:00+02:00', timeZone: 'Europe/Paris' },
     });
-    expect(await provider.pullChanges(cursor)).toMatchObject({ changed: [], deleted: [] });
+    const pulled = await provider.pullChanges(cursor);
+    expect(pulled.deleted).toEqual([]);
+    expect(pulled.changed.map(({ id, overrides }) => ({ id, overrides }))).toEqual([
+      {
+        id: series.id,
+        overrides: [
+          {
+            originalStart: '2025-10-22T11:00:00Z',
+            cancelled: false,
+            summary: 'Moved once',
+            start: { dateTime: '2025-10-22T13:00:00Z', timeZone: 'Europe/Paris' },
+            end: { dateTime: '2025-10-22T14:00:00Z', timeZone: 'Europe/Paris' },
+          },
+        ],
+      },
+    ]);
   });
 
   it('waits as long as Retry-After says on 429, then succeeds', async () => {

@@ -13,6 +13,7 @@ import {
   eventIdForKey,
   type GoogleEvent,
   holdsInput,
+  toEventOverride,
   toGoogleEvent,
   toProviderEvent,
 } from './google-event-mapping.js';
@@ -154,27 +155,75 @@ export function createGoogleCalendarProvider(
     }
   }
 
+  /**
+   * The exception instances of a series (moved, renamed or cancelled occurrences). They share
+   * the series' iCalUID, so a listing by iCalUID answers them with the series in one request.
+   */
+  async function exceptionsOf(master: GoogleEvent): Promise<GoogleEvent[]> {
+    if (!master.iCalUID) return [];
+    const found: GoogleEvent[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < maxPages; page += 1) {
+      const params: calendar_v3.Params$Resource$Events$List = {
+        calendarId,
+        iCalUID: master.iCalUID,
+        maxResults: pageSize,
+        showDeleted: true,
+        singleEvents: false,
+        ...(pageToken ? { pageToken } : {}),
+      };
+      let data: calendar_v3.Schema$Events;
+      try {
+        data = (await send(async () => api.events.list(params, await requestOptions()))).data;
+      } catch (error) {
+        throw providerError(error);
+      }
+      found.push(...(data.items ?? []).filter((item) => item.recurringEventId === master.id));
+      if (!data.nextPageToken || data.nextPageToken === pageToken) return found;
+      pageToken = data.nextPageToken;
+    }
+    return found;
+  }
+
+  /** A series with its overrides: from `exceptions` when given, else asked for. */
+  async function withOverrides(
+    master: GoogleEvent,
+    exceptions?: GoogleEvent[],
+  ): Promise<ProviderEvent | null> {
+    const event = toProviderEvent(master);
+    if (!event || event.recurrence === null) return event;
+    const overrides = (exceptions ?? (await exceptionsOf(master)))
+      .map((instance) => toEventOverride(instance, event.summary))
+      .filter((override) => override !== null)
+      .sort((a, b) => a.originalStart.localeCompare(b.originalStart));
+    return { ...event, overrides };
+  }
+
   async function pullChanges(cursor: string | null): Promise<PullResult> {
-    const changed = new Map<string, ProviderEvent>();
+    const masters = new Map<string, GoogleEvent>();
     const deleted = new Set<string>();
+    const exceptions = new Map<string, GoogleEvent[]>();
     let pageToken: string | null = null;
     for (let page = 0; page < maxPages; page += 1) {
       const data: calendar_v3.Schema$Events = await listPage(cursor, pageToken);
       for (const item of data.items ?? []) {
+        if (!item.id) continue;
         // Quirk: with `singleEvents: false` a moved or cancelled occurrence of a series comes as
-        // its own event with `recurringEventId`. A task has one rule and no exceptions, so
-        // these are not reported (neither as changes nor as deletions of the series).
-        if (!item.id || item.recurringEventId) continue;
+        // its own event with `recurringEventId` (a deleted occurrence with `status: 'cancelled'`,
+        // which deletes no event): it is an override of its series.
+        if (item.recurringEventId) {
+          const series = exceptions.get(item.recurringEventId) ?? [];
+          exceptions.set(item.recurringEventId, [...series, item]);
+          continue;
+        }
         // Quirk: deletions arrive as `status: 'cancelled'`, with only the id guaranteed.
         if (item.status === 'cancelled') {
-          changed.delete(item.id);
+          masters.delete(item.id);
           deleted.add(item.id);
           continue;
         }
-        const event = toProviderEvent(item);
-        if (!event) continue;
         deleted.delete(item.id);
-        changed.set(item.id, event);
+        masters.set(item.id, item);
       }
       // Quirk: only the last page carries `nextSyncToken`; the others carry `nextPageToken`.
       if (data.nextPageToken) {
@@ -187,7 +236,22 @@ export function createGoogleCalendarProvider(
       if (!data.nextSyncToken) {
         throw new ProviderRequestError('Google ended a listing without a nextSyncToken', 200);
       }
-      return { changed: [...changed.values()], deleted: [...deleted], cursor: data.nextSyncToken };
+      // An incremental listing holds only what changed: a series whose occurrence alone changed
+      // is not in it, and a changed series comes without its unchanged exceptions.
+      if (cursor !== null) {
+        for (const seriesId of exceptions.keys()) {
+          if (masters.has(seriesId) || deleted.has(seriesId)) continue;
+          const master = await fetchEvent(seriesId);
+          if (master && master.status !== 'cancelled') masters.set(seriesId, master);
+        }
+      }
+      const changed: ProviderEvent[] = [];
+      for (const master of masters.values()) {
+        const known = cursor === null ? (exceptions.get(master.id as string) ?? []) : undefined;
+        const event = await withOverrides(master, known);
+        if (event) changed.push(event);
+      }
+      return { changed, deleted: [...deleted], cursor: data.nextSyncToken };
     }
     throw new ProviderRequestError(`A listing of more than ${maxPages} pages was cut short`, 200);
   }
@@ -196,7 +260,7 @@ export function createGoogleCalendarProvider(
     const event = await fetchEvent(id);
     // Quirk: events.get still answers 200 for a deleted event, with `status: 'cancelled'`.
     if (!event || event.status === 'cancelled') return null;
-    return toProviderEvent(event);
+    return withOverrides(event);
   }
 
   async function createEvent(input: EventInput, key: string): Promise<ProviderEvent> {

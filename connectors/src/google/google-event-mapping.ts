@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { calendar_v3 } from '@googleapis/calendar';
 import ICAL from 'ical.js';
 import { DateTime } from 'luxon';
-import type { EventInput, EventTime, ProviderEvent } from '../calendar-provider.js';
+import type { EventInput, EventOverride, EventTime, ProviderEvent } from '../calendar-provider.js';
 import { exdateProperty, readExceptions } from '../recurrence-exceptions.js';
 
 /**
@@ -135,6 +135,32 @@ export function toGoogleEvent(input: EventInput, current: GoogleEvent | null): G
   return event;
 }
 
+/**
+ * An exception instance of a series (`recurringEventId` set) as an override of the occurrence
+ * `originalStartTime` names: `status: 'cancelled'` when the occurrence was deleted (Google then
+ * guarantees only the id, `recurringEventId` and `originalStartTime`), moved or renamed
+ * otherwise. Null when it names no occurrence we can read.
+ */
+export function toEventOverride(
+  instance: GoogleEvent,
+  seriesSummary: string,
+): EventOverride | null {
+  const original = fromGoogleTime(instance.originalStartTime);
+  if (!original) return null;
+  const originalStart = 'date' in original ? original.date : original.dateTime;
+  if (instance.status === 'cancelled') return { originalStart, cancelled: true };
+  const start = fromGoogleTime(instance.start);
+  const end = fromGoogleTime(instance.end);
+  if (!start || !end) return null;
+  return {
+    originalStart,
+    cancelled: false,
+    summary: instance.summary ?? seriesSummary,
+    start,
+    end,
+  };
+}
+
 /** The event as the sync engine sees it, or null when it is not one it can use. */
 export function toProviderEvent(event: GoogleEvent): ProviderEvent | null {
   const start = fromGoogleTime(event.start);
@@ -151,6 +177,7 @@ export function toProviderEvent(event: GoogleEvent): ProviderEvent | null {
     end,
     recurrence: ruleOf(event.recurrence),
     exceptions: ruleOf(event.recurrence) ? exceptionsOf(event.recurrence, start) : [],
+    overrides: [],
     taskId: event.extendedProperties?.private?.[TASK_ID_PROPERTY] ?? null,
     priority: (event.colorId && PRIORITY_BY_COLOR.get(event.colorId)) || null,
   };

@@ -16,7 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeGraphDelta, FakeGraphGone } from './fake-graph-delta.js';
+import { DateTime } from 'luxon';
+import { FakeGraphDelta, FakeGraphGone, windowOf } from './fake-graph-delta.js';
 import {
   applyWrite,
   FakeGraphBadRequest,
@@ -27,9 +28,11 @@ import {
   newEventId,
   type RenderPreferences,
   renderEvent,
+  renderOccurrences,
 } from './fake-graph-events.js';
+import { type Occurrence, occurrencesInWindow } from './fake-graph-occurrences.js';
 import { type FakeGraphDelivery, FakeGraphSubscriptions } from './fake-graph-subscriptions.js';
-import type { GraphSubscription } from './graph-wire.js';
+import type { GraphDateTimeTimeZone, GraphSubscription } from './graph-wire.js';
 
 export type { FakeGraphEvent } from './fake-graph-events.js';
 export type { FakeGraphDelivery } from './fake-graph-subscriptions.js';
@@ -77,6 +80,12 @@ export interface FakeGraphCalendar {
   editEvent(id: string, body: JsonObject): FakeGraphEvent;
   /** A deletion made in Outlook. */
   removeEvent(id: string): void;
+  /**
+   * One occurrence of a series (the one the pattern starts at `originalStart`, an instant)
+   * edited in Outlook, which makes it an exception, or deleted (`'cancel'`). Over HTTP: PATCH or
+   * DELETE /events/{series id}_{yyyyMMdd}.
+   */
+  editOccurrence(seriesId: string, originalStart: string, change: JsonObject | 'cancel'): void;
   /** Forgets every delta and skip token: the next use answers 410 SyncStateNotFound. */
   expireDeltaTokens(): void;
   failNext(fault: FakeGraphFault, times?: number): void;
@@ -100,6 +109,8 @@ class Conflict extends Error {}
 
 const MAX_BODY_BYTES = 1_000_000;
 const MAX_REQUESTS_LOGGED = 10_000;
+/** Occurrences one `instances` listing answers at most. */
+const MAX_INSTANCES = 1000;
 
 function errorAnswer(
   status: number,
@@ -235,6 +246,7 @@ export async function startFakeGraphCalendar(
       categories: [],
       transactionId,
       singleValueExtendedProperties: [],
+      occurrenceEdits: {},
       sequence: 0,
     };
     applyWrite(event, body);
@@ -270,6 +282,54 @@ export async function startFakeGraphCalendar(
     const { transactionId: _ignored, ...fields } = body;
     applyWrite(next, fields);
     return commit(next, 'updated');
+  }
+
+  /** The series and occurrence an occurrence id (`{series id}_{yyyyMMdd}`) names, or null. */
+  function occurrenceOf(
+    calendar: string,
+    id: string,
+  ): { series: FakeGraphEvent; occurrence: Occurrence } | null {
+    const match = /^(.+)_(\d{8})$/.exec(id);
+    const series = match?.[1] ? store.get(match[1]) : undefined;
+    if (!match?.[2] || !series?.recurrence || series.calendarId !== calendar) return null;
+    const day = DateTime.fromFormat(match[2], 'yyyyMMdd', { zone: 'utc' });
+    const window = { start: day.minus({ days: 2 }), end: day.plus({ days: 3 }) };
+    const occurrence = occurrencesInWindow(series, window, 10).find((found) => found.id === id);
+    return occurrence ? { series, occurrence } : null;
+  }
+
+  /** An occurrence edited (PATCH: it becomes an exception) or deleted on its own. */
+  function editOccurrence(calendar: string, id: string, body: JsonObject | 'cancel'): void {
+    const found = occurrenceOf(calendar, id);
+    if (!found) throw new NotFound('The specified object was not found in the store.');
+    const { series, occurrence } = found;
+    const next = copy(series);
+    const current = series.occurrenceEdits[id];
+    const base =
+      current && !current.cancelled ? current : { subject: series.subject, ...occurrence };
+    const time = (value: unknown, fallback: GraphDateTimeTimeZone) =>
+      typeof value === 'object' && value !== null ? (value as GraphDateTimeTimeZone) : fallback;
+    next.occurrenceEdits[id] =
+      body === 'cancel'
+        ? { cancelled: true }
+        : {
+            cancelled: false,
+            subject: typeof body.subject === 'string' ? body.subject : base.subject,
+            start: time(body.start, base.start),
+            end: time(body.end, base.end),
+          };
+    commit(next, 'updated');
+  }
+
+  function instances(
+    calendar: string,
+    id: string,
+    query: URLSearchParams,
+    render: RenderPreferences,
+  ) {
+    const series = find(calendar, id);
+    const occurrences = occurrencesInWindow(series, windowOf(query), MAX_INSTANCES);
+    return { value: renderOccurrences(series, occurrences, render) };
   }
 
   function remove(calendar: string, id: string, ifMatch?: string): void {
@@ -309,7 +369,26 @@ export async function startFakeGraphCalendar(
       const event = existing ?? create(calendar, body);
       return { status: 201, body: renderEvent(event, preferences.render, null) };
     }
+    const listed = /^\/v1\.0\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)\/instances$/.exec(path);
+    if (listed?.[2] && method === 'GET') {
+      const calendar = calendarOf(listed[1]);
+      const id = decodeURIComponent(listed[2]);
+      return { status: 200, body: instances(calendar, id, url.searchParams, preferences.render) };
+    }
     const single = /^\/v1\.0\/me(?:\/calendars\/([^/]+))?\/events\/([^/]+)$/.exec(path);
+    if (single?.[2] && !store.has(decodeURIComponent(single[2])) && method !== 'GET') {
+      // An occurrence of a series: an edit makes it an exception, a delete cancels it.
+      const calendar = calendarOf(single[1]);
+      const id = decodeURIComponent(single[2]);
+      if (method === 'PATCH') {
+        editOccurrence(calendar, id, await readJson(request));
+        return { status: 200, body: {} };
+      }
+      if (method === 'DELETE') {
+        editOccurrence(calendar, id, 'cancel');
+        return { status: 204 };
+      }
+    }
     if (single?.[2]) {
       const calendar = calendarOf(single[1]);
       const id = decodeURIComponent(single[2]);
@@ -435,6 +514,12 @@ export async function startFakeGraphCalendar(
     },
     insertEvent: (body) => copy(create(calendarId, { ...body, transactionId: undefined })),
     editEvent: (id, body) => copy(update(calendarId, id, body)),
+    editOccurrence(seriesId, originalStart, change) {
+      const series = find(calendarId, seriesId);
+      const zone = series.recurrence?.range.recurrenceTimeZone ?? series.start.timeZone;
+      const day = DateTime.fromISO(originalStart, { zone }).toFormat('yyyyMMdd');
+      editOccurrence(calendarId, `${seriesId}_${day}`, change);
+    },
     removeEvent: (id) => remove(calendarId, id),
     expireDeltaTokens: () => delta.expireAll(),
     failNext(fault, times = 1) {

@@ -19,7 +19,7 @@ import {
   type JsonObject,
   type RenderPreferences,
   renderEvent,
-  renderOccurrence,
+  renderOccurrences,
 } from './fake-graph-events.js';
 import { isInWindow, occurrencesInWindow, type Window } from './fake-graph-occurrences.js';
 
@@ -45,6 +45,19 @@ export interface DeltaSource {
   currentSequence(): number;
   /** Tokens older than this can no longer be answered (tombstones were dropped). */
   oldestAnswerableSequence(): number;
+}
+
+/** The calendar view's window of a request (`startDateTime`, `endDateTime`), or 400. */
+export function windowOf(query: URLSearchParams): Window {
+  const start = DateTime.fromISO(query.get('startDateTime') ?? '', { zone: 'utc' });
+  const end = DateTime.fromISO(query.get('endDateTime') ?? '', { zone: 'utc' });
+  if (!start.isValid || !end.isValid || end <= start) {
+    throw new FakeGraphBadRequest(
+      'ErrorInvalidParameter',
+      'startDateTime and endDateTime are required',
+    );
+  }
+  return { start, end };
 }
 
 export class FakeGraphGone extends Error {}
@@ -120,16 +133,8 @@ export class FakeGraphDelta {
   }
 
   private initialState(calendarId: string, query: URLSearchParams): DeltaState {
-    const start = DateTime.fromISO(query.get('startDateTime') ?? '', { zone: 'utc' });
-    const end = DateTime.fromISO(query.get('endDateTime') ?? '', { zone: 'utc' });
-    if (!start.isValid || !end.isValid || end <= start) {
-      throw new FakeGraphBadRequest(
-        'ErrorInvalidParameter',
-        'startDateTime and endDateTime are required',
-      );
-    }
     // Sequence -1: every event counts as changed, none as seen.
-    return { calendarId, window: { start, end }, sequence: -1, seen: new Set() };
+    return { calendarId, window: windowOf(query), sequence: -1, seen: new Set() };
   }
 
   private rowsOf(
@@ -140,10 +145,7 @@ export class FakeGraphDelta {
     const master = renderEvent(event, preferences, null);
     if (!event.recurrence) return [master];
     const occurrences = occurrencesInWindow(event, window, MAX_OCCURRENCES);
-    return [
-      master,
-      ...occurrences.map((occurrence) => renderOccurrence(event, occurrence, preferences)),
-    ];
+    return [master, ...renderOccurrences(event, occurrences, preferences)];
   }
 
   private round(state: DeltaState, preferences: RenderPreferences): PendingRound {

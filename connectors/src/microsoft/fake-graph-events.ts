@@ -33,9 +33,21 @@ export interface FakeGraphEvent {
   categories: string[];
   transactionId: string | null;
   singleValueExtendedProperties: { id: string; value: string }[];
+  /** Occurrences of a series edited or deleted on their own, by occurrence id. */
+  occurrenceEdits: Record<string, FakeOccurrenceEdit>;
   /** Position in the fake's change log (what delta tokens compare). */
   sequence: number;
 }
+
+/** An occurrence deleted, or made an exception (its own subject and times). */
+export type FakeOccurrenceEdit =
+  | { cancelled: true }
+  | {
+      cancelled: false;
+      subject: string;
+      start: GraphDateTimeTimeZone;
+      end: GraphDateTimeTimeZone;
+    };
 
 /** A write Graph refuses: status 400 with this code. */
 export class FakeGraphBadRequest extends Error {
@@ -349,20 +361,33 @@ export function renderEvent(
   return rendered;
 }
 
-/** An occurrence row of a calendar view: the master's fields with its own id, times and type. */
-export function renderOccurrence(
+/**
+ * The rows of a series' occurrences in a calendar view or an `instances` listing: the master's
+ * fields with each occurrence's own id, times, type and `originalStart` (the UTC instant the
+ * pattern puts it at); an exception with its own subject and times; a deleted one left out.
+ */
+export function renderOccurrences(
   event: FakeGraphEvent,
-  occurrence: Occurrence,
+  occurrences: Occurrence[],
   preferences: RenderPreferences,
-): JsonObject {
+): JsonObject[] {
   const master = renderEvent(event, preferences, null);
-  return {
-    ...master,
-    id: occurrence.id,
-    type: 'occurrence',
-    seriesMasterId: event.id,
-    recurrence: null,
-    start: renderTime(occurrence.start, event.isAllDay, preferences.timeZone),
-    end: renderTime(occurrence.end, event.isAllDay, preferences.timeZone),
-  };
+  return occurrences.flatMap((occurrence) => {
+    const edit = event.occurrenceEdits[occurrence.id];
+    if (edit?.cancelled) return [];
+    const times = edit ?? occurrence;
+    return [
+      {
+        ...master,
+        id: occurrence.id,
+        type: edit ? 'exception' : 'occurrence',
+        seriesMasterId: event.id,
+        recurrence: null,
+        ...(edit ? { subject: edit.subject } : {}),
+        originalStart: instantOf(occurrence.start).toUTC().toISO({ suppressMilliseconds: true }),
+        start: renderTime(times.start, event.isAllDay, preferences.timeZone),
+        end: renderTime(times.end, event.isAllDay, preferences.timeZone),
+      },
+    ];
+  });
 }

@@ -3,8 +3,8 @@
  * walking the days (independently of the adapter's RRULE conversion).
  *
  * Modelled: every pattern type, interval, firstDayOfWeek, the three range types, DST (the
- * series keeps its wall time). Not modelled: exceptions and cancelled occurrences (a series
- * here is never edited per occurrence).
+ * series keeps its wall time). An occurrence edited or deleted on its own is recorded on its
+ * series (`occurrenceEdits`, rendered by fake-graph-events.ts).
  */
 import { DateTime } from 'luxon';
 import { DAYS, type FakeGraphEvent, INDEXES, instantOf } from './fake-graph-events.js';

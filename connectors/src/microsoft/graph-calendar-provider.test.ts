@@ -66,7 +66,21 @@ const event = (overrides: Partial<EventInput> = {}): EventInput => ({
 
 runCalendarProviderContract('Microsoft Graph (fake)', async () => {
   const { fake, provider } = await setUp();
-  return { provider, skippedOccurrences: 'refused', dispose: () => fake.close() };
+  return {
+    provider,
+    skippedOccurrences: 'refused',
+    async editOccurrence(series, originalStart, change) {
+      const utc = (instant: string) => ({ dateTime: instant.replace('Z', ''), timeZone: 'UTC' });
+      fake.editOccurrence(
+        series.id,
+        originalStart,
+        change === 'cancel'
+          ? change
+          : { subject: change.summary, start: utc(change.start), end: utc(change.end) },
+      );
+    },
+    dispose: () => fake.close(),
+  };
 });
 
 describe('Microsoft Graph adapter', () => {
@@ -129,7 +143,7 @@ describe('Microsoft Graph adapter', () => {
       expect(fake.requestCount()).toBe(0);
     });
 
-    it('reports a series once, fetching its master once however many occurrences the view lists', async () => {
+    it('reports a series once, fetching its master and its instances once however many occurrences the view lists', async () => {
       const { fake, provider } = await start();
       const series = await provider.createEvent(
         event({ recurrence: 'FREQ=WEEKLY;BYDAY=MO;COUNT=5' }),
@@ -143,8 +157,9 @@ describe('Microsoft Graph adapter', () => {
       const gets = fake
         .requests()
         .slice(before)
-        .filter((request) => request.path.includes(`/events/${series.id}`));
-      expect(gets).toHaveLength(1);
+        .filter((request) => request.path.includes(`/events/${series.id}`))
+        .map((request) => (request.path.includes('/instances?') ? 'instances' : 'master'));
+      expect(gets).toEqual(['master', 'instances']);
     });
 
     it('reports an event moved out of the window as changed, and a deleted one as deleted', async () => {

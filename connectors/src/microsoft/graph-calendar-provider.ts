@@ -3,9 +3,11 @@
  * https://learn.microsoft.com/graph/api/resources/event
  */
 import { createHash } from 'node:crypto';
+import { seriesOccurrenceStarts } from '@tasks/crdt';
 import {
   type CalendarProvider,
   type EventInput,
+  type EventOverride,
   InvalidCursorError,
   type ProviderEvent,
   ProviderRequestError,
@@ -15,6 +17,7 @@ import {
   EXTENDED_PROPERTY_IDS,
   fromGraphEvent,
   type GraphMappingOptions,
+  overridesFromInstances,
   toGraphEvent,
 } from './graph-event-mapping.js';
 import { createGraphHttp, GraphResponseError, type RetryOptions } from './graph-http.js';
@@ -22,6 +25,7 @@ import type {
   GraphDeltaItem,
   GraphDeltaPage,
   GraphEvent,
+  GraphEventPage,
   GraphSubscription,
 } from './graph-wire.js';
 
@@ -111,13 +115,43 @@ export function createGraphCalendarProvider(
   const expand = `$expand=${encodeURIComponent(`singleValueExtendedProperties($filter=${filter})`)}`;
 
   async function getEvent(id: string): Promise<ProviderEvent | null> {
+    let event: ProviderEvent;
     try {
-      const event = await http.get<GraphEvent>(`${eventPath(id)}?${expand}`, { Prefer: PREFER });
-      return fromGraphEvent(event, mapping);
+      const stored = await http.get<GraphEvent>(`${eventPath(id)}?${expand}`, { Prefer: PREFER });
+      event = fromGraphEvent(stored, mapping);
     } catch (error) {
       if (isGone(error)) return null;
       throw error;
     }
+    if (event.recurrence === null) return event;
+    return { ...event, overrides: await overridesOf(event) };
+  }
+
+  /** A series' moved and deleted occurrences in the window, from its instances there. */
+  async function overridesOf(series: ProviderEvent): Promise<EventOverride[]> {
+    const { start, end } = options.window();
+    const rows: GraphEvent[] = [];
+    let path: string | null =
+      `${eventPath(series.id)}/instances?startDateTime=${start.toISOString()}&endDateTime=${end.toISOString()}`;
+    for (let page = 0; path !== null && page < maxPages; page += 1) {
+      let body: GraphEventPage;
+      try {
+        body = await http.get<GraphEventPage>(path, { Prefer: PREFER });
+      } catch (error) {
+        if (isGone(error)) return [];
+        throw error;
+      }
+      rows.push(...body.value);
+      const next = body['@odata.nextLink'];
+      path = next ? http.pathOfLink(next) : null;
+    }
+    const zone = 'timeZone' in series.start ? series.start.timeZone : 'UTC';
+    const first = 'date' in series.start ? series.start.date : series.start.dateTime;
+    const expected =
+      series.recurrence === null
+        ? null
+        : seriesOccurrenceStarts(series.recurrence, first, zone, { from: start, to: end });
+    return overridesFromInstances(series, rows, expected, mapping);
   }
 
   async function deltaPage(path: string): Promise<GraphDeltaPage> {

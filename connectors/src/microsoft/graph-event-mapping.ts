@@ -4,6 +4,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import {
   type EventInput,
+  type EventOverride,
   type EventTime,
   type ProviderEvent,
   ProviderRequestError,
@@ -225,10 +226,53 @@ export function fromGraphEvent(event: GraphEvent, options: GraphMappingOptions):
     recurrence,
     // Deleted occurrences are not visible through Graph v1.0 (see toGraphEvent).
     exceptions: [],
+    // Read from the series' instances by the provider (graph-calendar-provider.ts).
+    overrides: [],
     taskId: values.get(TASK_ID_PROPERTY.toLowerCase()) || null,
     priority: readPriority(
       values.get(PRIORITY_PROPERTY.toLowerCase()),
       event.importance ?? 'normal',
     ),
   };
+}
+
+/**
+ * A series' overrides from its instances in a window (`GET /events/{id}/instances`): each
+ * `exception` (moved or renamed) by its `originalStart`, and, cancelled, each occurrence of
+ * `expected` (what the series' rule puts in the window) that Graph does not list. Quirk: Graph
+ * v1.0 never says which occurrences were deleted (`cancelledOccurrences` is beta): a deleted
+ * occurrence is one missing from the instances.
+ */
+export function overridesFromInstances(
+  series: ProviderEvent,
+  instances: GraphEvent[],
+  expected: string[] | null,
+  options: GraphMappingOptions,
+): EventOverride[] {
+  const allDay = 'date' in series.start;
+  const originalOf = (row: GraphEvent): string | null => {
+    const at = DateTime.fromISO(row.originalStart ?? '', { zone: 'utc' });
+    if (!at.isValid) return null;
+    return allDay ? at.toISODate() : at.toISO({ suppressMilliseconds: true });
+  };
+  const listed = new Set<string>();
+  const overrides: EventOverride[] = [];
+  for (const row of instances) {
+    const originalStart = originalOf(row);
+    if (originalStart === null) continue;
+    listed.add(originalStart);
+    if (row.type !== 'exception') continue;
+    const isAllDay = row.isAllDay === true;
+    overrides.push({
+      originalStart,
+      cancelled: false,
+      summary: row.subject ?? series.summary,
+      start: readTime(row.start, row.originalStartTimeZone, isAllDay, options).time,
+      end: readTime(row.end, row.originalEndTimeZone, isAllDay, options).time,
+    });
+  }
+  for (const originalStart of expected ?? []) {
+    if (!listed.has(originalStart)) overrides.push({ originalStart, cancelled: true });
+  }
+  return overrides.sort((a, b) => a.originalStart.localeCompare(b.originalStart));
 }

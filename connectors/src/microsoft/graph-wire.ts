@@ -70,6 +70,8 @@ export interface GraphEvent {
   '@odata.etag'?: string;
   type?: GraphEventType;
   seriesMasterId?: string | null;
+  /** Of an occurrence or exception: the UTC instant its series' pattern puts it at. */
+  originalStart?: string | null;
   subject?: string | null;
   body?: { contentType: 'text' | 'html'; content: string } | null;
   start?: GraphDateTimeTimeZone;
@@ -96,6 +98,12 @@ export interface GraphEventWrite {
   importance: GraphImportance;
   singleValueExtendedProperties: GraphSingleValueExtendedProperty[];
   transactionId?: string;
+}
+
+/** A page of a listing (`GET /events/{id}/instances`). */
+export interface GraphEventPage {
+  value: GraphEvent[];
+  '@odata.nextLink'?: string;
 }
 
 /** A row of a delta page: an event, or a removal marker carrying only the id. */

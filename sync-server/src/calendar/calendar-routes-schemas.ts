@@ -151,7 +151,13 @@ export const EventsQuery = z
 
 export const CalendarEventSchema = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({
+      description:
+        'The event; an occurrence of a recurring event has its own id (`series_id@original start`)',
+    }),
+    series_id: z
+      .string()
+      .openapi({ description: 'The event, or the series it is an occurrence of' }),
     title: z.string(),
     start_time: z.string(),
     end_time: z.string(),

@@ -4,7 +4,7 @@ import {
   calendarEventToApi,
   getTimezone,
   listCalendarEvents,
-  removeCalendarEvent,
+  removeCalendarEventsOf,
   resolveEntryRange,
   ValidationError,
 } from '@tasks/crdt';
@@ -93,7 +93,6 @@ type AuthorizationConfig = Pick<
 
 const JOBS_PATH = '/api/v1/calendar/sync/jobs';
 /** All of time, for removing every event of a connection. */
-const ALL_TIME = { from: new Date(-8.64e15), to: new Date(8.64e15) };
 const EVENT_RANGE_FIELDS: Record<string, string> = { startDate: 'start_date', endDate: 'end_date' };
 
 function notFound(what: string, id: string): HttpError {
@@ -437,11 +436,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       await deps.beforeDisconnect?.(connection);
       if (!(await deps.connections.remove(userId, id))) throw notFound('calendar connection', id);
       deps.onConnectionsChanged?.(userId);
-      await deps.access.use(userId, [], (docs) => {
-        for (const event of listCalendarEvents(docs, ALL_TIME)) {
-          if (event.connectionId === id) removeCalendarEvent(docs, id, event.eventId);
-        }
-      });
+      await deps.access.use(userId, [], (docs) => removeCalendarEventsOf(docs, id));
       deps.log.info('calendar disconnected', { userId, connectionId: id });
       return c.body(null, 204);
     },
@@ -518,7 +513,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       path: '/events',
       summary: 'Calendar events in a range',
       description:
-        'Events of your connected calendars overlapping the range, by start, from the copy kept in sync (no provider is called). At most 366 days.',
+        'Events of your connected calendars overlapping the range, by start, from the copy kept in sync (no provider is called). A recurring event is listed once per occurrence, each with its own id, start and end (moved and cancelled occurrences as the calendar has them), and `series_id` naming the series. At most 366 days.',
       tags: ['Calendar'],
       request: { query: EventsQuery },
       responses: { 200: jsonResponse(EventListSchema, 'The events'), ...errorResponses },

@@ -11,6 +11,7 @@ import {
 } from '@tasks/connectors';
 import {
   addInboxItem,
+  type CalendarEventSeries,
   ConflictError,
   calendarEventsOf,
   createTask,
@@ -171,6 +172,29 @@ function instantOf(time: EventTime): { at: string; allDay: boolean } {
   if ('date' in time) return { at: `${time.date}T00:00:00.000Z`, allDay: true };
   const at = Date.parse(time.dateTime);
   return { at: Number.isNaN(at) ? time.dateTime : new Date(at).toISOString(), allDay: false };
+}
+
+/** What the document keeps of a recurring event to show each of its occurrences. */
+function seriesOf(event: ProviderEvent): CalendarEventSeries | null {
+  if (event.recurrence === null) return null;
+  const cancelled = event.overrides.filter((override) => override.cancelled);
+  return {
+    rule: event.recurrence,
+    timeZone: 'timeZone' in event.start ? event.start.timeZone : 'UTC',
+    exceptions: [...event.exceptions, ...cancelled.map((override) => override.originalStart)],
+    overrides: event.overrides.flatMap((override) =>
+      override.cancelled
+        ? []
+        : [
+            {
+              originalStart: override.originalStart,
+              start: instantOf(override.start).at,
+              end: instantOf(override.end).at,
+              title: override.summary === event.summary ? null : override.summary,
+            },
+          ],
+    ),
+  };
 }
 
 /** The status table as the actions leave it: links by task, and the detached tasks. */
@@ -423,6 +447,7 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
             allDay: start.allDay,
             source: provider.name,
             taskId: event.taskId,
+            series: seriesOf(event),
           }),
         );
         return;

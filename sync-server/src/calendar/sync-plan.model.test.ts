@@ -134,6 +134,7 @@ class ModelCalendar {
       id,
       etag: `"${this.seq}"`,
       updatedAt: this.clock(),
+      overrides: [],
     };
     this.events.set(id, event);
     this.changedAt.set(id, this.seq);

@@ -57,7 +57,14 @@ function task(id: string, fields: Partial<Task> = {}): Task {
 function eventOf(of: Task, fields: Partial<ProviderEvent> = {}): ProviderEvent {
   const form = taskToEvent(of, TZ);
   if (!form) throw new Error(`task ${of.id} has no dates`);
-  return { ...form, id: `ev-${of.id}`, etag: '"1"', updatedAt: of.updatedAt, ...fields };
+  return {
+    ...form,
+    id: `ev-${of.id}`,
+    etag: '"1"',
+    updatedAt: of.updatedAt,
+    overrides: [],
+    ...fields,
+  };
 }
 
 function foreign(id: string, fields: Partial<ProviderEvent> = {}): ProviderEvent {
@@ -71,6 +78,7 @@ function foreign(id: string, fields: Partial<ProviderEvent> = {}): ProviderEvent
     end: { dateTime: '2025-06-12T14:00:00Z', timeZone: TZ },
     recurrence: null,
     exceptions: [],
+    overrides: [],
     taskId: null,
     priority: null,
     ...fields,

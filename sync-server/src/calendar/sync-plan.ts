@@ -20,7 +20,13 @@ import {
   TRASHED_TASK_HASH,
   taskHash,
 } from './sync-hash.js';
-import { type EventSide, overlapsWindow, SyncSnapshot, taskIdForEvent } from './sync-snapshot.js';
+import {
+  type EventSide,
+  eventShowsInWindow,
+  overlapsWindow,
+  SyncSnapshot,
+  taskIdForEvent,
+} from './sync-snapshot.js';
 import { applyPatch, fieldsOverwrittenBy, newTask } from './task-patch-projection.js';
 
 export * from './sync-actions.js';
@@ -296,7 +302,7 @@ class SyncPlanner {
       this.planMarkedEvent(event, event.taskId);
       return;
     }
-    if (!overlapsWindow(event, this.options.window)) {
+    if (!eventShowsInWindow(event, this.options.window)) {
       // Out of the window: not mirrored, not a task (rule 4 looks at the window only).
       if (this.state.mirrored.has(event.id)) this.unmirror(event.id);
       return;
@@ -512,7 +518,7 @@ class SyncPlanner {
   }
 
   private mirror(event: ProviderEvent): void {
-    if (overlapsWindow(event, this.options.window)) this.add({ type: 'mirrorEvent', event });
+    if (eventShowsInWindow(event, this.options.window)) this.add({ type: 'mirrorEvent', event });
     else if (this.state.mirrored.has(event.id)) this.unmirror(event.id);
   }
 

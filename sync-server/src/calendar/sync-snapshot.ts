@@ -1,6 +1,6 @@
 import type { EventInput, EventTime, ProviderEvent } from '@tasks/connectors';
 import { taskToEvent } from '@tasks/connectors';
-import type { Task } from '@tasks/crdt';
+import { seriesOccurrenceStarts, type Task } from '@tasks/crdt';
 import { v5 as uuidv5 } from 'uuid';
 import type { SyncLink, SyncPlanInput, SyncWindow } from './sync-actions.js';
 import { EVENT_DELETED_TASK_HASH, eventHash, PURGED_TASK_HASH } from './sync-hash.js';
@@ -34,6 +34,32 @@ function instantOf(time: EventTime): number {
 export function overlapsWindow(event: EventInput, window: SyncWindow): boolean {
   if (instantOf(event.start) >= Date.parse(window.end)) return false;
   return event.recurrence !== null || instantOf(event.end) > Date.parse(window.start);
+}
+
+/**
+ * Whether a calendar's own event (one we mirror or may make a task of) shows in the window: a
+ * series while its rule still puts an occurrence there (UNTIL and COUNT end it; one that began
+ * long before the window counts) or one of its occurrences was moved there. A rule we cannot
+ * expand counts from its first occurrence on.
+ */
+export function eventShowsInWindow(event: ProviderEvent, window: SyncWindow): boolean {
+  if (!overlapsWindow(event, window)) return false;
+  if (event.recurrence === null) return true;
+  const start = instantOf(event.start);
+  const duration = Math.max(0, instantOf(event.end) - start);
+  const from = Date.parse(window.start);
+  const to = Date.parse(window.end);
+  const starts = seriesOccurrenceStarts(
+    event.recurrence,
+    'date' in event.start ? event.start.date : event.start.dateTime,
+    'timeZone' in event.start ? event.start.timeZone : 'UTC',
+    { from: new Date(from - duration), to: new Date(to) },
+  );
+  if (starts === null || starts.length > 0) return true;
+  return event.overrides.some(
+    (override) =>
+      !override.cancelled && instantOf(override.start) < to && instantOf(override.end) > from,
+  );
 }
 
 export type EventSide =
