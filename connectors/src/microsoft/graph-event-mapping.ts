@@ -78,10 +78,26 @@ function requireZone(zone: string): string {
  */
 function graphReadable(local: DateTime, isRecurring: boolean): DateTime {
   if (isRecurring) return local;
-  // The instant luxon reads back from this wall time: the first pass if it differs.
-  const wall = DateTime.fromObject(local.toObject(), { zone: local.zone });
-  return wall.toMillis() === local.toMillis() ? local : local.setZone('UTC');
+  return hasLaterTwin(local) ? local.setZone('UTC') : local;
 }
+
+/**
+ * Whether the zone shows this wall time again later (the first pass of a repeated hour). Decided
+ * from the zone's offsets around the instant alone: luxon's `fromObject` resolves an ambiguous
+ * wall time with a guess from today's offset, so it answers differently in summer and winter.
+ */
+function hasLaterTwin(local: DateTime): boolean {
+  const at = local.toMillis();
+  const zone = local.zone;
+  for (const otherOffset of [zone.offset(at - DAY_MS), zone.offset(at + DAY_MS)]) {
+    if (otherOffset === local.offset) continue;
+    const twin = at + (local.offset - otherOffset) * 60_000;
+    if (twin > at && zone.offset(twin) === otherOffset) return true;
+  }
+  return false;
+}
+
+const DAY_MS = 86_400_000;
 
 /** The wall time Graph stores for one of our times, in the zone it belongs to. */
 function localTime(time: EventTime, options: GraphMappingOptions, isRecurring = false): DateTime {
