@@ -3,6 +3,7 @@ export const CALENDAR_PROVIDERS = ['GOOGLE', 'MICROSOFT', 'ICAL'] as const;
 export type CalendarProviderName = (typeof CALENDAR_PROVIDERS)[number];
 
 export * from './caldav/caldav-calendar-provider.js';
+export * from './caldav/caldav-occurrence-edit.js';
 export * from './caldav/network-guard.js';
 export * from './caldav/radicale-server.js';
 export * from './calendar-provider.js';

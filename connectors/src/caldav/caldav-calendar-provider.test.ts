@@ -9,15 +9,13 @@ import {
   ProviderRequestError,
   RateLimitedError,
 } from '../calendar-provider.js';
-import {
-  type OccurrenceChange,
-  runCalendarProviderContract,
-} from '../calendar-provider-contract.js';
+import { runCalendarProviderContract } from '../calendar-provider-contract.js';
 import {
   type CaldavCalendarProviderOptions,
   createCaldavCalendarProvider,
   ensureCaldavCalendar,
 } from './caldav-calendar-provider.js';
+import { editCaldavOccurrence } from './caldav-occurrence-edit.js';
 import { ensureRadicaleInstalled, type RadicaleServer, startRadicale } from './radicale-server.js';
 import type { Fetch } from './retrying-fetch.js';
 
@@ -72,55 +70,6 @@ async function rawObject(server: RadicaleServer, id: string): Promise<string> {
   return response.text();
 }
 
-/**
- * What a calendar client writes for one occurrence changed or deleted: a VEVENT of the same UID
- * with RECURRENCE-ID (in the series' zone), STATUS:CANCELLED for a deleted one.
- */
-async function editOccurrenceAsAnotherClient(
-  server: RadicaleServer,
-  href: string,
-  originalStart: string,
-  change: OccurrenceChange | 'cancel',
-): Promise<void> {
-  const url = new URL(href, server.url);
-  const current = await fetch(url, { headers: { authorization: basicAuth } });
-  expect(current.status).toBe(200);
-  const etag = current.headers.get('etag') ?? '*';
-  const calendar = new ICAL.Component(ICAL.parse(await current.text()));
-  const master = calendar.getFirstSubcomponent('vevent');
-  if (!master) throw new Error(`${href} holds no VEVENT`);
-  const zone = calendar.getFirstSubcomponent('vtimezone');
-  const timezone = zone ? new ICAL.Timezone(zone) : null;
-  const inZone = (instant: string) => {
-    const utc = ICAL.Time.fromJSDate(new Date(instant), true);
-    return timezone ? utc.convertToZone(timezone) : utc;
-  };
-  const override = new ICAL.Component('vevent');
-  override.addPropertyWithValue('uid', master.getFirstPropertyValue('uid') as string);
-  override.addPropertyWithValue('dtstamp', ICAL.Time.fromJSDate(new Date(originalStart), true));
-  const recurrenceId = override.addPropertyWithValue('recurrence-id', inZone(originalStart));
-  if (timezone) recurrenceId.setParameter('tzid', timezone.tzid);
-  if (change === 'cancel') {
-    override.addPropertyWithValue('dtstart', ICAL.Time.fromJSDate(new Date(originalStart), true));
-    override.addPropertyWithValue('status', 'CANCELLED');
-  } else {
-    override.addPropertyWithValue('summary', change.summary);
-    override.addPropertyWithValue('dtstart', ICAL.Time.fromJSDate(new Date(change.start), true));
-    override.addPropertyWithValue('dtend', ICAL.Time.fromJSDate(new Date(change.end), true));
-  }
-  calendar.addSubcomponent(override);
-  const response = await fetch(url, {
-    method: 'PUT',
-    headers: {
-      authorization: basicAuth,
-      'content-type': 'text/calendar; charset=utf-8',
-      'if-match': etag,
-    },
-    body: calendar.toString(),
-  });
-  expect(response.status).toBeLessThan(300);
-}
-
 const methodOf = (input: Parameters<Fetch>[0], init: Parameters<Fetch>[1]) =>
   init?.method ?? (input instanceof Request ? input.method : 'GET');
 
@@ -132,7 +81,7 @@ describe.skipIf(!isRadicaleInstalled)('CalDAV adapter against Radicale', () => {
       provider,
       skippedOccurrences: 'kept',
       editOccurrence: (series, originalStart, change) =>
-        editOccurrenceAsAnotherClient(server, series.id, originalStart, change),
+        editCaldavOccurrence(new URL(series.id, server.url), basicAuth, originalStart, change),
       dispose: () => server.close(),
     };
   });

@@ -633,6 +633,7 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
         events: [
           {
             id: `${id}:evt-1`,
+            series_id: `${id}:evt-1`,
             title: 'Team meeting',
             start_time: '2025-10-10T10:00:00.000Z',
             end_time: '2025-10-10T11:00:00.000Z',
@@ -652,6 +653,71 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
       expect(
         await (await call(user, 'GET', '/events?start_date=2025-10-01&end_date=2025-12-31')).json(),
       ).toEqual({ events: [] });
+    });
+
+    it('lists each occurrence of a recurring event with its own id, start and end', async () => {
+      const user = await harness.register('series');
+      const { id } = await connectGoogle(user);
+      await access.use(user.userId, [], (docs) => {
+        // Mondays 10:00 in Berlin since January (CEST from 29 March); the 23 March meeting moved
+        // to Tuesday, the 6 April one cancelled.
+        upsertCalendarEvent(docs, {
+          connectionId: id,
+          eventId: 'weekly',
+          title: 'Weekly sync',
+          start: '2026-01-05T09:00:00.000Z',
+          end: '2026-01-05T09:30:00.000Z',
+          allDay: false,
+          source: 'GOOGLE',
+          taskId: null,
+          series: {
+            rule: 'FREQ=WEEKLY;BYDAY=MO',
+            timeZone: 'Europe/Berlin',
+            exceptions: ['2026-04-06T08:00:00Z'],
+            overrides: [
+              {
+                originalStart: '2026-03-23T09:00:00Z',
+                start: '2026-03-24T13:00:00Z',
+                end: '2026-03-24T13:30:00Z',
+                title: 'Weekly sync (Tuesday)',
+              },
+            ],
+          },
+        });
+      });
+      const response = await call(user, 'GET', '/events?start_date=2026-03-16&end_date=2026-04-12');
+      expect(response.status).toBe(200);
+      const { events } = (await response.json()) as { events: Record<string, unknown>[] };
+      const occurrence = (original: string, title: string, start: string, end: string) => ({
+        id: `${id}:weekly@${original}`,
+        series_id: `${id}:weekly`,
+        title,
+        start_time: start,
+        end_time: end,
+        all_day: false,
+        source: 'GOOGLE',
+        task_id: null,
+      });
+      expect(events).toEqual([
+        occurrence(
+          '2026-03-16T09:00:00Z',
+          'Weekly sync',
+          '2026-03-16T09:00:00.000Z',
+          '2026-03-16T09:30:00.000Z',
+        ),
+        occurrence(
+          '2026-03-23T09:00:00Z',
+          'Weekly sync (Tuesday)',
+          '2026-03-24T13:00:00.000Z',
+          '2026-03-24T13:30:00.000Z',
+        ),
+        occurrence(
+          '2026-03-30T08:00:00Z',
+          'Weekly sync',
+          '2026-03-30T08:00:00.000Z',
+          '2026-03-30T08:30:00.000Z',
+        ),
+      ]);
     });
 
     it('answers 422 for a missing or reversed range', async () => {
