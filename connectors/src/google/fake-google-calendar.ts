@@ -83,12 +83,13 @@ export interface FakeGoogleCalendar {
   seedEvent(event: GoogleEvent): GoogleEvent;
   /**
    * One occurrence of a series edited in Google Calendar: an exception instance with the
-   * series' fields and `change` over them, or the occurrence deleted (`'cancel'`).
+   * series' fields and `change` over them (new times as instants, kept in the series' zone),
+   * or the occurrence deleted (`'cancel'`).
    */
   editOccurrence(
     seriesId: string,
     originalStart: string,
-    change: Pick<GoogleEvent, 'summary' | 'start' | 'end'> | 'cancel',
+    change: { summary: string; start: string; end: string } | 'cancel',
   ): GoogleEvent;
   failNext(count: number, fault?: FakeFault): void;
   rateLimitNext(count: number, fault?: RateLimitFault): void;
@@ -320,7 +321,14 @@ export async function startFakeGoogleCalendar(
       };
       if (change === 'cancel') return store.seed({ ...instance, status: 'cancelled' });
       const { id: _id, etag: _etag, recurrence: _recurrence, ...fields } = series;
-      return store.seed({ ...fields, ...instance, ...change } as GoogleEvent);
+      const at = (instant: string) => ({ ...originalStartTime, dateTime: instant });
+      return store.seed({
+        ...fields,
+        ...instance,
+        summary: change.summary,
+        start: at(change.start),
+        end: at(change.end),
+      });
     },
     failNext(count, fault = {}) {
       if (count > 0) faults.push({ fault, remaining: count });

@@ -82,10 +82,14 @@ export interface FakeGraphCalendar {
   removeEvent(id: string): void;
   /**
    * One occurrence of a series (the one the pattern starts at `originalStart`, an instant)
-   * edited in Outlook, which makes it an exception, or deleted (`'cancel'`). Over HTTP: PATCH or
-   * DELETE /events/{series id}_{yyyyMMdd}.
+   * edited in Outlook (new subject and times, instants), which makes it an exception, or deleted
+   * (`'cancel'`). Over HTTP: PATCH or DELETE /events/{series id}_{yyyyMMdd}.
    */
-  editOccurrence(seriesId: string, originalStart: string, change: JsonObject | 'cancel'): void;
+  editOccurrence(
+    seriesId: string,
+    originalStart: string,
+    change: { summary: string; start: string; end: string } | 'cancel',
+  ): void;
   /** Forgets every delta and skip token: the next use answers 410 SyncStateNotFound. */
   expireDeltaTokens(): void;
   failNext(fault: FakeGraphFault, times?: number): void;
@@ -518,7 +522,14 @@ export async function startFakeGraphCalendar(
       const series = find(calendarId, seriesId);
       const zone = series.recurrence?.range.recurrenceTimeZone ?? series.start.timeZone;
       const day = DateTime.fromISO(originalStart, { zone }).toFormat('yyyyMMdd');
-      editOccurrence(calendarId, `${seriesId}_${day}`, change);
+      const utc = (instant: string) => ({ dateTime: instant.replace(/Z$/, ''), timeZone: 'UTC' });
+      editOccurrence(
+        calendarId,
+        `${seriesId}_${day}`,
+        change === 'cancel'
+          ? change
+          : { subject: change.summary, start: utc(change.start), end: utc(change.end) },
+      );
     },
     removeEvent: (id) => remove(calendarId, id),
     expireDeltaTokens: () => delta.expireAll(),
