@@ -1,12 +1,15 @@
 /**
  * `pnpm start`: the whole server in one process. Configuration from the environment (README),
  * embedded PGlite under DATA_DIR unless DATABASE_URL is set, migrations at start, graceful
- * shutdown on SIGTERM/SIGINT (pending updates are committed first).
+ * shutdown on SIGTERM/SIGINT (pending updates are committed first). An error nothing caught is
+ * logged and ends the process with status 1 after the same graceful shutdown, for a supervisor to
+ * restart it (`process-failure.ts`); before the server is up, Node's default does the same.
  */
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { createLogger } from './logger.js';
+import { exitOnUnexpectedErrors } from './process-failure.js';
 import { startServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -24,15 +27,31 @@ async function main(): Promise<void> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const staticDir = fileURLToPath(new URL('../../app/dist', import.meta.url));
   const server = await startServer({ config, db, log, staticDir });
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await server.close();
+      await db.close();
+    })();
+    return closing;
+  };
+  let failed = false;
+  exitOnUnexpectedErrors({
+    process,
+    log,
+    shutdown: () => {
+      failed = true;
+      return close();
+    },
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
     try {
-      await server.close();
-      await db.close();
-      process.exit(0);
+      await close();
+      process.exit(failed ? 1 : 0);
     } catch (error) {
       log.error('shutdown failed', { error: (error as Error).message });
       process.exit(1);

@@ -102,6 +102,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       resolve(started),
     );
   });
+  // What Node's parser rejects never reaches a handler: with no 'clientError' listener Node
+  // answers it itself (400, 431 for oversized headers, 408 on timeout) and closes the socket.
+  // Everything it accepts goes to Hono (malformed targets: 400 or 404) or, with `Upgrade`, to the
+  // upgrade handler, which answers every request and never throws (sync-upgrade.ts).
   server.on(
     'upgrade',
     createSyncUpgradeHandler({ wss, relay, tokens, corsOrigins: config.corsOrigins, log }),

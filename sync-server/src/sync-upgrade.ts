@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { parse as parseCookies } from 'hono/utils/cookie';
 import type { WebSocketServer } from 'ws';
-import type { TokenService } from './auth/token-service.js';
+import { InvalidTokenError, type TokenService } from './auth/token-service.js';
 import type { Logger } from './logger.js';
 import { ACCESS_TOKEN_COOKIE } from './middleware/require-auth/index.js';
 import type { Relay } from './relay/relay.js';
@@ -15,7 +16,19 @@ export interface SyncUpgradeDeps {
   log: Logger;
 }
 
-function reject(socket: Duplex, status: number, text: string): void {
+type Status = 400 | 401 | 403 | 404 | 500;
+
+const STATUS_TEXT: Record<Status, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+};
+
+function reject(socket: Duplex, status: Status): void {
+  if (socket.destroyed) return;
+  const text = STATUS_TEXT[status];
   const body = JSON.stringify({
     error: { code: text.toLowerCase().replaceAll(' ', '_'), message: text, fields: [] },
   });
@@ -24,57 +37,110 @@ function reject(socket: Duplex, status: number, text: string): void {
   );
 }
 
-function cookieToken(header: string | undefined): string | null {
-  for (const part of header?.split(';') ?? []) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === ACCESS_TOKEN_COOKIE) return decodeURIComponent(value.join('='));
-  }
-  return null;
+export interface RequestTarget {
+  /** The path as sent, percent-escapes and all (`parseRoomPath` decodes the room). */
+  pathname: string;
+  query: URLSearchParams;
 }
 
 /**
- * Authorizes a websocket upgrade on `/sync/{room}` before anything is accepted: 401 without a
- * valid token, 403 for another user's document. The token comes from `?token=` (the stock
- * y-websocket client's `params`) or the access-token cookie; a cookie-authenticated upgrade must
- * come from an allowed Origin (cross-site websocket hijacking). URLs with tokens are never logged.
+ * The path and query of an origin-form request target (`/path?query`, what every websocket
+ * client sends), or null for anything else: absolute-form, `*`, a scheme-relative `//host`, a
+ * backslash or a fragment in the path. Never throws (a malformed query escape stays as sent).
+ */
+export function parseRequestTarget(target: string | undefined): RequestTarget | null {
+  if (!target?.startsWith('/') || target.startsWith('//')) return null;
+  const queryAt = target.indexOf('?');
+  const pathname = queryAt === -1 ? target : target.slice(0, queryAt);
+  if (pathname.includes('\\') || target.includes('#')) return null;
+  return {
+    pathname,
+    query: new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)),
+  };
+}
+
+/** The access-token cookie, by the same rules as the REST side's `getCookie` (never throws). */
+function cookieToken(header: string | undefined): string | null {
+  if (!header) return null;
+  return parseCookies(header, ACCESS_TOKEN_COOKIE)[ACCESS_TOKEN_COOKIE] ?? null;
+}
+
+/** What the log may say about a request: method and path, never the query (tokens) or cookies. */
+function requestContext(request: IncomingMessage): Record<string, string> {
+  const target = request.url ?? '';
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  return {
+    method: request.method ?? '',
+    path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
+  };
+}
+
+/**
+ * Authorizes a websocket upgrade on `/sync/{room}` before anything is accepted: 400 for a request
+ * target that is not origin-form, 404 off `/sync/{room}`, 401 without a valid token, 403 for
+ * another user's document. The token comes from `?token=` (the stock y-websocket client's
+ * `params`) or the access-token cookie; a cookie-authenticated upgrade must come from an allowed
+ * Origin (cross-site websocket hijacking). URLs with tokens are never logged.
+ *
+ * Total on its input: whatever request Node's parser hands over gets a 4xx (or the websocket),
+ * and an unexpected throw anywhere in here, now or after the token check, closes this one socket
+ * (500 if nothing was sent on it yet) and is logged with the method and path. Nothing escapes to
+ * the process, whose policy for escaped errors is exit (see `process-failure.ts`).
  */
 export function createSyncUpgradeHandler(deps: SyncUpgradeDeps) {
   return function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const url = new URL(request.url ?? '/', 'http://relay.invalid');
-    const room = parseRoomPath(url.pathname);
-    if (!room) {
-      reject(socket, 404, 'Not Found');
-      return;
-    }
-    const queryToken = url.searchParams.get('token');
-    const token = queryToken ?? cookieToken(request.headers.cookie);
-    if (!token) {
-      reject(socket, 401, 'Unauthorized');
-      return;
-    }
-    if (!queryToken) {
-      const origin = request.headers.origin;
-      if (!origin || !deps.corsOrigins.includes(origin)) {
-        reject(socket, 403, 'Forbidden');
-        return;
-      }
-    }
-    deps.tokens.verifyAccessToken(token).then(
-      (claims) => {
-        if (claims.userId !== room.ownerId) {
-          reject(socket, 403, 'Forbidden');
-          return;
-        }
-        deps.wss.handleUpgrade(request, socket, head, (ws) => {
-          deps.relay.handleConnection(ws, {
-            userId: claims.userId,
-            room: room.room,
-            wantsAck: url.searchParams.get('ack') === '1',
-          });
+    const progress = { handedOver: false };
+    upgrade(deps, request, socket, head, progress).catch((error: unknown) => {
+      try {
+        deps.log.error('websocket upgrade failed', {
+          ...requestContext(request),
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
-      },
-      () => reject(socket, 401, 'Unauthorized'),
-    );
+      } catch {
+        // Even a failing logger must not turn this rejection into an unhandled one.
+      }
+      // Once ws took the socket over, a status line would land in the middle of its frames.
+      if (progress.handedOver) socket.destroy();
+      else reject(socket, 500);
+    });
   };
+}
+
+async function upgrade(
+  deps: SyncUpgradeDeps,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  progress: { handedOver: boolean },
+): Promise<void> {
+  const target = parseRequestTarget(request.url);
+  if (!target) return reject(socket, 400);
+  const room = parseRoomPath(target.pathname);
+  if (!room) return reject(socket, 404);
+  const queryToken = target.query.get('token');
+  const token = queryToken ?? cookieToken(request.headers.cookie);
+  if (!token) return reject(socket, 401);
+  if (!queryToken) {
+    const origin = request.headers.origin;
+    if (!origin || !deps.corsOrigins.includes(origin)) return reject(socket, 403);
+  }
+  let userId: string;
+  try {
+    ({ userId } = await deps.tokens.verifyAccessToken(token));
+  } catch (error) {
+    if (error instanceof InvalidTokenError) return reject(socket, 401);
+    throw error; // not the client's doing: logged, 500
+  }
+  if (userId !== room.ownerId) return reject(socket, 403);
+  if (socket.destroyed) return; // the client gave up while its token was checked
+  progress.handedOver = true;
+  deps.wss.handleUpgrade(request, socket, head, (ws) => {
+    deps.relay.handleConnection(ws, {
+      userId,
+      room: room.room,
+      wantsAck: target.query.get('ack') === '1',
+    });
+  });
 }
