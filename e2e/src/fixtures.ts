@@ -17,8 +17,9 @@ export async function followRunClock(context: BrowserContext): Promise<void> {
 }
 
 /**
- * The `test` every spec uses: its page's context follows the run's clock, and `newContext` opens
- * a further device (another browser profile) that does too, closed after the test.
+ * The `test` of every spec that does not pin the browser's clock itself: its page's context
+ * follows the run's clock, and `newContext` opens a further device (another browser profile)
+ * that does too, closed after the test.
  */
 export const test = base.extend<{
   newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>;
