@@ -219,6 +219,40 @@ describe('fake Google Calendar', () => {
     expect((await call('GET', '?orderBy=startTime')).status).toBe(400);
   });
 
+  it('keeps an edited or deleted occurrence as an instance of the series, listed with it by iCalUID', async () => {
+    const series = (
+      await call(
+        'POST',
+        '',
+        meeting({
+          recurrence: ['RRULE:FREQ=WEEKLY'],
+          start: paris('2025-10-19T09:00:00'),
+          end: paris('2025-10-19T09:30:00'),
+        }),
+      )
+    ).body;
+    fake.editOccurrence(series.id as string, '2025-10-26T08:00:00Z', {
+      summary: 'Moved',
+      start: '2025-10-27T13:00:00Z',
+      end: '2025-10-27T13:30:00Z',
+    });
+    fake.editOccurrence(series.id as string, '2025-11-02T08:00:00Z', 'cancel');
+    const query = `?iCalUID=${encodeURIComponent(series.iCalUID as string)}&showDeleted=true`;
+    const { body } = await call('GET', query);
+    expect(
+      body.items?.map((event) => [
+        event.id,
+        event.status,
+        event.recurringEventId,
+        (event.originalStartTime as { dateTime?: string } | undefined)?.dateTime,
+      ]),
+    ).toEqual([
+      [series.id, 'confirmed', undefined, undefined],
+      [`${series.id}_20251026T080000Z`, 'confirmed', series.id, '2025-10-26T08:00:00Z'],
+      [`${series.id}_20251102T080000Z`, 'cancelled', series.id, '2025-11-02T08:00:00Z'],
+    ]);
+  });
+
   it('leaves the occurrences a series skips (EXDATE) out of its instances', async () => {
     const series = (
       await call(

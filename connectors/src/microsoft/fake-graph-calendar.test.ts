@@ -166,6 +166,50 @@ describe('Graph fake', () => {
       ]);
     });
 
+    it('an occurrence edited on its own is an exception, a deleted one is gone, in the view and the instances', async () => {
+      fake = await startFakeGraphCalendar();
+      const weekly = {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'], firstDayOfWeek: 'monday' },
+        range: { type: 'numbered', startDate: '2025-03-24', numberOfOccurrences: 3 },
+      };
+      const [master] = (await series(weekly)).master;
+      const base = `/me/calendars/${fake.calendarId}/events`;
+      const edited = await call('PATCH', `${base}/${master?.id}_20250331`, {
+        body: {
+          subject: 'Moved',
+          start: { dateTime: '2025-04-01T15:00:00', timeZone: 'Europe/Paris' },
+          end: { dateTime: '2025-04-01T16:00:00', timeZone: 'Europe/Paris' },
+        },
+      });
+      expect(edited.status).toBe(200);
+      expect((await call('DELETE', `${base}/${master?.id}_20250407`)).status).toBe(204);
+      expect((await call('DELETE', `${base}/${master?.id}_20250408`)).status).toBe(404);
+      const instances = await call('GET', `${base}/${master?.id}/instances?${window}`);
+      expect(
+        (instances.json as { value: GraphEvent[] }).value.map((row) => [
+          row.type,
+          row.originalStart,
+          row.subject,
+          row.start?.dateTime,
+        ]),
+      ).toEqual([
+        ['occurrence', '2025-03-24T09:00:00Z', 'Series', '2025-03-24T09:00:00.0000000'],
+        ['exception', '2025-03-31T08:00:00Z', 'Moved', '2025-04-01T13:00:00.0000000'],
+      ]);
+      const view = await call(
+        'GET',
+        `/me/calendars/${fake.calendarId}/calendarView/delta?${window}`,
+      );
+      expect(
+        (view.json.value ?? [])
+          .filter((row) => row.seriesMasterId === master?.id)
+          .map((row) => [row.type, row.originalStart]),
+      ).toEqual([
+        ['occurrence', '2025-03-24T09:00:00Z'],
+        ['exception', '2025-03-31T08:00:00Z'],
+      ]);
+    });
+
     it('absolute yearly up to an end date', async () => {
       fake = await startFakeGraphCalendar();
       const { days } = await series(
