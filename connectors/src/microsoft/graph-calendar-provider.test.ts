@@ -339,6 +339,37 @@ describe('Microsoft Graph adapter', () => {
   });
 
   describe('recurrence', () => {
+    it('reads the deleted and the moved occurrences of an all-day series by their dates', async () => {
+      const { fake, provider } = await start({ allDayTimeZone: 'Europe/Paris' });
+      const series = await provider.createEvent(
+        event({
+          taskId: null,
+          start: { date: '2025-03-24' },
+          end: { date: '2025-03-25' },
+          recurrence: 'FREQ=WEEKLY;BYDAY=MO;COUNT=4',
+        }),
+        randomUUID(),
+      );
+      // Midnight of 31 March in Paris is 22:00Z the day before.
+      fake.editOccurrence(series.id, '2025-03-30T22:00:00Z', 'cancel');
+      // An all-day exception's times are midnights, as any all-day event's.
+      fake.editOccurrence(series.id, '2025-04-06T22:00:00Z', {
+        summary: 'Tuesday instead',
+        start: '2025-04-08T00:00:00Z',
+        end: '2025-04-09T00:00:00Z',
+      });
+      expect((await provider.getEvent(series.id))?.overrides).toEqual([
+        { originalStart: '2025-03-31', cancelled: true },
+        {
+          originalStart: '2025-04-07',
+          cancelled: false,
+          summary: 'Tuesday instead',
+          start: { date: '2025-04-08' },
+          end: { date: '2025-04-09' },
+        },
+      ]);
+    });
+
     const refused: [string, RegExp][] = [
       ['FREQ=HOURLY', /FREQ=HOURLY/],
       ['FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1,3', /BYSETPOS with more than one value/],

@@ -269,7 +269,10 @@ export function overridesFromInstances(
   const originalOf = (row: GraphEvent): string | null => {
     const at = DateTime.fromISO(row.originalStart ?? '', { zone: 'utc' });
     if (!at.isValid) return null;
-    return allDay ? at.toISODate() : at.toISO({ suppressMilliseconds: true });
+    if (!allDay) return at.toISO({ suppressMilliseconds: true });
+    // An all-day occurrence's original start is the instant of its midnight in its zone.
+    const zone = row.originalStartTimeZone;
+    return at.setZone(isIanaZone(zone) ? zone : options.allDayTimeZone).toISODate();
   };
   const listed = new Set<string>();
   const overrides: EventOverride[] = [];
