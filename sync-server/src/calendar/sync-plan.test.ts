@@ -439,6 +439,37 @@ describe('rule 4: an event created becomes a task when it matches the criterion'
     ]);
   });
 
+  it('mirrors a series begun before the window while it still has occurrences in it', () => {
+    const weekly = {
+      start: { dateTime: '2024-01-08T09:00:00Z', timeZone: 'Europe/Berlin' },
+      end: { dateTime: '2024-01-08T09:30:00Z', timeZone: 'Europe/Berlin' },
+    };
+    const running = foreign('g-1', { ...weekly, recurrence: 'FREQ=WEEKLY;BYDAY=MO' });
+    expect(plan({ changed: [running] })).toEqual([{ type: 'mirrorEvent', event: running }]);
+    // Ended by UNTIL or COUNT before the window opened (1 May 2025): out, and unmirrored.
+    const until = foreign('g-2', { ...weekly, recurrence: 'FREQ=WEEKLY;UNTIL=20250301T000000Z' });
+    const counted = foreign('g-3', { ...weekly, recurrence: 'FREQ=WEEKLY;COUNT=10' });
+    expect(plan({ changed: [until, counted], mirrored: ['g-2', 'g-3'] })).toEqual([
+      { type: 'unmirrorEvent', eventId: 'g-2' },
+      { type: 'unmirrorEvent', eventId: 'g-3' },
+    ]);
+    // …unless one of its occurrences was moved into the window.
+    const moved = foreign('g-4', {
+      ...weekly,
+      recurrence: 'FREQ=WEEKLY;COUNT=10',
+      overrides: [
+        {
+          originalStart: '2024-03-11T09:00:00Z',
+          cancelled: false,
+          summary: 'Much later',
+          start: { dateTime: '2025-06-02T09:00:00Z', timeZone: 'Europe/Berlin' },
+          end: { dateTime: '2025-06-02T09:30:00Z', timeZone: 'Europe/Berlin' },
+        },
+      ],
+    });
+    expect(plan({ changed: [moved] })).toEqual([{ type: 'mirrorEvent', event: moved }]);
+  });
+
   it('adopts the task it made from an event before a crash instead of making a second one', () => {
     const e = foreign('g-1', { summary: '#task Call the bank' });
     const [create] = plan({ changed: [e] });
