@@ -349,6 +349,9 @@ export class FakeGoogleCalendarStore {
           ? expandInstances(event, zone, { from, to, limit: MAX_INSTANCES_PER_SERIES })
           : [event];
       expanded.forEach((instance, index) => {
+        // An occurrence edited or deleted on its own is the stored instance of that id, listed
+        // (or, cancelled, left out) as an event of its own.
+        if (instance !== event && this.#events.has(instance.id as string)) return;
         if (!event.recurrence || query.singleEvents) {
           if (!this.#overlaps(instance, from, to)) return;
         } else if (to && (instantOf(event.start, zone) ?? to) >= to) {

@@ -251,6 +251,15 @@ describe('fake Google Calendar', () => {
       [`${series.id}_20251026T080000Z`, 'confirmed', series.id, '2025-10-26T08:00:00Z'],
       [`${series.id}_20251102T080000Z`, 'cancelled', series.id, '2025-11-02T08:00:00Z'],
     ]);
+    const expanded = await call(
+      'GET',
+      '?singleEvents=true&orderBy=startTime&timeMax=2025-11-10T00:00:00Z',
+    );
+    expect(expanded.body.items?.map((event) => [event.summary, event.start])).toEqual([
+      ['Standup', paris('2025-10-19T03:00:00-04:00')],
+      ['Moved', { dateTime: '2025-10-27T13:00:00Z', timeZone: 'Europe/Paris' }],
+      ['Standup', paris('2025-11-09T03:00:00-05:00')],
+    ]);
   });
 
   it('leaves the occurrences a series skips (EXDATE) out of its instances', async () => {
