@@ -80,6 +80,7 @@ describe('occurrences of a recurring calendar event', () => {
       'FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6',
       'FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=20',
       'FREQ=SECONDLY',
+      'FREQ=DAILY;COUNT=100000',
       'FREQ=YEARLY;BYWEEKNO=60',
       'FREQ=WEEKLY;BYHOUR=25',
       'not a rule',

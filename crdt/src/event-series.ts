@@ -25,6 +25,12 @@ const { RRule } = rrule;
 /** Occurrences one expansion returns at most (a daily series over the REST API's 366 days fits). */
 export const MAX_SERIES_OCCURRENCES = 1000;
 
+/**
+ * The largest COUNT expanded: a counted series is walked from its first occurrence (tens of
+ * milliseconds for this many), an open one from just before the range.
+ */
+export const MAX_SERIES_COUNT = 5000;
+
 const FREQUENCY_UNITS = new Map<number, 'days' | 'weeks' | 'months' | 'years'>([
   [RRule.DAILY, 'days'],
   [RRule.WEEKLY, 'weeks'],
@@ -55,6 +61,7 @@ function isExpandable(text: string, options: Partial<Options>): boolean {
   const parts = text.split(';').map((part) => part.split('=')[0]?.toUpperCase() ?? '');
   if (!parts.every((part) => SUPPORTED_PARTS.has(part))) return false;
   if (options.freq === undefined || !FREQUENCY_UNITS.has(options.freq)) return false;
+  if ((options.count ?? 0) > MAX_SERIES_COUNT) return false;
   const months = asList(options.bymonth);
   if (months.some((month) => month < 1 || month > 12)) return false;
   const monthDays = asList(options.bymonthday);
@@ -156,11 +163,13 @@ export function seriesOccurrenceStarts(
   const walk = options.count ? base : fastForward(base, seriesStart, from);
   const series = new RRule({ ...walk, until: until.toJSDate() });
   const starts: string[] = [];
+  const [earliest, latest] = [from.toMillis(), to.toMillis()];
   series.all((date) => {
+    // Floating bounds first (cheap): a COUNT series walks every occurrence since its start.
+    if (date.getTime() < earliest) return true;
+    if (date.getTime() >= latest) return false;
     const local = DateTime.fromJSDate(date, { zone: 'UTC' });
-    if (local < seriesStart) return true;
-    const instant = dateOnly ? null : DateTime.fromObject(local.toObject(), { zone }).toUTC();
-    const at = instant ?? local;
+    const at = dateOnly ? local : DateTime.fromObject(local.toObject(), { zone }).toUTC();
     if (at.toMillis() >= range.to.getTime()) return false;
     if (at.toMillis() >= range.from.getTime()) {
       starts.push(
