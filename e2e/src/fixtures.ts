@@ -4,16 +4,19 @@ import {
   test as base,
   expect,
 } from '@playwright/test';
+import { fakeClockOffset, shiftDate } from '../../scripts/clock/shifted-date.mjs';
 
 /**
  * Under the clock matrix (`scripts/clock/run-clock-matrix.sh`) every Node process of the run
- * (this runner, the server, the fake providers) reads a faked "now" (FAKE_NOW) that then runs at
- * the real pace. The browser must read the same clock, or "today" in the app and "today" in the
- * test disagree: Playwright's clock starts the context at this process's time and lets it run.
- * Outside the matrix the browser keeps its own, real clock.
+ * (this runner, the server, the fake providers) reads one faked clock: FAKE_NOW at the run's
+ * anchor, then running at the real pace. The browser must read the same clock, or "today" in the
+ * app and in the test disagree, and two devices' timestamps drift apart: each page gets the same
+ * shifted Date before any of its scripts runs. Outside the matrix the browser keeps its clock.
  */
 export async function followRunClock(context: BrowserContext): Promise<void> {
-  if (process.env.FAKE_NOW) await context.clock.install({ time: Date.now() });
+  const offset = fakeClockOffset(process.env, Date.now());
+  if (offset === null) return;
+  await context.addInitScript({ content: `(${shiftDate.toString()})(globalThis, ${offset});` });
 }
 
 /**
