@@ -15,6 +15,7 @@ import {
 } from '@tasks/connectors';
 import { listCalendarEvents } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseKinds } from '../db/test-databases.js';
 import { insertSyncConnection, insertTestUser } from './connection-test-rows.js';
 import { runSync } from './sync-engine.js';
 import { openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
@@ -115,57 +116,60 @@ if (hasRadicale) {
   };
 }
 
-describe('a recurring event from another calendar, through the sync engine', () => {
-  let test: SyncFixture;
-  beforeAll(async () => {
-    test = await openSyncFixture('pglite', { docQuotaBytes: 10_000_000, clock });
-  }, 60_000);
-  afterAll(async () => {
-    await test?.dispose();
-  });
-
-  for (const [name, open] of Object.entries(backends)) {
-    it(`${name}: shows every week, then the moved and the cancelled occurrence`, async () => {
-      const backend = await open();
-      try {
-        const userId = await insertTestUser(test.db);
-        const connectionId = await insertSyncConnection(test.db, userId, backend.provider.name);
-        const sync = () =>
-          runSync({
-            connectionId,
-            provider: backend.provider,
-            userId,
-            db: test.db,
-            access: test.access,
-            clock,
-          });
-        const shown = () =>
-          test.access.use(userId, [], (docs) =>
-            listCalendarEvents(docs, FOUR_WEEKS).map((event) => [event.title, event.start]),
-          );
-        const series = await backend.provider.createEvent(WEEKLY, randomUUID());
-
-        await sync();
-        expect(await shown()).toEqual([
-          ['Weekly sync', '2026-03-16T09:00:00.000Z'],
-          ['Weekly sync', '2026-03-23T09:00:00.000Z'],
-          ['Weekly sync', '2026-03-30T08:00:00.000Z'],
-          ['Weekly sync', '2026-04-06T08:00:00.000Z'],
-          ['Weekly sync', '2026-04-13T08:00:00.000Z'],
-        ]);
-
-        await backend.editOccurrence(series, '2026-03-23T09:00:00Z', MOVED);
-        await backend.editOccurrence(series, '2026-04-06T08:00:00Z', 'cancel');
-        await sync();
-        expect(await shown()).toEqual([
-          ['Weekly sync', '2026-03-16T09:00:00.000Z'],
-          ['Weekly sync (Tuesday)', '2026-03-24T13:00:00.000Z'],
-          ['Weekly sync', '2026-03-30T08:00:00.000Z'],
-          ['Weekly sync', '2026-04-13T08:00:00.000Z'],
-        ]);
-      } finally {
-        await backend.close();
-      }
+describe.each(testDatabaseKinds())(
+  'a recurring event from another calendar, through the sync engine on %s',
+  (kind) => {
+    let test: SyncFixture;
+    beforeAll(async () => {
+      test = await openSyncFixture(kind, { docQuotaBytes: 10_000_000, clock });
     }, 60_000);
-  }
-});
+    afterAll(async () => {
+      await test?.dispose();
+    });
+
+    for (const [name, open] of Object.entries(backends)) {
+      it(`${name}: shows every week, then the moved and the cancelled occurrence`, async () => {
+        const backend = await open();
+        try {
+          const userId = await insertTestUser(test.db);
+          const connectionId = await insertSyncConnection(test.db, userId, backend.provider.name);
+          const sync = () =>
+            runSync({
+              connectionId,
+              provider: backend.provider,
+              userId,
+              db: test.db,
+              access: test.access,
+              clock,
+            });
+          const shown = () =>
+            test.access.use(userId, [], (docs) =>
+              listCalendarEvents(docs, FOUR_WEEKS).map((event) => [event.title, event.start]),
+            );
+          const series = await backend.provider.createEvent(WEEKLY, randomUUID());
+
+          await sync();
+          expect(await shown()).toEqual([
+            ['Weekly sync', '2026-03-16T09:00:00.000Z'],
+            ['Weekly sync', '2026-03-23T09:00:00.000Z'],
+            ['Weekly sync', '2026-03-30T08:00:00.000Z'],
+            ['Weekly sync', '2026-04-06T08:00:00.000Z'],
+            ['Weekly sync', '2026-04-13T08:00:00.000Z'],
+          ]);
+
+          await backend.editOccurrence(series, '2026-03-23T09:00:00Z', MOVED);
+          await backend.editOccurrence(series, '2026-04-06T08:00:00Z', 'cancel');
+          await sync();
+          expect(await shown()).toEqual([
+            ['Weekly sync', '2026-03-16T09:00:00.000Z'],
+            ['Weekly sync (Tuesday)', '2026-03-24T13:00:00.000Z'],
+            ['Weekly sync', '2026-03-30T08:00:00.000Z'],
+            ['Weekly sync', '2026-04-13T08:00:00.000Z'],
+          ]);
+        } finally {
+          await backend.close();
+        }
+      }, 60_000);
+    }
+  },
+);
