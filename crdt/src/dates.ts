@@ -22,6 +22,52 @@ export function normalizeDateOrDateTime(value: string): string | null {
   return normalizeDateTime(value);
 }
 
+// A wall-clock time without a zone (`2025-10-15T17:00`): a task date in the user's own zone.
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+
+/** A wall-clock datetime without offset, normalized (`2025-10-15T17:00:00`), or null. */
+export function normalizeLocalDateTime(value: string): string | null {
+  if (!LOCAL_DATE_TIME.test(value)) return null;
+  const parsed = DateTime.fromISO(value, { zone: 'UTC' });
+  if (!parsed.isValid) return null;
+  return parsed.toISO({ suppressMilliseconds: true, includeOffset: false });
+}
+
+/**
+ * The other instant that shows the same wall-clock time in its zone (the other pass of an hour
+ * the zone repeats when its clocks go back), or null. Worked out from the zone's offsets around
+ * the instant alone: luxon resolves an ambiguous wall time with a guess taken from the zone's
+ * offset *today* (luxon #1665), so its own answer changes between summer and winter.
+ */
+export function otherPassOf(instant: DateTime): DateTime | null {
+  const at = instant.toMillis();
+  const zone = instant.zone;
+  for (const otherOffset of [zone.offset(at - DAY_MS), zone.offset(at + DAY_MS)]) {
+    if (otherOffset === instant.offset) continue;
+    const twin = at + (instant.offset - otherOffset) * 60_000;
+    if (zone.offset(twin) === otherOffset) return DateTime.fromMillis(twin, { zone });
+  }
+  return null;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant of a wall-clock time in `zone` (`2025-10-15T17:00` in Europe/Berlin →
+ * `2025-10-15T15:00:00Z`), or null when either is invalid. As RFC 5545 reads local times: a time
+ * the zone shows twice is its first pass, a time it skips (clocks going forward) moves forward by
+ * the gap; never depending on the date today.
+ */
+export function localDateTimeToInstant(value: string, zone: string): string | null {
+  const local = normalizeLocalDateTime(value);
+  if (local === null || !isValidTimezone(zone)) return null;
+  const guess = DateTime.fromISO(local, { zone });
+  if (!guess.isValid) return null;
+  const twin = otherPassOf(guess);
+  const first = twin !== null && twin.toMillis() < guess.toMillis() ? twin : guess;
+  return first.toUTC().toISO({ suppressMilliseconds: true });
+}
+
 export function isValidTimezone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }

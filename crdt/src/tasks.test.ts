@@ -159,7 +159,11 @@ describe('task validation', () => {
     ['an unknown status', { title: 'a', status: 'DONE' }, ['status']],
     ['an unknown priority', { title: 'a', priority: 'CRITICAL' }, ['priority']],
     ['a due date that is not a date', { title: 'a', dueDate: 'next friday' }, ['dueDate']],
-    ['a datetime without an offset', { title: 'a', dueDate: '2025-03-10T09:00:00' }, ['dueDate']],
+    [
+      'a local datetime that does not exist',
+      { title: 'a', dueDate: '2025-02-30T09:00' },
+      ['dueDate'],
+    ],
     ['an impossible calendar date', { title: 'a', startDate: '2025-02-30' }, ['startDate']],
     [
       'a start date after the due date',
@@ -176,6 +180,25 @@ describe('task validation', () => {
     ['a project that does not exist', { title: 'a', projectId: 'missing' }, ['projectId']],
     ['several bad fields at once', { title: '', priority: 'CRITICAL' }, ['title', 'priority']],
   ];
+
+  it('reads a due or start time without an offset in the user’s zone, on create and update', () => {
+    const { docs, ctx } = setup();
+    updateSettings(docs, { timezone: 'Europe/Berlin' });
+    const task = createTask(
+      docs,
+      { title: 'Dentist', startDate: '2027-01-13T14:00', dueDate: '2027-01-13T15:00:00' },
+      ctx,
+    );
+    expect([task.startDate, task.dueDate]).toEqual([
+      '2027-01-13T13:00:00Z',
+      '2027-01-13T14:00:00Z',
+    ]);
+    const moved = updateTask(docs, task.id, { dueDate: '2027-07-13T15:00' }, ctx).task;
+    expect(moved.dueDate).toBe('2027-07-13T13:00:00Z');
+    expect(
+      invalidFields(() => updateTask(docs, task.id, { startDate: '2027-07-13T16:00' }, ctx)),
+    ).toEqual(['startDate']);
+  });
 
   it.each(invalidInputs)('rejects a task with %s, naming the field', (_name, input, fields) => {
     const { docs, ctx } = setup();

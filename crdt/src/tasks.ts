@@ -2,7 +2,7 @@ import { generateKeyBetween } from 'fractional-indexing';
 import { v5 as uuidv5 } from 'uuid';
 import * as Y from 'yjs';
 import type { DocContext } from './context.js';
-import { isDateOnly, toIso } from './dates.js';
+import { isDateOnly, localDateTimeToInstant, normalizeLocalDateTime, toIso } from './dates.js';
 import { documentVersion, isInTransaction } from './doc-version.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { asMap, replaceText, writeField } from './record-fields.js';
@@ -249,6 +249,29 @@ function followingOccurrence(
 }
 
 /**
+ * A due or start date given as a wall-clock time without offset (`2027-01-13T15:00`, what a
+ * client means by "3 pm") is in the user's zone, the document's setting: resolved here, once,
+ * for the app, the REST API and the bridge alike.
+ */
+function withLocalDatesInZone<T extends { dueDate?: unknown; startDate?: unknown }>(
+  docs: UserDocs,
+  input: T,
+): T {
+  if (input === null || typeof input !== 'object') return input;
+  const isLocal = (value: unknown): value is string =>
+    typeof value === 'string' && normalizeLocalDateTime(value) !== null;
+  if (!isLocal(input.dueDate) && !isLocal(input.startDate)) return input;
+  const zone = getTimezone(docs);
+  const resolved: T = { ...input };
+  for (const field of ['dueDate', 'startDate'] as const) {
+    const value = input[field];
+    if (isLocal(value))
+      resolved[field] = (localDateTimeToInstant(value, zone) ?? value) as T[typeof field];
+  }
+  return resolved;
+}
+
+/**
  * An open task whose own occurrence is one of its series' exceptions (skipped here, or deleted
  * in the user's calendar) moves to the series' next occurrence, as completing it would; the
  * series keeps its start. With no occurrence left it stays where it is.
@@ -267,7 +290,7 @@ function skipExcludedOccurrence(docs: UserDocs, id: string, map: Y.Map<unknown>)
 }
 
 export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocContext): Task {
-  const valid = parseInput(taskCreateInput, input);
+  const valid = parseInput(taskCreateInput, withLocalDatesInZone(docs, input));
   const id = valid.id ?? ctx.newId();
   const tasks = tasksOf(docs.main);
   if (tasks.has(id)) throw new ConflictError(`task ${id} already exists`, 'id');
@@ -319,7 +342,7 @@ export function updateTask(
   patch: TaskPatch,
   ctx: DocContext,
 ): TaskUpdate {
-  const valid = parseInput(taskPatch, patch);
+  const valid = parseInput(taskPatch, withLocalDatesInZone(docs, patch));
   const map = liveTaskMap(docs, id);
   checkReferences(docs, id, valid);
   const current = readTask(id, map) as Task;

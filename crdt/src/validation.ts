@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { isValidTimezone, normalizeDateOrDateTime, normalizeDateTime } from './dates.js';
+import {
+  isValidTimezone,
+  normalizeDateOrDateTime,
+  normalizeDateTime,
+  normalizeLocalDateTime,
+} from './dates.js';
 import { type FieldError, ValidationError } from './errors.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
 import { CALENDAR_IMPORT_MODES, PRIORITIES, TASK_STATUSES, WEEKDAYS } from './schema.js';
@@ -30,30 +35,36 @@ export const hexColor = z
   .regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'must be a hex colour like #1a2b3c')
   .transform((value) => value.toLowerCase());
 
-export const dateOrDateTime = z.string().transform((value, ctx) => {
-  const normalized = normalizeDateOrDateTime(value);
-  if (normalized === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message:
-        'must be an ISO-8601 date (2025-10-15) or datetime with offset (2025-10-15T17:00:00Z)',
-    });
-    return z.NEVER;
-  }
-  return normalized;
-});
+/** A string in one of a few forms, normalized, or the message saying which forms it may take. */
+function normalizedString(normalize: (value: string) => string | null, message: string) {
+  return z.string().transform((value, ctx) => {
+    const normalized = normalize(value);
+    if (normalized === null) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return normalized;
+  });
+}
 
-export const dateTime = z.string().transform((value, ctx) => {
-  const normalized = normalizeDateTime(value);
-  if (normalized === null) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be an ISO-8601 datetime with offset (2025-10-15T17:00:00Z)',
-    });
-    return z.NEVER;
-  }
-  return normalized;
-});
+export const dateOrDateTime = normalizedString(
+  normalizeDateOrDateTime,
+  'must be an ISO-8601 date (2025-10-15) or datetime with offset (2025-10-15T17:00:00Z)',
+);
+
+/**
+ * A task's due or start date: a date, a datetime with offset, or a wall-clock datetime without
+ * one (`2025-10-15T17:00`), which the task commands read in the user's zone (`tasks.ts`).
+ */
+export const taskDate = normalizedString(
+  (value) => normalizeDateOrDateTime(value) ?? normalizeLocalDateTime(value),
+  'must be an ISO-8601 date (2025-10-15), datetime with offset (2025-10-15T17:00:00Z) or local datetime in your time zone (2025-10-15T17:00)',
+);
+
+export const dateTime = normalizedString(
+  normalizeDateTime,
+  'must be an ISO-8601 datetime with offset (2025-10-15T17:00:00Z)',
+);
 
 export const recurrenceRule = z.string().transform((value, ctx) => {
   const result = normalizeRecurrenceRule(value);
@@ -95,8 +106,8 @@ export const taskFields = {
   description,
   status,
   priority,
-  dueDate: dateOrDateTime.nullable(),
-  startDate: dateOrDateTime.nullable(),
+  dueDate: taskDate.nullable(),
+  startDate: taskDate.nullable(),
   estimatedDuration: estimatedDuration.nullable(),
   tags: z.array(tagName).max(50, 'at most 50 tags'),
   parentId: id.nullable(),
@@ -113,7 +124,16 @@ function startNotAfterDue(
   ctx: z.RefinementCtx,
 ): void {
   const { startDate, dueDate } = value;
-  if (startDate && dueDate && new Date(startDate).getTime() > new Date(dueDate).getTime()) {
+  // A local time has no instant until the task commands read it in the user's zone (they check
+  // again then).
+  if (
+    !startDate ||
+    !dueDate ||
+    normalizeLocalDateTime(startDate) ||
+    normalizeLocalDateTime(dueDate)
+  )
+    return;
+  if (new Date(startDate).getTime() > new Date(dueDate).getTime()) {
     ctx.addIssue({ code: 'custom', path: ['startDate'], message: 'must not be after dueDate' });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * EventInput ⇄ Graph event JSON. Pure functions; the HTTP side lives in graph-calendar-provider.
  */
+import { otherPassOf } from '@tasks/crdt';
 import { DateTime, IANAZone } from 'luxon';
 import {
   type EventInput,
@@ -78,26 +79,9 @@ function requireZone(zone: string): string {
  */
 function graphReadable(local: DateTime, isRecurring: boolean): DateTime {
   if (isRecurring) return local;
-  return hasLaterTwin(local) ? local.setZone('UTC') : local;
+  const twin = otherPassOf(local);
+  return twin !== null && twin.toMillis() > local.toMillis() ? local.setZone('UTC') : local;
 }
-
-/**
- * Whether the zone shows this wall time again later (the first pass of a repeated hour). Decided
- * from the zone's offsets around the instant alone: luxon's `fromObject` resolves an ambiguous
- * wall time with a guess from today's offset, so it answers differently in summer and winter.
- */
-function hasLaterTwin(local: DateTime): boolean {
-  const at = local.toMillis();
-  const zone = local.zone;
-  for (const otherOffset of [zone.offset(at - DAY_MS), zone.offset(at + DAY_MS)]) {
-    if (otherOffset === local.offset) continue;
-    const twin = at + (local.offset - otherOffset) * 60_000;
-    if (twin > at && zone.offset(twin) === otherOffset) return true;
-  }
-  return false;
-}
-
-const DAY_MS = 86_400_000;
 
 /** The wall time Graph stores for one of our times, in the zone it belongs to. */
 function localTime(time: EventTime, options: GraphMappingOptions, isRecurring = false): DateTime {

@@ -72,19 +72,31 @@ describe.each(testDatabaseKinds())(
 
     it('resolves a task’s date and its repeats in Berlin for a REST-only user', async () => {
       const user = await registerIn('Europe/Berlin');
-      // REST takes instants, not words: "dentist tomorrow 3pm" as a client in Berlin sends it.
-      const winter = await create(user, {
-        title: 'dentist',
-        due_date: '2027-01-13T15:00:00+01:00',
-      });
-      const summer = await create(user, {
-        title: 'dentist',
-        due_date: '2027-07-13T15:00:00+02:00',
-      });
+      // "Dentist tomorrow 3pm" as a client sends it: 3 pm on the wall, no offset; the server
+      // reads it in the account's zone.
+      const winter = await create(user, { title: 'dentist', due_date: '2027-01-13T15:00' });
+      const summer = await create(user, { title: 'dentist', due_date: '2027-07-13T15:00:00' });
       expect([winter.due_date, summer.due_date]).toEqual([
         '2027-01-13T14:00:00Z',
         '2027-07-13T13:00:00Z',
       ]);
+      // A PATCH reads it the same way; a time with an offset stays the instant it names.
+      const moved = await callApi<TaskBody>(ts, user, 'PATCH', `/tasks/${winter.id}`, {
+        due_date: '2027-01-14T09:30',
+      });
+      expect(moved.body.due_date).toBe('2027-01-14T08:30:00Z');
+      const exact = await create(user, { title: 'call', due_date: '2027-01-13T15:00:00-05:00' });
+      expect(exact.due_date).toBe('2027-01-13T20:00:00Z');
+      // Start after due is refused once both are read in Berlin, naming the field.
+      const late = await callApi<{ error: { fields: { field: string }[] } }>(
+        ts,
+        user,
+        'POST',
+        '/tasks',
+        { title: 'late', start_date: '2027-01-13T16:00', due_date: '2027-01-13T14:30:00Z' },
+      );
+      expect(late.status).toBe(422);
+      expect(late.body.error.fields.map((field) => field.field)).toContain('start_date');
 
       // A date without a time starts at midnight in Berlin, 23:00 UTC the day before.
       await create(user, { title: 'Pay rent', due_date: '2027-01-13' });
