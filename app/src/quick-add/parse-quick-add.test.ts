@@ -7,7 +7,7 @@ import {
   taskCreateInput,
   UserDocs,
 } from '@tasks/crdt';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseQuickAdd, type QuickAddOptions, type QuickAddResult } from './parse-quick-add.js';
 
 /** Wednesday 2025-10-15, 08:00 in New York (EDT, UTC-4), 21:00 in Tokyo (UTC+9). */
@@ -366,6 +366,28 @@ describe('time zones', () => {
     expect(parse('Gym every wednesday', { now }).dueDate).toBe('2025-10-15');
     expect(parse('Gym every wednesday', { now, timezone: TOKYO }).dueDate).toBe('2025-10-22');
   });
+
+  it.each([
+    ['in summer', '2026-07-01T12:00:00Z'],
+    ['in winter', '2027-01-15T12:00:00Z'],
+  ])(
+    'reads a time the clocks show twice as its first pass, whatever the date today (%s)',
+    (_, today) => {
+      vi.useFakeTimers({ now: new Date(today), toFake: ['Date'] });
+      try {
+        // 25 October 2026 in Berlin shows 02:30 at 00:30Z and again at 01:30Z.
+        const now = new Date('2026-10-20T10:00:00Z');
+        expect(parse('Call oct 25 2:30am', { now, timezone: 'Europe/Berlin' }).dueDate).toBe(
+          '2026-10-25T00:30:00Z',
+        );
+        expect(parse('Call every sunday 2:30am', { now, timezone: 'Europe/Berlin' }).dueDate).toBe(
+          '2026-10-25T00:30:00Z',
+        );
+      } finally {
+        vi.useRealTimers();
+      }
+    },
+  );
 
   it('falls back to UTC for an unknown time zone instead of throwing', () => {
     expect(parse('Call tomorrow 3pm', { timezone: 'Mars/Olympus' }).dueDate).toBe(

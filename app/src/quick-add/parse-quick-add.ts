@@ -1,4 +1,5 @@
 import {
+  localDateTimeToInstant,
   normalizeRecurrenceRule,
   PRIORITIES,
   type Priority,
@@ -478,9 +479,7 @@ function firstOccurrence(
     { zone },
   );
   if (!local.isValid) return undefined;
-  return time
-    ? (local.toUTC().toISO({ suppressMilliseconds: true }) ?? undefined)
-    : (local.toISODate() ?? undefined);
+  return time ? (instantOfWallTime(local, zone) ?? undefined) : (local.toISODate() ?? undefined);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,9 +579,19 @@ function dueOf(result: chrono.ParsedResult, now: Date, zone: string): Due | unde
     }
   }
   if (!local.isValid || local.year < 1000 || local.year > 9999) return undefined;
-  const value = local.toUTC().toISO({ suppressMilliseconds: true });
+  const value = instantOfWallTime(local, zone);
   if (value === null) return undefined;
   return { value, dateCertain, time: { hour: local.hour, minute: local.minute } };
+}
+
+/**
+ * The instant of the wall time `local` shows, by the one rule every task date follows (crdt's
+ * `localDateTimeToInstant`): luxon alone would pick which pass of a repeated hour by today's
+ * offset.
+ */
+function instantOfWallTime(local: DateTime, zone: string): string | null {
+  const wall = local.toISO({ includeOffset: false, suppressMilliseconds: true });
+  return wall === null ? null : localDateTimeToInstant(wall, zone);
 }
 
 // ---------------------------------------------------------------------------------------------
