@@ -470,10 +470,11 @@ describe.each(testDatabaseKinds())('the calendar bridge running in the server on
     const connection = await connect(user, 'GOOGLE', google.calendarId);
     const first = await synced(user, connection.id);
     await ts.stop();
-    // While the server is down, a sync is asked for (as another server would queue it).
+    // While the server is down, a sync is asked for (as another server would queue it, by its
+    // clock: the database's own `now()` may be another time than the servers' clock).
     await ts.db.query(
-      `update sync_jobs set run_after = now() where connection_id = $1 and state = 'queued'`,
-      [connection.id],
+      `update sync_jobs set run_after = $2 where connection_id = $1 and state = 'queued'`,
+      [connection.id, new Date()],
     );
     await ts.restart();
     await synced(user, connection.id, first.last_sync_at);
