@@ -17,7 +17,11 @@ import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
 import { createSyncUpgradeHandler } from './sync-upgrade.js';
-import { createTrashPurger, type TrashPurgerOptions } from './trash/trash-purge.js';
+import {
+  createTrashPurger,
+  type TrashPurger,
+  type TrashPurgerOptions,
+} from './trash/trash-purge.js';
 
 export interface ServerDeps {
   config: Config;
@@ -39,6 +43,8 @@ export interface RunningServer {
   port: number;
   relay: Relay;
   calendar: CalendarBridge;
+  /** The daily job emptying the trash of every document. */
+  trash: TrashPurger;
   /** Graceful stop: no new connections, sockets closed, pending updates committed. */
   close(): Promise<void>;
 }
@@ -120,6 +126,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     port,
     relay,
     calendar,
+    trash,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running syncs write to documents: they end (or give up their lease) before the relay.
