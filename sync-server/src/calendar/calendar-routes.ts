@@ -92,7 +92,6 @@ type AuthorizationConfig = Pick<
 >;
 
 const JOBS_PATH = '/api/v1/calendar/sync/jobs';
-/** All of time, for removing every event of a connection. */
 const EVENT_RANGE_FIELDS: Record<string, string> = { startDate: 'start_date', endDate: 'end_date' };
 
 function notFound(what: string, id: string): HttpError {
