@@ -13,7 +13,7 @@ import { fakeClockOffset, shiftDate } from '../../scripts/clock/shifted-date.mjs
  * app and in the test disagree, and two devices' timestamps drift apart: each page gets the same
  * shifted Date before any of its scripts runs. Outside the matrix the browser keeps its clock.
  */
-export async function followRunClock(context: BrowserContext): Promise<void> {
+async function followRunClock(context: BrowserContext): Promise<void> {
   const offset = fakeClockOffset(process.env, Date.now());
   if (offset === null) return;
   await context.addInitScript({ content: `(${shiftDate.toString()})(globalThis, ${offset});` });
