@@ -33,7 +33,16 @@ const envSchema = z.object({
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Comma-separated origins allowed for CORS and cookie-authenticated websockets. */
   CORS_ORIGINS: z.string().default(''),
+  /** Largest websocket message that is not a sync message (sync messages: up to the quota). */
   MAX_FRAME_BYTES: positiveInt('bytes').default(1024 * 1024),
+  /** Byte budget of documents loaded for REST and the calendar bridge (LRU), in MiB. */
+  DOC_CACHE_MB: positiveInt('MiB').default(256),
+  /** Websockets one user may have open at once (each device opens up to three). */
+  MAX_SOCKETS_PER_USER: positiveInt('sockets').default(32),
+  /** Bytes waiting to be sent to a socket past which a client that does not read is cut. */
+  MAX_SEND_BUFFER_BYTES: positiveInt('bytes').default(8 * 1024 * 1024),
+  /** Uncommitted bytes past which the relay stops reading sockets until the log catches up. */
+  MAX_UNCOMMITTED_MB: positiveInt('MiB').default(64),
   /** Messages one websocket may send per second (sustained; bursts up to 4x). */
   MAX_MESSAGES_PER_SECOND: positiveInt('messages per second').default(200),
   /** Encoded size one user's documents may reach, in bytes. */
@@ -59,6 +68,10 @@ export interface Config {
   authSecret: string | null;
   corsOrigins: string[];
   maxFrameBytes: number;
+  docCacheBytes: number;
+  maxSocketsPerUser: number;
+  maxSendBufferBytes: number;
+  maxUncommittedBytes: number;
   maxMessagesPerSecond: number;
   docQuotaBytes: number;
   decodeTimeoutMs: number;
@@ -103,6 +116,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((origin) => origin.trim())
       .filter(Boolean),
     maxFrameBytes: e.MAX_FRAME_BYTES,
+    docCacheBytes: e.DOC_CACHE_MB * 1024 * 1024,
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    maxSendBufferBytes: e.MAX_SEND_BUFFER_BYTES,
+    maxUncommittedBytes: e.MAX_UNCOMMITTED_MB * 1024 * 1024,
     maxMessagesPerSecond: e.MAX_MESSAGES_PER_SECOND,
     docQuotaBytes: e.DOC_QUOTA_BYTES,
     decodeTimeoutMs: e.DECODE_TIMEOUT_MS,

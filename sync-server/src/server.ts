@@ -63,6 +63,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       docQuotaBytes: config.docQuotaBytes,
       decodeTimeoutMs: config.decodeTimeoutMs,
       commitWindowMs: config.commitWindowMs,
+      maxFrameBytes: config.maxFrameBytes,
+      docCacheBytes: config.docCacheBytes,
+      maxSocketsPerUser: config.maxSocketsPerUser,
+      maxSendBufferBytes: config.maxSendBufferBytes,
+      maxUncommittedBytes: config.maxUncommittedBytes,
       ...deps.relayOptions,
     },
   });
@@ -98,9 +103,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     corsOrigins: config.corsOrigins,
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
+  // A sync message may carry a whole backlog (up to the quota); the relay holds every other
+  // message to MAX_FRAME_BYTES itself.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: config.maxFrameBytes,
+    maxPayload: Math.max(config.maxFrameBytes, config.docQuotaBytes + 64 * 1024),
     perMessageDeflate: false,
   });
   const server: ServerType = await new Promise((resolve) => {

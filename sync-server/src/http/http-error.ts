@@ -3,6 +3,10 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../logger.js';
+import {
+  isStorageOutage,
+  STORAGE_RETRY_AFTER_SECONDS,
+} from '../persistence/storage-unavailable.js';
 
 /** An error with an HTTP status, turned into the one error body shape in `errorResponse`. */
 export class HttpError extends Error {
@@ -49,6 +53,17 @@ export function errorResponse(error: Error, c: Context, log: Logger): Response {
   if (error instanceof ConflictError) {
     const fields = error.field ? [{ field: error.field, message: error.message }] : [];
     return c.json(errorBody(error.code, error.message, fields), 409);
+  }
+  if (isStorageOutage(error)) {
+    log.warn('storage unavailable', { path: c.req.path, error: error.message });
+    c.header('Retry-After', String(STORAGE_RETRY_AFTER_SECONDS));
+    return c.json(
+      errorBody(
+        'storage_unavailable',
+        'Storage is unavailable; nothing was changed. Try again shortly.',
+      ),
+      503,
+    );
   }
   log.error('unhandled error', { path: c.req.path, error: error.stack ?? String(error) });
   return c.json(errorBody('internal', 'Something went wrong on our side.'), 500);

@@ -33,7 +33,17 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
 
   it('loads a document never written as empty, and leaves no row for it', async () => {
     const stored = await store.load(`${userId}/time/1999-01`);
-    expect(stored).toEqual({ updates: [], lastSeq: 0, tailLength: 0, sizeBytes: 0 });
+    expect(stored).toEqual({
+      updates: [],
+      snapshot: null,
+      stateVector: null,
+      snapshotSeq: 0,
+      tailSeqs: [],
+      lastSeq: 0,
+      tailLength: 0,
+      tailBytes: 0,
+      sizeBytes: 0,
+    });
     const rows = await test.db.query('select 1 from documents where name = $1', [
       `${userId}/time/1999-01`,
     ]);
@@ -65,18 +75,50 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
     const seqs = await store.appendBatch(
       updates.map((update) => ({ name, ownerId: userId, update })),
     );
-    const snapshotSeq = seqs[6] as number;
     const atSeven = new Y.Doc();
     for (const update of updates.slice(0, 7)) Y.applyUpdate(atSeven, update);
-    await store.compact(
-      name,
-      Y.encodeStateAsUpdate(atSeven),
-      Y.encodeStateVector(atSeven),
-      snapshotSeq,
-    );
+    const before = await store.load(name);
+    const compaction = {
+      snapshot: Y.encodeStateAsUpdate(atSeven),
+      stateVector: Y.encodeStateVector(atSeven),
+      expectedSnapshotSeq: before.snapshotSeq,
+      mergedSeqs: seqs.slice(0, 7),
+    };
+    expect(await store.compact(name, compaction)).toBe(true);
     const stored = await store.load(name);
     expect(stored.tailLength).toBe(3);
+    expect(stored.tailSeqs).toEqual(seqs.slice(7));
     expect(stored.updates).toHaveLength(4);
+    expect(stored.stateVector).toEqual(Y.encodeStateVector(atSeven));
+    expect(docFrom(stored.updates).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
+    // A second compaction that started from the same snapshot (another server process) loses
+    // the compare-and-set and changes nothing.
+    expect(await store.compact(name, compaction)).toBe(false);
+    expect((await store.load(name)).updates).toHaveLength(4);
+  });
+
+  it('deletes only the rows a compaction merged, even ones numbered below rows it kept', async () => {
+    const name = `${userId}/time/2025-11`;
+    const doc = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    doc.on('update', (update: Uint8Array) => updates.push(update));
+    for (let i = 0; i < 6; i += 1) doc.getMap('m').set(`k${i}`, i);
+    const seqs = await store.appendBatch(
+      updates.map((update) => ({ name, ownerId: userId, update })),
+    );
+    // The merge saw rows 0, 1, 3 and 5 (2 and 4 committed after its read by another process).
+    const seen = [0, 1, 3, 5];
+    const merged = new Y.Doc();
+    for (const index of seen) Y.applyUpdate(merged, updates[index] as Uint8Array);
+    const won = await store.compact(name, {
+      snapshot: Y.encodeStateAsUpdate(merged),
+      stateVector: Y.encodeStateVector(merged),
+      expectedSnapshotSeq: 0,
+      mergedSeqs: seen.map((index) => seqs[index] as number),
+    });
+    expect(won).toBe(true);
+    const stored = await store.load(name);
+    expect(stored.tailSeqs).toEqual([seqs[2], seqs[4]]);
     expect(docFrom(stored.updates).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
   });
 

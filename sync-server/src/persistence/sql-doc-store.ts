@@ -7,24 +7,35 @@ const MAX_ROWS_PER_INSERT = 10_000;
 export function createSqlDocStore(db: Database): DocStore {
   return {
     async load(name): Promise<StoredDocument> {
-      // One transaction, so a compaction running meanwhile cannot show us half its work.
+      // One transaction, so a compaction running meanwhile cannot show us half its work. The
+      // tail is every row left in the log: compaction deletes exactly the rows it merged.
       return db.transaction(async (tx) => {
         const [doc] = await tx.query<{
           snapshot: Uint8Array | null;
+          state_vector: Uint8Array | null;
           snapshot_seq: string | number;
           size_bytes: string | number;
-        }>('select snapshot, snapshot_seq, size_bytes from documents where name = $1', [name]);
+        }>(
+          'select snapshot, state_vector, snapshot_seq, size_bytes from documents where name = $1',
+          [name],
+        );
         const snapshotSeq = Number(doc?.snapshot_seq ?? 0);
         const tail = await tx.query<{ seq: string | number; update: Uint8Array }>(
-          'select seq, update from document_updates where name = $1 and seq > $2 order by seq',
-          [name, snapshotSeq],
+          'select seq, update from document_updates where name = $1 order by seq',
+          [name],
         );
-        const updates = tail.map((row) => row.update);
-        if (doc?.snapshot) updates.unshift(doc.snapshot);
+        const tailUpdates = tail.map((row) => row.update);
+        const tailSeqs = tail.map((row) => Number(row.seq));
+        const snapshot = doc?.snapshot ?? null;
         return {
-          updates,
-          lastSeq: tail.length > 0 ? Number(tail[tail.length - 1]?.seq) : snapshotSeq,
+          updates: snapshot ? [snapshot, ...tailUpdates] : tailUpdates,
+          snapshot,
+          stateVector: doc?.state_vector ?? null,
+          snapshotSeq,
+          tailSeqs,
+          lastSeq: Math.max(snapshotSeq, ...tailSeqs),
           tailLength: tail.length,
+          tailBytes: tailUpdates.reduce((sum, update) => sum + update.byteLength, 0),
           sizeBytes: Number(doc?.size_bytes ?? 0),
         };
       });
@@ -77,19 +88,31 @@ export function createSqlDocStore(db: Database): DocStore {
       });
     },
 
-    async compact(name, snapshot, stateVector, uptoSeq) {
-      await db.transaction(async (tx) => {
-        await tx.query('delete from document_updates where name = $1 and seq <= $2', [
-          name,
-          uptoSeq,
-        ]);
-        await tx.query(
-          `update documents set snapshot = $2, state_vector = $3, snapshot_seq = $4,
-             size_bytes = $5 + coalesce((select sum(length(update)) from document_updates where name = $1), 0),
-             updated_at = now()
-           where name = $1`,
-          [name, snapshot, stateVector, uptoSeq, snapshot.byteLength],
+    async compact(name, { snapshot, stateVector, expectedSnapshotSeq, mergedSeqs }) {
+      const nextSeq = Math.max(expectedSnapshotSeq, ...mergedSeqs) + 1;
+      return db.transaction(async (tx) => {
+        // Compare-and-set on the snapshot's version: of two compactions (two server processes)
+        // of the same document, the second changes nothing.
+        const won = await tx.query<{ name: string }>(
+          `update documents set snapshot = $2, state_vector = $3, snapshot_seq = $4, updated_at = now()
+           where name = $1 and snapshot_seq = $5 returning name`,
+          [name, snapshot, stateVector, nextSeq, expectedSnapshotSeq],
         );
+        if (won.length === 0) return false;
+        if (mergedSeqs.length > 0) {
+          await tx.query(
+            'delete from document_updates where name = $1 and seq = any($2::bigint[])',
+            // An array literal as text: one form both PostgreSQL drivers accept.
+            [name, `{${mergedSeqs.join(',')}}`],
+          );
+        }
+        await tx.query(
+          `update documents set size_bytes = $2 +
+             coalesce((select sum(length(update)) from document_updates where name = $1), 0)
+           where name = $1`,
+          [name, snapshot.byteLength],
+        );
+        return true;
       });
     },
 

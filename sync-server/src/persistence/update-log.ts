@@ -4,6 +4,16 @@ import type { AppendEntry, DocStore } from './doc-store.js';
 interface Waiting extends AppendEntry {
   resolve: (seq: number) => void;
   reject: (error: Error) => void;
+  /** True when the update must no longer be written (its sender failed before its batch). */
+  abandoned?: () => boolean;
+}
+
+/** The update was dropped before its batch was written, because its sender had failed. */
+export class AbandonedUpdateError extends Error {
+  constructor() {
+    super('update abandoned before commit');
+    this.name = 'AbandonedUpdateError';
+  }
 }
 
 export interface UpdateLogOptions {
@@ -11,6 +21,11 @@ export interface UpdateLogOptions {
   commitWindowMs: number;
   /** Largest batch in one transaction. */
   maxBatch?: number;
+  /**
+   * Bytes of uncommitted updates past which the log reports pressure (`onPressure(true)`), so
+   * the relay stops reading sockets; it reports relief below half of it.
+   */
+  maxQueuedBytes?: number;
 }
 
 /**
@@ -24,6 +39,9 @@ export class UpdateLog {
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: Array<() => void> = [];
+  private queuedBytes = 0;
+  private pressured = false;
+  private readonly pressureListeners = new Set<(pressured: boolean) => void>();
 
   constructor(
     private readonly store: DocStore,
@@ -31,9 +49,28 @@ export class UpdateLog {
     private readonly options: UpdateLogOptions,
   ) {}
 
-  append(name: string, ownerId: string, update: Uint8Array): Promise<number> {
+  /**
+   * Queues an update; resolves with its sequence number once committed. `abandoned` is asked
+   * just before the batch is written: an update whose sender already failed is not written.
+   */
+  append(
+    name: string,
+    ownerId: string,
+    update: Uint8Array,
+    abandoned?: () => boolean,
+  ): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ name, ownerId, update, resolve, reject });
+      this.queue.push({
+        name,
+        ownerId,
+        update,
+        resolve,
+        reject,
+        ...(abandoned ? { abandoned } : {}),
+      });
+      this.queuedBytes += update.byteLength;
+      this.peakUncommittedBytes = Math.max(this.peakUncommittedBytes, this.queuedBytes);
+      this.checkPressure();
       this.schedule();
     });
   }
@@ -41,6 +78,29 @@ export class UpdateLog {
   /** Pending updates waiting for their batch. */
   get backlog(): number {
     return this.queue.length;
+  }
+
+  /** Bytes of updates appended and not yet committed (or failed). */
+  get uncommittedBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /** The most uncommitted bytes there ever were at once. */
+  peakUncommittedBytes = 0;
+
+  /** Tells `listener` when the uncommitted bytes cross the limit and when they fall back. */
+  onPressure(listener: (pressured: boolean) => void): () => void {
+    this.pressureListeners.add(listener);
+    return () => this.pressureListeners.delete(listener);
+  }
+
+  private checkPressure(): void {
+    const limit = this.options.maxQueuedBytes;
+    if (limit === undefined) return;
+    const next = this.pressured ? this.queuedBytes > limit / 2 : this.queuedBytes > limit;
+    if (next === this.pressured) return;
+    this.pressured = next;
+    for (const listener of this.pressureListeners) listener(next);
   }
 
   private schedule(): void {
@@ -69,9 +129,14 @@ export class UpdateLog {
     });
   }
 
-  private async write(batch: Waiting[]): Promise<void> {
+  private async write(queued: Waiting[]): Promise<void> {
+    const batch: Waiting[] = [];
+    for (const entry of queued) {
+      if (entry.abandoned?.()) entry.reject(new AbandonedUpdateError());
+      else batch.push(entry);
+    }
     try {
-      const seqs = await this.store.appendBatch(batch);
+      const seqs = batch.length > 0 ? await this.store.appendBatch(batch) : [];
       for (const [index, entry] of batch.entries()) entry.resolve(seqs[index] ?? 0);
     } catch (error) {
       this.log.error('update batch failed to commit', {
@@ -79,6 +144,9 @@ export class UpdateLog {
         error: (error as Error).message,
       });
       for (const entry of batch) entry.reject(error as Error);
+    } finally {
+      for (const entry of queued) this.queuedBytes -= entry.update.byteLength;
+      this.checkPressure();
     }
   }
 

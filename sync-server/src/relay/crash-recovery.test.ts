@@ -1,11 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as decoding from 'lib0/decoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -15,49 +11,16 @@ import { createPgliteDatabase } from '../db/pglite-database.js';
 import { createPostgresDatabase } from '../db/postgres-database.js';
 import { type DatabaseKind, testDatabaseKinds, testDatabaseUrl } from '../db/test-databases.js';
 import { createSqlDocStore } from '../persistence/sql-doc-store.js';
+import {
+  assertServerBuilt,
+  createScratchDatabase,
+  freePort,
+  healthy,
+  registerUser,
+  startServerProcess as startProcess,
+  waitFor,
+} from '../test-support/server-process.js';
 import { MESSAGE_DURABLE_ACK } from './protocol.js';
-
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-const SECRET = 'crash-test-secret-crash-test-secret-0123';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The server as users run it: `node dist/main.js`, a separate process we can kill -9. */
-function startProcess(env: Record<string, string>): ChildProcess {
-  // The child gets a database only from `env`: PGlite unless it names a PostgreSQL URL.
-  const { DATABASE_URL: _inherited, ...inherited } = process.env;
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...inherited, LOG_LEVEL: 'warn', AUTH_SECRET: SECRET, ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return child;
-}
-
-async function healthy(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/readyz`)).ok;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(testDatabaseKinds())('crash recovery on %s', (kind: DatabaseKind) => {
   let env: Record<string, string>;
@@ -65,22 +28,13 @@ describe.each(testDatabaseKinds())('crash recovery on %s', (kind: DatabaseKind) 
   let dropDatabase: (() => Promise<void>) | null = null;
 
   beforeAll(async () => {
-    if (!existsSync(MAIN))
-      throw new Error(`${MAIN} is missing: build sync-server first (pnpm build)`);
+    assertServerBuilt();
     dataDir = await mkdtemp(path.join(tmpdir(), 'tasks-crash-'));
     env = { DATA_DIR: dataDir, PORT: String(await freePort()), HOST: '127.0.0.1' };
     if (kind === 'postgres') {
-      const url = testDatabaseUrl() as string;
-      const name = `crash_${randomUUID().replaceAll('-', '')}`;
-      const admin = createPostgresDatabase({ url, max: 1 });
-      await admin.exec(`create database ${name}`);
-      const target = new URL(url);
-      target.pathname = `/${name}`;
-      env.DATABASE_URL = target.toString();
-      dropDatabase = async () => {
-        await admin.exec(`drop database if exists ${name} with (force)`);
-        await admin.close();
-      };
+      const scratch = await createScratchDatabase(testDatabaseUrl() as string, 'crash');
+      env.DATABASE_URL = scratch.url;
+      dropDatabase = () => scratch.drop();
     }
   }, 60_000);
 
@@ -95,19 +49,7 @@ describe.each(testDatabaseKinds())('crash recovery on %s', (kind: DatabaseKind) 
     const killed: ChildProcess[] = [server];
     try {
       await waitFor(() => healthy(url), 30_000, 'server start');
-      const response = await fetch(`${url}/api/v1/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          email: 'crash@example.com',
-          username: 'crash',
-          password: 'correct horse battery',
-        }),
-      });
-      const { id: userId, access_token: token } = (await response.json()) as {
-        id: string;
-        access_token: string;
-      };
+      const { userId, token } = await registerUser(url, 'crash');
 
       const devices = [new Y.Doc(), new Y.Doc()];
       const acked = [0, 0];

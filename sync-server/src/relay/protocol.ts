@@ -24,6 +24,10 @@ export const CLOSE = {
   decodeTimeout: 4408,
   quotaExceeded: 4413,
   rateLimited: 4429,
+  /** The user already has `MAX_SOCKETS_PER_USER` sockets open. */
+  tooManyConnections: 4430,
+  /** The server could not handle the message (storage unavailable: reconnect and resend). */
+  serverError: 1011,
   serverShutdown: 1012,
 } as const;
 

@@ -1,38 +1,68 @@
 import type { WebSocket } from 'ws';
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import type { Logger } from '../logger.js';
 import type { DocStore } from '../persistence/doc-store.js';
-import { UpdateLog } from '../persistence/update-log.js';
-import { decodeAwarenessUpdate } from './awareness-states.js';
+import { isStorageOutage, StorageUnavailableError } from '../persistence/storage-unavailable.js';
+import { AbandonedUpdateError, UpdateLog } from '../persistence/update-log.js';
+import { Compactor } from './compactor.js';
+import { Connection, type ConnectionInfo } from './connection.js';
+import { type CachedDoc, DocCache } from './doc-cache.js';
+import { DocWorkers } from './doc-workers.js';
+import { createLocalFanOut, type FanOut } from './fan-out.js';
+import { type HandlerContext, handleMessage, RelayError } from './message-handler.js';
 import {
   CLOSE,
   encodeAwareness,
   encodeDurableAck,
   encodeSyncStep1,
-  encodeSyncStep2,
   encodeUpdate,
   KEEPALIVE_MESSAGE,
   MalformedMessageError,
-  readClientMessage,
+  MESSAGE_SYNC,
 } from './protocol.js';
-import { MEMBER_ORIGIN, Room, type RoomMember } from './room.js';
+import { Room } from './room.js';
+import { RoomSync } from './room-sync.js';
+import { type StructRanges, structRangesOf } from './state-vector.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpdateDecodeError, UpdateValidator } from './update-validator.js';
+import { UserQuota } from './user-quota.js';
+
+export type { ConnectionInfo } from './connection.js';
 
 export interface RelayOptions {
   maxMessagesPerSecond: number;
   docQuotaBytes: number;
   decodeTimeoutMs: number;
   commitWindowMs: number;
+  /** Largest message that is not a sync message (sync messages are bounded by the quota). */
+  maxFrameBytes?: number;
   /** A room with no connections leaves memory after this long (ms). */
   idleUnloadMs?: number;
-  /** Compaction folds the log into a snapshot once the tail is this long. */
+  /** Compaction folds the log into a snapshot once the tail has this many updates... */
   compactAfterUpdates?: number;
+  /** ...or this many bytes (or half the snapshot's size, if larger). */
+  compactTailBytes?: number;
   /** Interval of the one timer that pings sockets, keeps idle lines alive and unloads rooms. */
   heartbeatMs?: number;
+  /** Byte budget of loaded documents (REST, calendar bridge), least recently used evicted. */
+  docCacheBytes?: number;
+  /** Byte budget of merged stored states kept to answer sync step 1. */
+  stateCacheBytes?: number;
+  /** Uncommitted bytes past which the relay stops reading every socket. */
+  maxUncommittedBytes?: number;
+  /** Bytes one connection may have received and not yet committed before it is not read. */
+  maxConnectionQueuedBytes?: number;
+  /** Bytes waiting to be sent past which a connection that does not read is cut. */
+  maxSendBufferBytes?: number;
+  maxSocketsPerUser?: number;
+  /** Presence states one connection may announce, and the size of each. */
+  maxAwarenessStates?: number;
+  maxAwarenessStateBytes?: number;
+  /** Threads answering sync and compacting. */
+  docWorkers?: number;
 }
 
-/** A change to a loaded document, from a device or from the server (REST, calendar bridge). */
+/** A committed change to a document, from a device or from the server (REST, calendar bridge). */
 export interface DocumentChange {
   room: string;
   ownerId: string;
@@ -45,88 +75,111 @@ export interface RelayDeps {
   log: Logger;
   options: RelayOptions;
   now?: () => number;
+  fanOut?: FanOut;
 }
 
-export interface ConnectionInfo {
-  userId: string;
-  room: string;
-  /** The client opted into durable acknowledgements (`?ack=1`). */
-  wantsAck: boolean;
-}
-
-/** Updates up to this size are decoded on the main thread (see `Relay.validate`). */
-const INLINE_DECODE_BYTES = 16 * 1024;
-
-/** An update with no structs and an empty delete set (what a client up to date sends). */
-function isEmptyUpdate(update: Uint8Array): boolean {
-  return update.byteLength === 2 && update[0] === 0 && update[1] === 0;
-}
-
-class RelayError extends Error {
-  constructor(
-    readonly closeCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** One websocket in one room. Messages are handled strictly in arrival order. */
-class Connection implements RoomMember {
-  readonly [MEMBER_ORIGIN] = true;
-  readonly awarenessClients = new Set<number>();
-  updatesReceived = 0;
-  lastSent: number;
-  alive = true;
-  closed = false;
-  chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly ws: WebSocket,
-    readonly room: Room,
-    readonly info: ConnectionInfo,
-    readonly bucket: TokenBucket,
-    now: number,
-  ) {
-    this.lastSent = now;
-  }
-
-  send(message: Uint8Array): void {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    this.ws.send(message, { binary: true });
-    this.lastSent = Date.now();
-  }
-
-  close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    // Close reasons are limited to 123 bytes by the protocol.
-    this.ws.close(code, reason.slice(0, 120));
-  }
-}
+export { StorageUnavailableError };
 
 /**
- * The websocket relay: y-websocket protocol, every update validated (time-bounded), applied to
- * the room's document, relayed to the room's other connections and appended to the log with
- * group commit; clients that opted in hear when their updates are durable.
+ * The documents a server-side writer (REST, calendar bridge) works on. Writes made inside
+ * `write` are collected; `committed` resolves once all of them are durable, or rejects with
+ * `StorageUnavailableError`. Nobody else sees them before that.
+ */
+export interface DocumentLease {
+  readonly docs: readonly Y.Doc[];
+  write<R>(fn: () => R): R;
+  committed(): Promise<void>;
+  release(): void;
+}
+
+/** Updates up to this size are decoded on the main thread (see `Relay.decode`). */
+const INLINE_DECODE_BYTES = 16 * 1024;
+const MiB = 1024 * 1024;
+
+/**
+ * The websocket relay: the y-websocket protocol over stored bytes. Every update is validated
+ * (time-bounded), committed to the log with group commit, and only then relayed to the room's
+ * other connections and acknowledged to its sender (durable before visible). Sync step 1 is
+ * answered from snapshot + log tail in a worker; documents are loaded only for server-side
+ * readers and writers, in a cache with a byte budget.
  */
 export class Relay {
   private readonly rooms = new Map<string, Room>();
   private readonly connections = new Set<Connection>();
-  private readonly userBytes = new Map<string, Promise<{ bytes: number }>>();
+  private readonly socketsPerUser = new Map<string, number>();
   private readonly validator: UpdateValidator;
+  private readonly workers: DocWorkers;
   readonly updateLog: UpdateLog;
+  readonly sync: RoomSync;
+  readonly docs: DocCache;
+  readonly quota: UserQuota;
+  readonly compactor: Compactor;
+  private readonly fanOut: FanOut;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly now: () => number;
+  private readonly changeListeners = new Set<(change: DocumentChange) => void>();
+  /** Commits of the server-side writes made inside the running `DocumentLease.write`. */
+  private collecting: Promise<unknown>[] | null = null;
   private closing = false;
+  private serverPressured = false;
+  slowConsumers = 0;
+  /** What the message handler needs of the relay. */
+  private readonly handlerContext: HandlerContext;
 
   constructor(private readonly deps: RelayDeps) {
+    const options = deps.options;
+    this.handlerContext = {
+      options,
+      answerSyncStep1: (room, stateVector) => this.sync.answer(room, stateVector),
+      usage: async (userId) => {
+        const usage = await this.quota.hold(userId);
+        this.quota.release(userId);
+        return usage;
+      },
+      decode: (update) => this.decode(update),
+      acceptUpdate: (connection, update, ranges) => this.acceptUpdate(connection, update, ranges),
+      acknowledgeEmpty: (connection) => this.acknowledgeEmpty(connection),
+      publish: (room, message, except) => this.fanOut.publish(room, message, except),
+    };
     this.now = deps.now ?? Date.now;
-    this.validator = new UpdateValidator({ timeoutMs: deps.options.decodeTimeoutMs });
+    this.fanOut = deps.fanOut ?? createLocalFanOut();
+    this.validator = new UpdateValidator({ timeoutMs: options.decodeTimeoutMs });
+    this.workers = new DocWorkers(options.docWorkers ?? 1);
     this.updateLog = new UpdateLog(deps.store, deps.log, {
-      commitWindowMs: deps.options.commitWindowMs,
+      commitWindowMs: options.commitWindowMs,
+      maxQueuedBytes: options.maxUncommittedBytes ?? 64 * MiB,
     });
-    this.heartbeat = setInterval(() => this.tick(), deps.options.heartbeatMs ?? 10_000);
+    this.updateLog.onPressure((pressured) => {
+      this.serverPressured = pressured;
+      if (pressured) deps.log.warn('commit queue full: not reading sockets until it drains');
+      for (const connection of this.connections) connection.serverPressure(pressured);
+    });
+    this.sync = new RoomSync({
+      store: deps.store,
+      workers: this.workers,
+      stateCacheBytes: options.stateCacheBytes ?? 64 * MiB,
+    });
+    this.docs = new DocCache({
+      store: deps.store,
+      log: deps.log,
+      budgetBytes: options.docCacheBytes ?? 256 * MiB,
+      onLocalUpdate: (cached, update, origin) => this.serverWrite(cached, update, origin),
+    });
+    this.quota = new UserQuota(deps.store, options.docQuotaBytes);
+    this.compactor = new Compactor({
+      store: deps.store,
+      workers: this.workers,
+      log: deps.log,
+      policy: {
+        maxTailUpdates: options.compactAfterUpdates ?? 500,
+        maxTailBytes: options.compactTailBytes ?? MiB,
+      },
+      onCompacted: (room, stateVector) => {
+        room.stateVector?.raise(stateVector);
+        this.quota.refresh(room.ownerId);
+      },
+    });
+    this.heartbeat = setInterval(() => this.tick(), options.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
   }
 
@@ -135,12 +188,38 @@ export class Relay {
       ws.close(CLOSE.serverShutdown, 'server shutting down');
       return;
     }
+    const options = this.deps.options;
+    const sockets = this.socketsPerUser.get(info.userId) ?? 0;
+    if (sockets >= (options.maxSocketsPerUser ?? 32)) {
+      ws.close(CLOSE.tooManyConnections, 'too many connections for this user');
+      return;
+    }
+    this.socketsPerUser.set(info.userId, sockets + 1);
     const room = this.roomFor(info.room, info.userId);
-    const { maxMessagesPerSecond } = this.deps.options;
-    const bucket = new TokenBucket(maxMessagesPerSecond, maxMessagesPerSecond * 4, this.now);
-    const connection = new Connection(ws, room, info, bucket, this.now());
+    const bucket = new TokenBucket(
+      options.maxMessagesPerSecond,
+      options.maxMessagesPerSecond * 4,
+      this.now,
+    );
+    const connection = new Connection(
+      ws,
+      room,
+      info,
+      bucket,
+      {
+        maxSendBufferBytes: options.maxSendBufferBytes ?? 8 * MiB,
+        maxQueuedBytes: options.maxConnectionQueuedBytes ?? 4 * MiB,
+      },
+      this.now,
+    );
+    connection.onSlowConsumer = () => {
+      this.slowConsumers += 1;
+      this.deps.log.warn('closing a connection that does not read', { room: info.room });
+    };
     this.connections.add(connection);
+    // A member from now on: every update committed after this point reaches it.
     room.members.add(connection);
+    if (this.serverPressured) connection.serverPressure(true);
     ws.binaryType = 'nodebuffer';
     ws.on('pong', () => {
       connection.alive = true;
@@ -150,11 +229,12 @@ export class Relay {
     ws.on('error', (error) => {
       this.deps.log.warn('websocket error', { room: info.room, error: error.message });
     });
-    this.enqueue(connection, async () => {
-      const doc = await this.loadRoom(room);
-      await this.userQuota(info.userId);
-      // Always open with sync step 1: the client answers with whatever the server lacks.
-      connection.send(encodeSyncStep1(Y.encodeStateVector(doc)));
+    const quota = this.quota.hold(info.userId);
+    this.enqueue(connection, 0, async () => {
+      await quota;
+      // Always open with sync step 1: the client answers with whatever the store lacks.
+      const stateVector = await this.sync.stateVector(room);
+      connection.send(encodeSyncStep1(stateVector.encode()));
       const presence = room.awareness.snapshot();
       if (presence) connection.send(encodeAwareness(presence));
     });
@@ -170,19 +250,26 @@ export class Relay {
       connection.close(CLOSE.rateLimited, 'too many messages');
       return;
     }
+    // Only sync messages may be as large as the quota (a backlog); anything else is small.
+    if (data[0] !== MESSAGE_SYNC && data.byteLength > (this.deps.options.maxFrameBytes ?? MiB)) {
+      connection.close(CLOSE.messageTooBig, 'message too big');
+      return;
+    }
     connection.room.lastActive = this.now();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.enqueue(connection, () => this.handleMessage(connection, bytes));
+    this.enqueue(connection, bytes.byteLength, () =>
+      handleMessage(this.handlerContext, connection, bytes),
+    );
   }
 
   /**
    * Queues work behind the connection's earlier messages. What a client sent before its socket
-   * closed is still applied and stored (only a connection the server closed for misbehaving has
-   * the rest of its messages dropped), and its room stays loaded until the queue is empty.
+   * closed is still handled (only a connection the server closed has the rest dropped).
    */
-  private enqueue(connection: Connection, work: () => Promise<void>): void {
+  private enqueue(connection: Connection, bytes: number, work: () => Promise<void>): void {
     const room = connection.room;
     room.inflight += 1;
+    connection.queue(bytes);
     connection.chain = connection.chain.then(async () => {
       try {
         if (!connection.closed) await work();
@@ -191,6 +278,7 @@ export class Relay {
       } finally {
         room.inflight -= 1;
         room.lastActive = this.now();
+        connection.done(bytes);
       }
     });
   }
@@ -208,130 +296,104 @@ export class Relay {
       connection.close(CLOSE.malformed, error.message);
     } else if (error instanceof UpdateDecodeError) {
       connection.close(error.timedOut ? CLOSE.decodeTimeout : CLOSE.malformed, error.message);
+    } else if (isStorageOutage(error)) {
+      // Nothing of it was stored or shown: the client reconnects and sends it again.
+      this.deps.log.warn('storage unavailable; closing connection', { room, error: error.message });
+      connection.close(CLOSE.serverError, 'storage unavailable: reconnect and resend');
     } else {
       this.deps.log.error('connection failed', { room, error: error.stack ?? String(error) });
-      connection.close(1011, 'server error');
+      connection.close(CLOSE.serverError, 'server error');
     }
-  }
-
-  private async handleMessage(connection: Connection, bytes: Uint8Array): Promise<void> {
-    const message = readClientMessage(bytes);
-    const room = connection.room;
-    const doc = await this.loadRoom(room);
-    switch (message.type) {
-      case 'sync-step-1': {
-        let diff: Uint8Array;
-        try {
-          diff = Y.encodeStateAsUpdate(doc, message.stateVector);
-        } catch {
-          throw new MalformedMessageError('invalid state vector');
-        }
-        connection.send(encodeSyncStep2(diff));
-        return;
-      }
-      case 'update':
-        await this.handleUpdate(connection, doc, message.update);
-        return;
-      case 'awareness': {
-        let entries: ReturnType<typeof decodeAwarenessUpdate>;
-        try {
-          entries = decodeAwarenessUpdate(message.update);
-        } catch (error) {
-          throw new MalformedMessageError(`invalid awareness update: ${(error as Error).message}`);
-        }
-        for (const id of room.awareness.apply(entries)) connection.awarenessClients.add(id);
-        this.broadcast(room, encodeAwareness(message.update), connection);
-        return;
-      }
-      case 'query-awareness': {
-        const presence = room.awareness.snapshot();
-        if (presence) connection.send(encodeAwareness(presence));
-        return;
-      }
-      case 'auth':
-        return;
-    }
-  }
-
-  private async handleUpdate(connection: Connection, doc: Y.Doc, update: Uint8Array) {
-    if (isEmptyUpdate(update)) {
-      // A client's sync step 2 when it has nothing new: nothing to store or relay, but it still
-      // counts as a message, so its ack waits for everything before it to be durable.
-      connection.updatesReceived += 1;
-      const count = connection.updatesReceived;
-      if (connection.info.wantsAck) {
-        void this.updateLog.flush().then(() => connection.send(encodeDurableAck(count)));
-      }
-      return;
-    }
-    const { userId } = connection.info;
-    const quota = await this.userQuota(userId);
-    if (quota.bytes + update.byteLength > this.deps.options.docQuotaBytes) {
-      throw new RelayError(CLOSE.quotaExceeded, 'document quota exceeded');
-    }
-    await this.validate(update);
-    try {
-      Y.applyUpdate(doc, update, connection);
-    } catch (error) {
-      throw new MalformedMessageError(`update does not apply: ${(error as Error).message}`);
-    }
-    const room = connection.room;
-    this.broadcast(room, encodeUpdate(update), connection);
-    quota.bytes += update.byteLength;
-    connection.updatesReceived += 1;
-    const count = connection.updatesReceived;
-    this.persist(room, update).then(
-      () => {
-        if (connection.info.wantsAck) connection.send(encodeDurableAck(count));
-      },
-      () => {
-        // Not durable: closing makes the client reconnect and send it again (sync step 1).
-        connection.close(1011, 'storage unavailable');
-      },
-    );
   }
 
   /**
-   * Decodes an update before it touches the document. Small ones are decoded here: in the V1
-   * format y-websocket sends, every struct takes bytes of its own, so a lying struct count runs
-   * out of input at once (the yjs #687 loop needs the V2 run-length decoders), and their cost is
-   * bounded by their size. Larger ones go to the worker, whose decode has a time bound, so one
-   * update can never hold the relay.
+   * Decodes an update before it is stored and returns its struct ranges. Small ones are decoded
+   * here: in the V1 format y-websocket sends, every struct takes bytes of its own, so a lying
+   * struct count runs out of input at once (the yjs #687 loop needs the V2 run-length decoders),
+   * and their cost is bounded by their size. Larger ones (up to a whole backlog) go to the
+   * worker, whose decode has a time bound, so one update can never hold the relay.
    */
-  private async validate(update: Uint8Array): Promise<void> {
-    if (update.byteLength > INLINE_DECODE_BYTES) {
-      await this.validator.validate(update);
-      return;
-    }
+  private async decode(update: Uint8Array): Promise<StructRanges> {
+    if (update.byteLength > INLINE_DECODE_BYTES) return this.validator.validate(update);
     try {
-      Y.decodeUpdate(update);
+      return structRangesOf(update);
     } catch (error) {
       throw new MalformedMessageError(`malformed update: ${(error as Error).message}`);
     }
   }
 
-  /** Appends an update to the log; resolves once committed. Triggers compaction when due. */
-  private async persist(room: Room, update: Uint8Array): Promise<void> {
-    const seq = await this.updateLog.append(room.name, room.ownerId, update);
-    room.committedSeq = Math.max(room.committedSeq, seq);
-    room.tailLength += 1;
-    room.tailBytes += update.byteLength;
-    if (room.tailLength >= (this.deps.options.compactAfterUpdates ?? 500)) this.compact(room);
+  /** A client's sync step 2 with nothing new: acknowledged once all before it is durable. */
+  private acknowledgeEmpty(connection: Connection): void {
+    connection.updatesReceived += 1;
+    const count = connection.updatesReceived;
+    if (!connection.info.wantsAck) return;
+    void connection.durable.then(() => {
+      if (!connection.failed) connection.send(encodeDurableAck(count));
+    });
   }
 
-  /** A change made on the server (REST, bridge): persist it and send it to every connection. */
-  private readonly changeListeners = new Set<(change: DocumentChange) => void>();
+  /** A validated device update: committed, then relayed, then acknowledged. */
+  private acceptUpdate(connection: Connection, update: Uint8Array, ranges: StructRanges): void {
+    const room = connection.room;
+    const bytes = update.byteLength;
+    connection.updatesReceived += 1;
+    const count = connection.updatesReceived;
+    room.inflight += 1;
+    connection.queue(bytes);
+    const usage = this.quota.hold(connection.info.userId);
+    void usage.then((quota) => {
+      quota.bytes += bytes;
+    });
+    const commit = this.updateLog.append(room.name, room.ownerId, update, () => connection.failed);
+    const done = commit.then(
+      () => {
+        this.committed(room, update, ranges, connection, connection, false);
+        if (connection.info.wantsAck && !connection.failed) {
+          connection.send(encodeDurableAck(count));
+        }
+      },
+      (error: Error) => {
+        void usage.then((quota) => {
+          quota.bytes -= bytes;
+        });
+        this.uncommitted(connection, error);
+      },
+    );
+    connection.durable = Promise.all([connection.durable, done]).then(() => undefined);
+    void done.finally(() => {
+      room.inflight -= 1;
+      connection.done(bytes);
+      this.quota.release(connection.info.userId);
+    });
+  }
 
   /**
-   * Tells `listener` of every change to a loaded document once applied (not of loading one);
-   * returns the function that stops it. A throwing listener is logged, never breaks a write.
+   * A commit failed: nothing after it from this connection is stored or acknowledged, and the
+   * connection closes, so the client reconnects and, since the room's state vector never
+   * counted the update, sends it again.
    */
-  onDocumentChange(listener: (change: DocumentChange) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+  private uncommitted(connection: Connection, error: Error): void {
+    if (error instanceof AbandonedUpdateError || connection.failed) return;
+    connection.failed = true;
+    this.deps.log.warn('an update failed to commit; the client will resend it', {
+      room: connection.room.name,
+      error: error.message,
+    });
+    connection.close(CLOSE.serverError, 'storage unavailable: reconnect and resend');
   }
 
-  private onChange = (room: Room, origin: unknown): void => {
+  /** Everything that follows a commit: state vector, cached document, fan-out, change feed. */
+  private committed(
+    room: Room,
+    update: Uint8Array,
+    ranges: StructRanges,
+    origin: unknown,
+    except: Connection | null,
+    inCache: boolean,
+  ): void {
+    this.sync.committed(room, ranges, update.byteLength);
+    if (!inCache) this.docs.applyCommitted(room.name, update);
+    this.fanOut.publish(room, encodeUpdate(update), except);
     for (const listener of this.changeListeners) {
       try {
         listener({ room: room.name, ownerId: room.ownerId, origin });
@@ -342,23 +404,95 @@ export class Relay {
         });
       }
     }
-  };
+    if (!this.closing && this.compactor.isDue(room)) void this.compactor.compact(room);
+  }
 
-  private onServerUpdate = (room: Room, update: Uint8Array): void => {
-    this.broadcast(room, encodeUpdate(update), null);
-    void this.userQuota(room.ownerId).then((quota) => {
-      quota.bytes += update.byteLength;
-    });
-    this.persist(room, update).catch((error: Error) => {
-      this.deps.log.error('server-side change not persisted', {
-        room: room.name,
-        error: error.message,
+  /** A write made on the server (REST, bridge) in a cached document: committed, then shown. */
+  private serverWrite(cached: CachedDoc, update: Uint8Array, origin: unknown): void {
+    if (cached.poisoned) {
+      // Its document ran ahead of the store: nothing more of it may be stored.
+      this.collecting?.push(Promise.reject(new StorageUnavailableError()));
+      return;
+    }
+    const room = this.roomFor(cached.name, cached.ownerId);
+    room.inflight += 1;
+    const ranges = structRangesOf(update);
+    const commit = this.updateLog
+      .append(room.name, room.ownerId, update, () => cached.poisoned)
+      .then(
+        () => this.committed(room, update, ranges, origin, null, true),
+        (error: Error) => {
+          if (!(error instanceof AbandonedUpdateError)) {
+            this.deps.log.warn('a server-side write failed to commit', {
+              room: room.name,
+              error: error.message,
+            });
+          }
+          this.docs.poison(cached);
+          throw new StorageUnavailableError(error);
+        },
+      )
+      .finally(() => {
+        room.inflight -= 1;
       });
-    });
-  };
+    if (this.collecting) this.collecting.push(commit);
+    else commit.catch(() => undefined);
+  }
 
-  private broadcast(room: Room, message: Uint8Array, except: RoomMember | null): void {
-    for (const member of room.members) if (member !== except) member.send(message);
+  /**
+   * Loads (from the cache) and pins the documents a server-side reader or writer needs. Tell
+   * the lease when done; it is what keeps them from being evicted.
+   */
+  async lease(ownerId: string, names: readonly string[]): Promise<DocumentLease> {
+    let cached: CachedDoc[];
+    try {
+      cached = await Promise.all(names.map((name) => this.docs.acquire(name, ownerId)));
+    } catch (error) {
+      throw new StorageUnavailableError(error);
+    }
+    const commits: Promise<unknown>[] = [];
+    let released = false;
+    return {
+      docs: cached.map((entry) => entry.doc),
+      write: <R>(fn: () => R): R => {
+        const outer = this.collecting;
+        this.collecting = commits;
+        try {
+          return fn();
+        } finally {
+          this.collecting = outer;
+        }
+      },
+      committed: async () => {
+        await Promise.all(commits);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const entry of cached) this.docs.release(entry);
+      },
+    };
+  }
+
+  /** A document as the server holds it now (for tests and tools that only read it). */
+  async openDocument(name: string, ownerId: string): Promise<Y.Doc> {
+    const lease = await this.lease(ownerId, [name]);
+    lease.release();
+    return lease.docs[0] as Y.Doc;
+  }
+
+  /**
+   * Tells `listener` of every committed change to a document (device or server-side); returns
+   * the function that stops it. A throwing listener is logged, never breaks a write.
+   */
+  onDocumentChange(listener: (change: DocumentChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Resolves when every change made so far has been committed (or has failed). */
+  flush(): Promise<void> {
+    return this.updateLog.flush();
   }
 
   private roomFor(name: string, ownerId: string): Room {
@@ -370,76 +504,27 @@ export class Relay {
     return room;
   }
 
-  private loadRoom(room: Room): Promise<Y.Doc> {
-    return room.load(this.deps.store, this.deps.log, this.onServerUpdate, this.onChange);
-  }
-
-  private userQuota(userId: string): Promise<{ bytes: number }> {
-    let quota = this.userBytes.get(userId);
-    if (!quota) {
-      quota = this.deps.store.userSize(userId).then((bytes) => ({ bytes }));
-      quota.catch(() => this.userBytes.delete(userId));
-      this.userBytes.set(userId, quota);
-    }
-    return quota;
-  }
-
-  /**
-   * A room's loaded document, for the REST API and the calendar bridge. Changes made to it are
-   * persisted and broadcast like a device's edit; `flush` resolves once they are durable.
-   */
-  async openDocument(name: string, ownerId: string): Promise<Y.Doc> {
-    const room = this.roomFor(name, ownerId);
-    room.lastActive = this.now();
-    return this.loadRoom(room);
-  }
-
-  /** Resolves when every change made so far has been committed. */
-  flush(): Promise<void> {
-    return this.updateLog.flush();
-  }
-
   private disconnect(connection: Connection): void {
-    this.connections.delete(connection);
+    if (!this.connections.delete(connection)) return;
+    const userId = connection.info.userId;
+    const sockets = (this.socketsPerUser.get(userId) ?? 1) - 1;
+    if (sockets <= 0) this.socketsPerUser.delete(userId);
+    else this.socketsPerUser.set(userId, sockets);
+    void connection.chain.finally(() => this.quota.release(userId));
     const room = connection.room;
     room.members.delete(connection);
     room.lastActive = this.now();
     const removal = room.awareness.remove(connection.awarenessClients);
-    if (removal) this.broadcast(room, encodeAwareness(removal), null);
+    if (removal) this.fanOut.publish(room, encodeAwareness(removal), null);
   }
 
-  /** Folds the room's log into a snapshot, in the background, one at a time per room. */
-  private compact(room: Room): void {
-    // After close() began, the room's document is about to be let go: the log stays as it is.
-    if (this.closing || room.compacting || !room.doc) return;
-    const doc = room.doc;
-    const uptoSeq = room.committedSeq;
-    const tailAtStart = room.tailLength;
-    const bytesAtStart = room.tailBytes;
-    room.compacting = (async () => {
-      try {
-        const snapshot = Y.encodeStateAsUpdate(doc);
-        await this.deps.store.compact(room.name, snapshot, Y.encodeStateVector(doc), uptoSeq);
-        room.tailLength = Math.max(0, room.tailLength - tailAtStart);
-        room.tailBytes = Math.max(0, room.tailBytes - bytesAtStart);
-        const bytes = await this.deps.store.userSize(room.ownerId);
-        this.userBytes.set(room.ownerId, Promise.resolve({ bytes }));
-      } catch (error) {
-        this.deps.log.error('compaction failed', {
-          room: room.name,
-          error: (error as Error).message,
-        });
-      } finally {
-        room.compacting = null;
-      }
-    })();
-  }
-
-  /** The one periodic task: liveness pings, keepalive messages, unloading idle rooms. */
+  /** The one periodic task: liveness pings, keepalive messages, forgetting idle rooms. */
   private tick(): void {
     const now = this.now();
     const heartbeatMs = this.deps.options.heartbeatMs ?? 10_000;
     for (const connection of this.connections) {
+      // A socket the relay stopped reading (backpressure) cannot show us its pongs.
+      if (connection.ws.isPaused) connection.alive = true;
       if (!connection.alive) {
         connection.ws.terminate();
         continue;
@@ -447,38 +532,49 @@ export class Relay {
       connection.alive = false;
       connection.ws.ping();
       // The stock client reconnects after 30 s without a message; pings do not reach it.
-      if (Date.now() - connection.lastSent >= heartbeatMs) connection.send(KEEPALIVE_MESSAGE);
+      if (now - connection.lastSent >= heartbeatMs) connection.send(KEEPALIVE_MESSAGE);
     }
     const idleMs = this.deps.options.idleUnloadMs ?? 60_000;
     for (const [name, room] of this.rooms) {
       if (!room.isIdle(now, idleMs)) continue;
-      if (room.tailLength > 0 && room.doc) {
-        this.compact(room);
+      if (room.tailLength > 0 && !this.closing) {
+        void this.compactor.compact(room);
         continue;
       }
-      room.unload();
+      this.sync.forget(name);
       this.rooms.delete(name);
     }
   }
 
   stats() {
-    let loaded = 0;
-    for (const room of this.rooms.values()) if (room.doc) loaded += 1;
-    return { connections: this.connections.size, rooms: this.rooms.size, loadedDocuments: loaded };
+    return {
+      connections: this.connections.size,
+      rooms: this.rooms.size,
+      loadedDocuments: this.docs.size,
+      docCacheBytes: this.docs.bytes,
+      docCacheEvictions: this.docs.evictions,
+      stateCacheBytes: this.sync.cachedStateBytes,
+      uncommittedBytes: this.updateLog.uncommittedBytes,
+      peakUncommittedBytes: this.updateLog.peakUncommittedBytes,
+      trackedUsers: this.quota.trackedUsers,
+      slowConsumers: this.slowConsumers,
+    };
   }
 
   /** Stops accepting, closes every socket (clients reconnect elsewhere), flushes the log. */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
-    // Sockets close, but what their clients already sent is applied and committed first.
+    // Sockets close, but what their clients already sent is handled and committed first.
     const open = [...this.connections];
     for (const connection of open) connection.ws.close(CLOSE.serverShutdown, 'server restarting');
     await Promise.all(open.map((c) => c.chain));
     await this.updateLog.flush();
+    await Promise.all(open.map((c) => c.durable));
     await Promise.all([...this.rooms.values()].map((room) => room.compacting));
     await this.validator.close();
-    for (const room of this.rooms.values()) room.unload();
+    await this.workers.close();
+    this.docs.clear();
     this.rooms.clear();
   }
 }

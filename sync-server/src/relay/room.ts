@@ -1,33 +1,31 @@
-import * as Y from 'yjs';
-import type { Logger } from '../logger.js';
-import type { DocStore } from '../persistence/doc-store.js';
 import { AwarenessStates } from './awareness-states.js';
+import type { RoomStateVector } from './state-vector.js';
 
 /** Anything that can receive relayed bytes: a websocket connection. */
 export interface RoomMember {
   send(message: Uint8Array): void;
 }
 
-/** Origin of the updates a room applies while loading from the database: not re-persisted. */
-export const LOAD_ORIGIN = Symbol('load');
-
 /**
- * One document while anyone uses it: its connections, the loaded Y.Doc (to answer sync step 1
- * and for server-side writes), presence, and what compaction needs to know about the log.
+ * One document while devices are connected to it: its connections, presence, the state vector
+ * it announces and what compaction needs to know about its log. A room holds no `Y.Doc`: a
+ * connected, idle device costs its socket, its presence and a few dozen bytes of state vector.
  */
 export class Room {
   readonly members = new Set<RoomMember>();
   readonly awareness = new AwarenessStates();
-  doc: Y.Doc | null = null;
-  /** Highest committed log sequence number whose update the loaded doc contains. */
-  committedSeq = 0;
+  /** What the store holds, as far as this process knows (null until first needed). */
+  stateVector: RoomStateVector | null = null;
+  /** Bumped by every committed update: keys the cached merged state. */
+  version = 0;
+  /** Log entries and bytes after the snapshot, as far as this process knows. */
   tailLength = 0;
   tailBytes = 0;
+  snapshotBytes = 0;
   lastActive: number;
-  /** Messages received for this room and not yet handled. */
+  /** Messages received for this room and not yet handled, and updates not yet committed. */
   inflight = 0;
   compacting: Promise<void> | null = null;
-  private loading: Promise<Y.Doc> | null = null;
 
   constructor(
     readonly name: string,
@@ -35,50 +33,6 @@ export class Room {
     now: number,
   ) {
     this.lastActive = now;
-  }
-
-  /** Loads the document once (snapshot + log tail); concurrent callers share the load. */
-  load(
-    store: DocStore,
-    log: Logger,
-    onLocalUpdate: (room: Room, update: Uint8Array) => void,
-    onChange?: (room: Room, origin: unknown) => void,
-  ) {
-    if (!this.loading) {
-      this.loading = (async () => {
-        const stored = await store.load(this.name);
-        const doc = new Y.Doc({ guid: this.name });
-        doc.transact(() => {
-          for (const update of stored.updates) {
-            try {
-              Y.applyUpdate(doc, update, LOAD_ORIGIN);
-            } catch (error) {
-              // A stored update that no longer applies is kept in the log, not dropped.
-              log.error('stored update failed to apply', {
-                room: this.name,
-                error: (error as Error).message,
-              });
-            }
-          }
-        }, LOAD_ORIGIN);
-        this.committedSeq = stored.lastSeq;
-        this.tailLength = stored.tailLength;
-        this.tailBytes = 0;
-        // Changes made on the server (REST, calendar bridge) are persisted and broadcast.
-        doc.on('update', (update: Uint8Array, origin: unknown) => {
-          if (origin === LOAD_ORIGIN) return;
-          onChange?.(this, origin);
-          if (isMemberOrigin(origin)) return;
-          onLocalUpdate(this, update);
-        });
-        this.doc = doc;
-        return doc;
-      })();
-      this.loading.catch(() => {
-        this.loading = null; // a failed load is retried by the next connection
-      });
-    }
-    return this.loading;
   }
 
   isIdle(now: number, idleMs: number): boolean {
@@ -89,16 +43,7 @@ export class Room {
       !this.compacting
     );
   }
-
-  unload(): void {
-    this.doc?.destroy();
-    this.doc = null;
-    this.loading = null;
-  }
 }
 
 /** Updates applied on behalf of a connection carry the connection as origin. */
 export const MEMBER_ORIGIN = Symbol('member-origin');
-function isMemberOrigin(origin: unknown): boolean {
-  return typeof origin === 'object' && origin !== null && MEMBER_ORIGIN in origin;
-}

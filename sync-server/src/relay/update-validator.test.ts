@@ -20,7 +20,10 @@ describe('update validator (worker thread, time-bounded)', () => {
 
   it('accepts a well-formed update and refuses bytes that do not decode', async () => {
     validator = new UpdateValidator({ timeoutMs: 5_000 });
-    await expect(validator.validate(updateOf(10))).resolves.toBeUndefined();
+    // It answers with the update's struct ranges: [client, clock, length] per struct.
+    const ranges = await validator.validate(updateOf(10));
+    expect(ranges).toHaveLength(30);
+    expect(ranges.filter((_, index) => index % 3 === 1)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await expect(
       validator.validate(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])),
     ).rejects.toMatchObject({
@@ -29,7 +32,7 @@ describe('update validator (worker thread, time-bounded)', () => {
   });
 
   it('gives up on a decode that takes too long, and keeps serving the others', async () => {
-    validator = new UpdateValidator({ timeoutMs: 1 });
+    validator = new UpdateValidator({ timeoutMs: 1, msPerMiB: 0 });
     const heavy = updateOf(50_000);
     const small = updateOf(1);
     const outcome = await validator.validate(heavy).then(
@@ -41,14 +44,14 @@ describe('update validator (worker thread, time-bounded)', () => {
     // A replacement worker takes the next update (generous bound: it has to start first).
     const patient = new UpdateValidator({ timeoutMs: 10_000 });
     try {
-      await expect(patient.validate(small)).resolves.toBeUndefined();
+      await expect(patient.validate(small)).resolves.toHaveLength(3);
     } finally {
       await patient.close();
     }
   });
 
   it('resubmits updates queued behind the one that timed out instead of failing them', async () => {
-    validator = new UpdateValidator({ timeoutMs: 5 });
+    validator = new UpdateValidator({ timeoutMs: 5, msPerMiB: 0 });
     const heavy = updateOf(50_000);
     const behind = [updateOf(1), updateOf(2), updateOf(3)];
     const results = await Promise.allSettled([

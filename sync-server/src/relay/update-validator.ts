@@ -25,7 +25,12 @@ parentPort.postMessage({ ready: true });
 parentPort.on('message', ({ id, update }) => {
   try {
     const decoded = Y.decodeUpdate(update);
-    parentPort.postMessage({ id, ok: true, structs: decoded.structs.length });
+    const ranges = [];
+    for (const struct of decoded.structs) {
+      if (struct instanceof Y.Skip) continue;
+      ranges.push(struct.id.client, struct.id.clock, struct.length);
+    }
+    parentPort.postMessage({ id, ok: true, ranges });
   } catch (error) {
     parentPort.postMessage({ id, ok: false, error: String(error && error.message || error) });
   }
@@ -34,12 +39,25 @@ parentPort.on('message', ({ id, update }) => {
 
 interface Pending {
   update: Uint8Array;
-  resolve: () => void;
+  resolve: (ranges: number[]) => void;
   reject: (error: Error) => void;
+}
+
+/** Extra decode time granted per MiB of update (real updates decode at 20+ MiB/s here). */
+const DEFAULT_MS_PER_MIB = 250;
+
+interface WorkerAnswer {
+  ready?: true;
+  id: number;
+  ok: boolean;
+  ranges?: number[];
+  error?: string;
 }
 
 export interface UpdateValidatorOptions {
   timeoutMs: number;
+  /** Extra time per MiB of update on top of `timeoutMs` (default 250 ms). */
+  msPerMiB?: number;
   /** Heap a decode may use before the worker is stopped (MiB). */
   maxHeapMb?: number;
 }
@@ -61,24 +79,35 @@ export class UpdateValidator {
 
   constructor(private readonly options: UpdateValidatorOptions) {}
 
-  /** Resolves when `update` decodes within the time bound; rejects with UpdateDecodeError. */
-  validate(update: Uint8Array): Promise<void> {
+  /**
+   * Resolves with the update's struct ranges (`structRangesOf`) when it decodes within the time
+   * bound; rejects with UpdateDecodeError.
+   */
+  validate(update: Uint8Array): Promise<number[]> {
     if (this.closed) return Promise.reject(new UpdateDecodeError('validator closed', false));
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number[]>((resolve, reject) => {
       this.pending.set(id, { update, resolve, reject });
       this.ensureWorker().postMessage({ id, update });
       this.armHead();
     });
   }
 
-  /** Times the update the worker is decoding now (the oldest), once the worker runs. */
+  /**
+   * Times the update the worker is decoding now (the oldest), once the worker runs. A large
+   * update (a backlog's sync step 2) gets time in proportion to its size on top of the bound:
+   * real updates decode at tens of MiB per second, the #687 loop never ends.
+   */
   private armHead(): void {
     if (this.timer || !this.online || this.pending.size === 0) return;
+    const [head] = this.pending.values();
+    const mib = (head?.update.byteLength ?? 0) / (1024 * 1024);
+    const timeoutMs =
+      this.options.timeoutMs + Math.ceil(mib * (this.options.msPerMiB ?? DEFAULT_MS_PER_MIB));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.replaceWorker(true);
-    }, this.options.timeoutMs);
+    }, timeoutMs);
   }
 
   private disarm(): void {
@@ -95,7 +124,7 @@ export class UpdateValidator {
     });
     worker.unref();
     this.online = false;
-    worker.on('message', (message: { ready?: true; id: number; ok: boolean; error?: string }) => {
+    worker.on('message', (message: WorkerAnswer) => {
       if (this.worker !== worker) return;
       if (message.ready) {
         // Yjs is loaded: from now on a slow answer is the update's doing.
@@ -107,7 +136,7 @@ export class UpdateValidator {
       if (!pending) return;
       this.pending.delete(message.id);
       this.disarm();
-      if (message.ok) pending.resolve();
+      if (message.ok) pending.resolve(message.ranges ?? []);
       else pending.reject(new UpdateDecodeError(`malformed update: ${message.error}`, false));
       this.armHead();
     });

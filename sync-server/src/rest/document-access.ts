@@ -12,13 +12,14 @@ import type { Database } from '../db/database.js';
 import type { Relay } from '../relay/relay.js';
 
 /**
- * The REST API's way into a user's documents: the very Y.Docs the relay holds, so a REST write
- * is a CRDT change that is persisted and reaches every connected device like a device's edit.
+ * The REST API's way into a user's documents: the relay's cached Y.Docs, so a REST write is a
+ * CRDT change that is committed and then reaches every connected device like a device's edit.
  */
 export interface DocumentAccess {
   /**
    * Runs `fn` on the user's main document and the given month documents, loaded. Resolves after
-   * any change `fn` made is durable.
+   * any change `fn` made is durable; rejects with `StorageUnavailableError` when it could not be
+   * stored (then nobody saw it).
    */
   use<R>(
     userId: string,
@@ -48,29 +49,39 @@ export function createDocumentAccess(deps: {
   return {
     async use(userId, months, fn, options = {}) {
       const unique = [...new Set(months)];
-      const [main, ...monthDocs] = await Promise.all([
-        deps.relay.openDocument(userId, userId),
-        ...unique.map((month) => deps.relay.openDocument(`${userId}/time/${month}`, userId)),
+      const lease = await deps.relay.lease(userId, [
+        userId,
+        ...unique.map((month) => `${userId}/time/${month}`),
       ]);
-      const loaded = new Map(unique.map((month, index) => [month, monthDocs[index] as Y.Doc]));
-      const docs = new UserDocs(userId, {
-        main: main as Y.Doc,
-        months: loaded,
-        strictMonths: true,
-      });
-      // A document that knows no zone yet (created by a device, or before the account's zone was
-      // seeded) takes the account's, so REST and the bridge read the user's dates in it.
-      if (migrateDocument(docs.main, userId) !== 'newer' && needsAccountTimezone(docs)) {
-        const account = await users.findById(userId);
-        if (account) seedAccountTimezone(docs, account.timezone);
+      try {
+        const [main, ...monthDocs] = lease.docs as Y.Doc[];
+        const loaded = new Map(unique.map((month, index) => [month, monthDocs[index] as Y.Doc]));
+        const docs = new UserDocs(userId, {
+          main: main as Y.Doc,
+          months: loaded,
+          strictMonths: true,
+        });
+        // A document that knows no zone yet (created by a device, or before the account's zone
+        // was seeded) takes the account's, so REST and the bridge read the user's dates in it.
+        if (
+          lease.write(() => migrateDocument(docs.main, userId)) !== 'newer' &&
+          needsAccountTimezone(docs)
+        ) {
+          const account = await users.findById(userId);
+          if (account) lease.write(() => seedAccountTimezone(docs, account.timezone));
+        }
+        // Writes inside `fn` join this transaction and so carry its origin.
+        const result = lease.write(() =>
+          options.origin === undefined
+            ? fn(docs, ctx)
+            : docs.main.transact(() => fn(docs, ctx), options.origin),
+        );
+        // Answer only once this call's own writes are durable (StorageUnavailableError if not).
+        await lease.committed();
+        return result;
+      } finally {
+        lease.release();
       }
-      // Writes inside `fn` join this transaction and so carry its origin.
-      const result =
-        options.origin === undefined
-          ? fn(docs, ctx)
-          : docs.main.transact(() => fn(docs, ctx), options.origin);
-      await deps.relay.flush();
-      return result;
     },
     async listMonths(userId) {
       const rows = await deps.db.query<{ name: string }>(

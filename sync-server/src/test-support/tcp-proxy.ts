@@ -1,0 +1,58 @@
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real service (PostgreSQL), for fault tests: `cut()`
+ * resets every open connection and refuses new ones, as a database outage or a network
+ * partition does; `restore()` forwards again.
+ */
+export interface TcpProxy {
+  port: number;
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const open = new Set<Socket>();
+  let down = false;
+  const server: Server = createServer((client) => {
+    if (down) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = createConnection(target);
+    open.add(client);
+    open.add(upstream);
+    const drop = () => {
+      open.delete(client);
+      open.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', drop);
+    upstream.on('error', drop);
+    client.on('close', drop);
+    upstream.on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    cut() {
+      down = true;
+      for (const socket of open) socket.resetAndDestroy();
+      open.clear();
+    },
+    restore() {
+      down = false;
+    },
+    async close() {
+      down = true;
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
