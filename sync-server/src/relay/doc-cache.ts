@@ -32,6 +32,11 @@ export interface CachedDoc {
   /** Callers using it now: never evicted while positive. */
   pins: number;
   bytes: number;
+  /**
+   * Loaded only for one-off work (a nightly purge): dropped as soon as nobody uses it, so such
+   * work never pushes what people use out of the cache. A regular use makes it a regular entry.
+   */
+  transient: boolean;
 }
 
 interface Entry {
@@ -60,7 +65,7 @@ export class DocCache {
   constructor(private readonly deps: DocCacheDeps) {}
 
   /** The document, loaded (shared by concurrent callers) and pinned until `release`. */
-  async acquire(name: string, ownerId: string): Promise<CachedDoc> {
+  async acquire(name: string, ownerId: string, transient = false): Promise<CachedDoc> {
     let entry = this.entries.get(name);
     if (entry?.loaded?.poisoned) {
       this.remove(entry);
@@ -72,7 +77,10 @@ export class DocCache {
     } else {
       entry = this.startLoad(name, ownerId);
     }
+    const fresh = !entry.loaded;
     const cached = await entry.loading;
+    if (!transient) cached.transient = false;
+    else if (fresh && cached.pins === 0) cached.transient = true;
     cached.pins += 1;
     this.evict();
     return cached;
@@ -80,7 +88,7 @@ export class DocCache {
 
   release(cached: CachedDoc): void {
     cached.pins = Math.max(0, cached.pins - 1);
-    if (cached.poisoned && cached.pins === 0) {
+    if ((cached.poisoned || cached.transient) && cached.pins === 0) {
       const entry = this.entries.get(cached.name);
       if (entry?.loaded === cached) this.remove(entry);
     }
@@ -144,7 +152,15 @@ export class DocCache {
       }, COMMITTED_ORIGIN);
       entry.committedDuringLoad = [];
       const bytes = Math.max(MIN_ENTRY_BYTES, stored.sizeBytes * MEMORY_PER_STORED_BYTE);
-      const cached: CachedDoc = { name, ownerId, doc, poisoned: false, pins: 0, bytes };
+      const cached: CachedDoc = {
+        name,
+        ownerId,
+        doc,
+        poisoned: false,
+        pins: 0,
+        bytes,
+        transient: false,
+      };
       doc.on('update', (update: Uint8Array, origin: unknown) => {
         if (origin === COMMITTED_ORIGIN) return;
         this.deps.onLocalUpdate(cached, update, origin);

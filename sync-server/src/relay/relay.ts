@@ -157,7 +157,7 @@ export class Relay {
     this.sync = new RoomSync({
       store: deps.store,
       workers: this.workers,
-      stateCacheBytes: options.stateCacheBytes ?? 64 * MiB,
+      stateCacheBytes: options.stateCacheBytes ?? 8 * MiB,
     });
     this.docs = new DocCache({
       store: deps.store,
@@ -441,12 +441,19 @@ export class Relay {
 
   /**
    * Loads (from the cache) and pins the documents a server-side reader or writer needs. Tell
-   * the lease when done; it is what keeps them from being evicted.
+   * the lease when done; it is what keeps them from being evicted. `transient`: one-off work
+   * whose documents leave the cache when it is done, unless someone else uses them.
    */
-  async lease(ownerId: string, names: readonly string[]): Promise<DocumentLease> {
+  async lease(
+    ownerId: string,
+    names: readonly string[],
+    options: { transient?: boolean } = {},
+  ): Promise<DocumentLease> {
     let cached: CachedDoc[];
     try {
-      cached = await Promise.all(names.map((name) => this.docs.acquire(name, ownerId)));
+      cached = await Promise.all(
+        names.map((name) => this.docs.acquire(name, ownerId, options.transient ?? false)),
+      );
     } catch (error) {
       throw new StorageUnavailableError(error);
     }

@@ -37,6 +37,8 @@ export interface UseOptions {
    * who wrote (the calendar bridge does not sync again on its own writes).
    */
   origin?: unknown;
+  /** One-off work (a nightly job): its documents leave the cache when it is done. */
+  transient?: boolean;
 }
 
 export function createDocumentAccess(deps: {
@@ -49,10 +51,11 @@ export function createDocumentAccess(deps: {
   return {
     async use(userId, months, fn, options = {}) {
       const unique = [...new Set(months)];
-      const lease = await deps.relay.lease(userId, [
+      const lease = await deps.relay.lease(
         userId,
-        ...unique.map((month) => `${userId}/time/${month}`),
-      ]);
+        [userId, ...unique.map((month) => `${userId}/time/${month}`)],
+        { transient: options.transient ?? false },
+      );
       try {
         const [main, ...monthDocs] = lease.docs as Y.Doc[];
         const loaded = new Map(unique.map((month, index) => [month, monthDocs[index] as Y.Doc]));

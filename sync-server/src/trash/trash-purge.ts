@@ -79,7 +79,9 @@ export function createTrashPurger(options: TrashPurgerOptions): TrashPurger {
 
   async function purge(userId: string): Promise<boolean> {
     try {
-      const purged = await access.use(userId, [], (docs, ctx) => purgeExpiredTasks(docs, ctx));
+      const purged = await access.use(userId, [], (docs, ctx) => purgeExpiredTasks(docs, ctx), {
+        transient: true,
+      });
       await db.query(
         `update trash_purges
          set run_after = $2, locked_until = null, last_run_at = $3, last_purged = $4
