@@ -16,8 +16,11 @@ import {
   settleRunningTimers,
   startTimer,
   stopTimer,
+  sumTrackedTime,
   timerMonths,
   totalDurationSeconds,
+  trackedCopiesOfMonth,
+  trackedSecondsByTask,
   updateTimeEntry,
 } from './time-entries.js';
 import {
@@ -658,5 +661,59 @@ describe('listing the entries of one task', () => {
     const entries = listTimeEntries(docs, { from: T0, to: at(DAY) });
     expect(totalDurationSeconds(entries, at(2 * HOUR + 90_000))).toBe(3600 + 90);
     expect(totalDurationSeconds([], at(0))).toBe(0);
+  });
+});
+
+describe('tracked time kept per month', () => {
+  const byMonth = (docs: UserDocs, now: Date) =>
+    sumTrackedTime(docs.loadedMonths().map((key) => trackedCopiesOfMonth(docs, key, now)));
+
+  it('sums months one by one to what every month together gives, the running timer included', () => {
+    const { docs, ctx } = setup();
+    const task = createTask(docs, { title: 'Write report' }, ctx);
+    addManualEntry(
+      docs,
+      { taskId: task.id, start: '2025-02-10T08:00:00Z', end: '2025-02-10T09:00:00Z' },
+      ctx,
+    );
+    addManualEntry(
+      docs,
+      { taskId: task.id, start: at(0).toISOString(), end: at(HOUR).toISOString() },
+      ctx,
+    );
+    ctx.set(at(2 * HOUR));
+    startTimer(docs, { taskId: task.id }, ctx);
+    const now = at(2 * HOUR + 10 * MINUTE);
+    expect(byMonth(docs, now)).toEqual(trackedSecondsByTask(docs, now));
+    expect(byMonth(docs, now).get(task.id)).toBe(2 * 3600 + 600);
+  });
+
+  it('counts an entry moved to two months at once by two devices once, as every reader does', () => {
+    const { docs: a, ctx } = setup();
+    const task = createTask(a, { title: 'Plan' }, ctx);
+    const entry = addManualEntry(
+      a,
+      { taskId: task.id, start: at(0).toISOString(), end: at(HOUR).toISOString() },
+      ctx,
+    );
+    const b = cloneReplica(a, 2);
+    ctx.set(at(MINUTE));
+    updateTimeEntry(
+      a,
+      entry.id,
+      { start: '2025-02-27T08:00:00Z', end: '2025-02-27T10:00:00Z' },
+      ctx,
+    );
+    ctx.set(at(2 * MINUTE));
+    updateTimeEntry(
+      b,
+      entry.id,
+      { start: '2025-04-02T08:00:00Z', end: '2025-04-02T08:30:00Z' },
+      ctx,
+    );
+    syncAll(a, b);
+    const now = at(DAY);
+    expect(byMonth(a, now)).toEqual(trackedSecondsByTask(a, now));
+    expect(byMonth(a, now).get(task.id)).toBe(1800);
   });
 });

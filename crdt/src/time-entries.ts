@@ -344,10 +344,24 @@ interface EntryCopy {
  */
 function preferredCopy(current: EntryCopy | null, candidate: EntryCopy): EntryCopy {
   if (!current) return candidate;
-  if (candidate.entry.updatedAt !== current.entry.updatedAt) {
-    return candidate.entry.updatedAt > current.entry.updatedAt ? candidate : current;
-  }
-  return candidate.month > current.month ? candidate : current;
+  return prefersCandidate(
+    current.entry.updatedAt,
+    current.month,
+    candidate.entry.updatedAt,
+    candidate.month,
+  )
+    ? candidate
+    : current;
+}
+
+function prefersCandidate(
+  currentUpdatedAt: string,
+  currentMonth: string,
+  candidateUpdatedAt: string,
+  candidateMonth: string,
+): boolean {
+  if (candidateUpdatedAt !== currentUpdatedAt) return candidateUpdatedAt > currentUpdatedAt;
+  return candidateMonth > currentMonth;
 }
 
 // Reading a month's entries out of their Y.Maps is the cost of every listing: kept per month
@@ -554,6 +568,52 @@ export function listTaskEntries(docs: UserDocs, taskId: string): TimeEntry[] {
 }
 
 /** Seconds tracked per task over the loaded month documents; a running timer counts up to now. */
+/**
+ * One month document's share of `trackedSecondsByTask`, per entry copy: a server can keep it per
+ * month (keyed by the month's stored version) and combine months with `sumTrackedTime` without
+ * loading every month for each request. Only valid while the timers (main document) and `now`
+ * are the same for every month combined.
+ */
+export interface TrackedCopy {
+  entryId: string;
+  taskId: string | null;
+  seconds: number;
+  updatedAt: string;
+  month: string;
+}
+
+export function trackedCopiesOfMonth(docs: UserDocs, key: string, now: Date): TrackedCopy[] {
+  return readMonth(docs, key, timerState(docs), timersKey(docs)).map(({ entry, month }) => ({
+    entryId: entry.id,
+    taskId: entry.taskId,
+    seconds: entryDurationSeconds(entry, now),
+    updatedAt: entry.updatedAt,
+    month,
+  }));
+}
+
+/** Seconds per task from months' copies, one copy per entry as every reader picks it. */
+export function sumTrackedTime(months: Iterable<readonly TrackedCopy[]>): Map<string, number> {
+  const chosen = new Map<string, TrackedCopy>();
+  for (const copies of months) {
+    for (const copy of copies) {
+      const current = chosen.get(copy.entryId);
+      if (
+        !current ||
+        prefersCandidate(current.updatedAt, current.month, copy.updatedAt, copy.month)
+      ) {
+        chosen.set(copy.entryId, copy);
+      }
+    }
+  }
+  const totals = new Map<string, number>();
+  for (const copy of chosen.values()) {
+    if (!copy.taskId) continue;
+    totals.set(copy.taskId, (totals.get(copy.taskId) ?? 0) + copy.seconds);
+  }
+  return totals;
+}
+
 export function trackedSecondsByTask(docs: UserDocs, now: Date): Map<string, number> {
   const totals = new Map<string, number>();
   for (const entry of readEntries(docs, docs.loadedMonths(), timerState(docs))) {

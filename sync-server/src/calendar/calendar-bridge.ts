@@ -105,6 +105,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     use: (userId, months, fn, options) =>
       deps.access.use(userId, months, fn, { origin: BRIDGE_ORIGIN, ...options }),
     listMonths: (userId) => deps.access.listMonths(userId),
+    monthVersions: (userId) => deps.access.monthVersions(userId),
   };
 
   async function queue(connectionId: string, delayMs = 0): Promise<void> {

@@ -29,6 +29,11 @@ export interface DocumentAccess {
   ): Promise<R>;
   /** Month keys (`YYYY-MM`) of every month document the user has stored. */
   listMonths(userId: string): Promise<string[]>;
+  /**
+   * Every stored month document of the user with a version that changes whenever anything is
+   * committed to it (or it is compacted), without loading any.
+   */
+  monthVersions(userId: string): Promise<Map<string, string>>;
 }
 
 export interface UseOptions {
@@ -92,6 +97,24 @@ export function createDocumentAccess(deps: {
         [userId, `${userId}/time/%`],
       );
       return rows.map((row) => row.name.slice(`${userId}/time/`.length));
+    },
+    async monthVersions(userId) {
+      const rows = await deps.db.query<{
+        name: string;
+        size_bytes: string | number;
+        snapshot_seq: string | number;
+        updated_at: Date | string;
+      }>(
+        `select name, size_bytes, snapshot_seq, updated_at from documents
+         where user_id = $1 and name like $2 order by name`,
+        [userId, `${userId}/time/%`],
+      );
+      return new Map(
+        rows.map((row) => [
+          row.name.slice(`${userId}/time/`.length),
+          `${row.size_bytes}:${row.snapshot_seq}:${new Date(row.updated_at).getTime()}`,
+        ]),
+      );
     },
   };
 }
