@@ -3,19 +3,18 @@ import type * as Y from 'yjs';
 import type { Logger } from '../logger.js';
 import type { DocStore } from '../persistence/doc-store.js';
 import { isStorageOutage, StorageUnavailableError } from '../persistence/storage-unavailable.js';
-import { AbandonedUpdateError, UpdateLog } from '../persistence/update-log.js';
+import { UpdateLog } from '../persistence/update-log.js';
+import { CommitPipeline, type DocumentChange, type DocumentLease } from './commit-pipeline.js';
 import { Compactor } from './compactor.js';
 import { Connection, type ConnectionInfo } from './connection.js';
-import { type CachedDoc, DocCache } from './doc-cache.js';
+import { DocCache } from './doc-cache.js';
 import { DocWorkers } from './doc-workers.js';
 import { createLocalFanOut, type FanOut } from './fan-out.js';
 import { type HandlerContext, handleMessage, RelayError } from './message-handler.js';
 import {
   CLOSE,
   encodeAwareness,
-  encodeDurableAck,
   encodeSyncStep1,
-  encodeUpdate,
   KEEPALIVE_MESSAGE,
   MalformedMessageError,
   MESSAGE_SYNC,
@@ -62,14 +61,6 @@ export interface RelayOptions {
   docWorkers?: number;
 }
 
-/** A committed change to a document, from a device or from the server (REST, calendar bridge). */
-export interface DocumentChange {
-  room: string;
-  ownerId: string;
-  /** The transaction's origin: what made the change (a connection, a server-side writer). */
-  origin: unknown;
-}
-
 export interface RelayDeps {
   store: DocStore;
   log: Logger;
@@ -78,19 +69,8 @@ export interface RelayDeps {
   fanOut?: FanOut;
 }
 
+export type { DocumentChange, DocumentLease };
 export { StorageUnavailableError };
-
-/**
- * The documents a server-side writer (REST, calendar bridge) works on. Writes made inside
- * `write` are collected; `committed` resolves once all of them are durable, or rejects with
- * `StorageUnavailableError`. Nobody else sees them before that.
- */
-export interface DocumentLease {
-  readonly docs: readonly Y.Doc[];
-  write<R>(fn: () => R): R;
-  committed(): Promise<void>;
-  release(): void;
-}
 
 /** Updates up to this size are decoded on the main thread (see `Relay.decode`). */
 const INLINE_DECODE_BYTES = 16 * 1024;
@@ -117,9 +97,7 @@ export class Relay {
   private readonly fanOut: FanOut;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly now: () => number;
-  private readonly changeListeners = new Set<(change: DocumentChange) => void>();
-  /** Commits of the server-side writes made inside the running `DocumentLease.write`. */
-  private collecting: Promise<unknown>[] | null = null;
+  private readonly pipeline: CommitPipeline;
   private closing = false;
   private serverPressured = false;
   slowConsumers = 0;
@@ -137,8 +115,9 @@ export class Relay {
         return usage;
       },
       decode: (update) => this.decode(update),
-      acceptUpdate: (connection, update, ranges) => this.acceptUpdate(connection, update, ranges),
-      acknowledgeEmpty: (connection) => this.acknowledgeEmpty(connection),
+      acceptUpdate: (connection, update, ranges) =>
+        this.pipeline.acceptUpdate(connection, update, ranges),
+      acknowledgeEmpty: (connection) => this.pipeline.acknowledgeEmpty(connection),
       publish: (room, message, except) => this.fanOut.publish(room, message, except),
     };
     this.now = deps.now ?? Date.now;
@@ -163,7 +142,7 @@ export class Relay {
       store: deps.store,
       log: deps.log,
       budgetBytes: options.docCacheBytes ?? 256 * MiB,
-      onLocalUpdate: (cached, update, origin) => this.serverWrite(cached, update, origin),
+      onLocalUpdate: (cached, update, origin) => this.pipeline.serverWrite(cached, update, origin),
     });
     this.quota = new UserQuota(deps.store, options.docQuotaBytes);
     this.compactor = new Compactor({
@@ -178,6 +157,17 @@ export class Relay {
         room.stateVector?.raise(stateVector);
         this.quota.refresh(room.ownerId);
       },
+    });
+    this.pipeline = new CommitPipeline({
+      log: deps.log,
+      updateLog: this.updateLog,
+      sync: this.sync,
+      docs: this.docs,
+      fanOut: this.fanOut,
+      quota: this.quota,
+      compactor: this.compactor,
+      roomFor: (name, ownerId) => this.roomFor(name, ownerId),
+      isClosing: () => this.closing,
     });
     this.heartbeat = setInterval(() => this.tick(), options.heartbeatMs ?? 10_000);
     this.heartbeat.unref();
@@ -322,163 +312,16 @@ export class Relay {
     }
   }
 
-  /** A client's sync step 2 with nothing new: acknowledged once all before it is durable. */
-  private acknowledgeEmpty(connection: Connection): void {
-    connection.updatesReceived += 1;
-    const count = connection.updatesReceived;
-    if (!connection.info.wantsAck) return;
-    void connection.durable.then(() => {
-      if (!connection.failed) connection.send(encodeDurableAck(count));
-    });
-  }
-
-  /** A validated device update: committed, then relayed, then acknowledged. */
-  private acceptUpdate(connection: Connection, update: Uint8Array, ranges: StructRanges): void {
-    const room = connection.room;
-    const bytes = update.byteLength;
-    connection.updatesReceived += 1;
-    const count = connection.updatesReceived;
-    room.inflight += 1;
-    connection.queue(bytes);
-    const usage = this.quota.hold(connection.info.userId);
-    void usage.then((quota) => {
-      quota.bytes += bytes;
-    });
-    const commit = this.updateLog.append(room.name, room.ownerId, update, () => connection.failed);
-    const done = commit.then(
-      () => {
-        this.committed(room, update, ranges, connection, connection, false);
-        if (connection.info.wantsAck && !connection.failed) {
-          connection.send(encodeDurableAck(count));
-        }
-      },
-      (error: Error) => {
-        void usage.then((quota) => {
-          quota.bytes -= bytes;
-        });
-        this.uncommitted(connection, error);
-      },
-    );
-    connection.durable = Promise.all([connection.durable, done]).then(() => undefined);
-    void done.finally(() => {
-      room.inflight -= 1;
-      connection.done(bytes);
-      this.quota.release(connection.info.userId);
-    });
-  }
-
   /**
-   * A commit failed: nothing after it from this connection is stored or acknowledged, and the
-   * connection closes, so the client reconnects and, since the room's state vector never
-   * counted the update, sends it again.
+   * Loads (from the cache) and pins the documents a server-side reader or writer needs; see
+   * `CommitPipeline.lease`.
    */
-  private uncommitted(connection: Connection, error: Error): void {
-    if (error instanceof AbandonedUpdateError || connection.failed) return;
-    connection.failed = true;
-    this.deps.log.warn('an update failed to commit; the client will resend it', {
-      room: connection.room.name,
-      error: error.message,
-    });
-    connection.close(CLOSE.serverError, 'storage unavailable: reconnect and resend');
-  }
-
-  /** Everything that follows a commit: state vector, cached document, fan-out, change feed. */
-  private committed(
-    room: Room,
-    update: Uint8Array,
-    ranges: StructRanges,
-    origin: unknown,
-    except: Connection | null,
-    inCache: boolean,
-  ): void {
-    this.sync.committed(room, ranges, update.byteLength);
-    if (!inCache) this.docs.applyCommitted(room.name, update);
-    this.fanOut.publish(room, encodeUpdate(update), except);
-    for (const listener of this.changeListeners) {
-      try {
-        listener({ room: room.name, ownerId: room.ownerId, origin });
-      } catch (error) {
-        this.deps.log.error('a document change listener failed', {
-          room: room.name,
-          error: (error as Error).message,
-        });
-      }
-    }
-    if (!this.closing && this.compactor.isDue(room)) void this.compactor.compact(room);
-  }
-
-  /** A write made on the server (REST, bridge) in a cached document: committed, then shown. */
-  private serverWrite(cached: CachedDoc, update: Uint8Array, origin: unknown): void {
-    if (cached.poisoned) {
-      // Its document ran ahead of the store: nothing more of it may be stored.
-      this.collecting?.push(Promise.reject(new StorageUnavailableError()));
-      return;
-    }
-    const room = this.roomFor(cached.name, cached.ownerId);
-    room.inflight += 1;
-    const ranges = structRangesOf(update);
-    const commit = this.updateLog
-      .append(room.name, room.ownerId, update, () => cached.poisoned)
-      .then(
-        () => this.committed(room, update, ranges, origin, null, true),
-        (error: Error) => {
-          if (!(error instanceof AbandonedUpdateError)) {
-            this.deps.log.warn('a server-side write failed to commit', {
-              room: room.name,
-              error: error.message,
-            });
-          }
-          this.docs.poison(cached);
-          throw new StorageUnavailableError(error);
-        },
-      )
-      .finally(() => {
-        room.inflight -= 1;
-      });
-    if (this.collecting) this.collecting.push(commit);
-    else commit.catch(() => undefined);
-  }
-
-  /**
-   * Loads (from the cache) and pins the documents a server-side reader or writer needs. Tell
-   * the lease when done; it is what keeps them from being evicted. `transient`: one-off work
-   * whose documents leave the cache when it is done, unless someone else uses them.
-   */
-  async lease(
+  lease(
     ownerId: string,
     names: readonly string[],
     options: { transient?: boolean } = {},
   ): Promise<DocumentLease> {
-    let cached: CachedDoc[];
-    try {
-      cached = await Promise.all(
-        names.map((name) => this.docs.acquire(name, ownerId, options.transient ?? false)),
-      );
-    } catch (error) {
-      throw new StorageUnavailableError(error);
-    }
-    const commits: Promise<unknown>[] = [];
-    let released = false;
-    return {
-      docs: cached.map((entry) => entry.doc),
-      write: <R>(fn: () => R): R => {
-        const outer = this.collecting;
-        this.collecting = commits;
-        try {
-          return fn();
-        } finally {
-          this.collecting = outer;
-        }
-      },
-      committed: async () => {
-        await Promise.all(commits);
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        for (const entry of cached) this.docs.release(entry);
-      },
-    };
+    return this.pipeline.lease(ownerId, names, options);
   }
 
   /** A document as the server holds it now (for tests and tools that only read it). */
@@ -488,13 +331,9 @@ export class Relay {
     return lease.docs[0] as Y.Doc;
   }
 
-  /**
-   * Tells `listener` of every committed change to a document (device or server-side); returns
-   * the function that stops it. A throwing listener is logged, never breaks a write.
-   */
+  /** Tells `listener` of every committed change to a document; returns how to stop it. */
   onDocumentChange(listener: (change: DocumentChange) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return this.pipeline.onDocumentChange(listener);
   }
 
   /** Resolves when every change made so far has been committed (or has failed). */
