@@ -1,6 +1,7 @@
 import { listCalendarEvents } from '../calendar-events.js';
 import type { DocContext } from '../context.js';
-import { ValidationError } from '../errors.js';
+import { isDateOnly } from '../dates.js';
+import { type FieldError, ValidationError } from '../errors.js';
 import { getSettings } from '../settings.js';
 import { readAllBlocks, writePlannedBlocks } from '../task-blocks.js';
 import { readTasks } from '../tasks.js';
@@ -30,12 +31,51 @@ export function planRange(docs: UserDocs, ctx: DocContext, range: PlanRange = {}
   }
   const days = (to.getTime() - from.getTime()) / 86_400_000;
   if (!(days > 0)) throw new ValidationError([{ field: 'end', message: 'must be after start' }]);
-  if (days > MAX_PLAN_DAYS) {
+  // An hour of slack: 62 local days across a change to winter time last 62 days and an hour.
+  if (days > MAX_PLAN_DAYS + 1 / 24) {
     throw new ValidationError([
       { field: 'end', message: `a plan covers at most ${MAX_PLAN_DAYS} days` },
     ]);
   }
   return { from, to };
+}
+
+/** A plan of whole local days, as the REST API asks for one (`start_date`, `end_date`). */
+export interface PlanDays {
+  /** First day (`YYYY-MM-DD` in the user's zone); default today. */
+  startDate?: string | undefined;
+  /** Last day, included; default the last day of the user's horizon. */
+  endDate?: string | undefined;
+}
+
+/**
+ * The range of whole local days from `startDate` through `endDate` in the user's zone, or a
+ * ValidationError naming the request's fields (`start_date`, `end_date`).
+ */
+export function planRangeOfDays(docs: UserDocs, ctx: DocContext, days: PlanDays): PlanRange {
+  const settings = getSettings(docs);
+  const clock = new ZoneClock(settings.timezone);
+  const format = 'must be a date written YYYY-MM-DD, such as 2026-03-23';
+  const fields: FieldError[] = [];
+  if (days.startDate !== undefined && !isDateOnly(days.startDate)) {
+    fields.push({ field: 'start_date', message: format });
+  }
+  if (days.endDate !== undefined && !isDateOnly(days.endDate)) {
+    fields.push({ field: 'end_date', message: format });
+  }
+  if (fields.length > 0) throw new ValidationError(fields);
+  const first = days.startDate ?? clock.dateOf(ctx.now().getTime());
+  const last = days.endDate ?? ZoneClock.addDays(first, settings.scheduling.horizonDays - 1);
+  const count = (Date.parse(last) - Date.parse(first)) / 86_400_000 + 1;
+  if (count < 1) fields.push({ field: 'end_date', message: 'must not be before start_date' });
+  else if (count > MAX_PLAN_DAYS) {
+    fields.push({ field: 'end_date', message: `a plan covers at most ${MAX_PLAN_DAYS} days` });
+  }
+  if (fields.length > 0) throw new ValidationError(fields);
+  return {
+    from: new Date(clock.startOfDate(first)),
+    to: new Date(clock.endOfDate(last)),
+  };
 }
 
 /**
