@@ -6,18 +6,29 @@ import {
   getTimezone,
   isDateOnly,
   type LocalDay,
+  listBlocksBetween,
   listCalendarEvents,
   listTimeEntries,
   localDay,
   localDays,
   monthsForRange,
+  moveBlock,
+  planAndApplySchedule,
   type Task,
+  type TaskBlock,
   type TimeEntry,
+  type UnscheduledTask,
   updateTask,
   WEEKDAYS,
 } from '@tasks/crdt';
 import { DateTime } from 'luxon';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
+import { type BlockTimes, moveBlockToDay } from '../calendar/block-moves.js';
+import {
+  BLOCK_DRAG_TYPE,
+  PlannedBlockCard,
+  parseBlockDrag,
+} from '../calendar/planned-block-card.js';
 import { useWorkspace } from '../workspace-context.js';
 
 /** The MIME type a dragged calendar task carries: `{ id, field }` as JSON. */
@@ -39,6 +50,7 @@ interface DayItems {
   tasks: DayTask[];
   entries: TimeEntry[];
   events: CalendarEvent[];
+  blocks: TaskBlock[];
 }
 
 const LOCALE = 'en-GB';
@@ -177,6 +189,19 @@ export function CalendarView() {
     return list;
   });
 
+  const blockReuse = createReuse<TaskBlock>();
+  const blocks = createMemo<TaskBlock[]>(() => {
+    ws.replica.version();
+    const list = listBlocksBetween(ws.docs, range())
+      .filter((block) => {
+        const task = ws.tasks[block.taskId];
+        return task !== undefined && task.deletedAt === null;
+      })
+      .map((block) => blockReuse.get(JSON.stringify(block), () => block));
+    blockReuse.done();
+    return list;
+  });
+
   const taskReuse = createReuse<DayTask>();
   const dayTasks = createMemo(() => {
     const week = days();
@@ -229,6 +254,10 @@ export function CalendarView() {
       const end = day.end * 1000;
       result.set(day.date, {
         tasks: dayTasks().get(day.date) ?? [],
+        blocks: blocks().filter((block) => {
+          const at = Date.parse(block.start);
+          return at >= start && at < end;
+        }),
         entries: allEntries.filter((entry) => {
           const from = Date.parse(entry.start);
           const to = entry.end === null ? Math.max(nowMs, from) : Date.parse(entry.end);
@@ -266,11 +295,38 @@ export function CalendarView() {
     );
   };
 
+  // What the last plan could not place, and why (until the next plan or another week).
+  const [unscheduled, setUnscheduled] = createSignal<UnscheduledTask[]>([]);
+  createEffect(() => {
+    rangeKey();
+    setUnscheduled([]);
+  });
+  const planWeek = () => {
+    const plan = ws.act(() => planAndApplySchedule(ws.docs, ws.ctx, range()));
+    if (!plan) return;
+    setUnscheduled(plan.unscheduled);
+    const placed = plan.blocks.filter((block) => block.status === 'new').length;
+    ws.notify(
+      `Planned ${placed} new block${placed === 1 ? '' : 's'}` +
+        (plan.unscheduled.length > 0 ? `; ${plan.unscheduled.length} not planned` : ''),
+    );
+  };
+  const moveBlockTo = (block: { taskId: string; id: string }, times: BlockTimes) =>
+    ws.act(() => moveBlock(ws.docs, block.taskId, block.id, times));
+  const dropBlock = (taskId: string, blockId: string, date: string) => {
+    const block = blocks().find((b) => b.id === blockId && b.taskId === taskId);
+    if (!block) return;
+    moveBlockTo(block, moveBlockToDay(block, date, timezone()));
+  };
+
   return (
     <>
       <header class="view-header">
         <h1>{weekRangeLabel(days()[0]?.date ?? '', days()[days().length - 1]?.date ?? '')}</h1>
         <div class="row">
+          <button type="button" class="primary" onClick={planWeek}>
+            {blocks().length > 0 ? 'Re-plan' : 'Plan my week'}
+          </button>
           <button type="button" onClick={() => setOffset((n) => n - 1)}>
             Previous week
           </button>
@@ -288,16 +344,41 @@ export function CalendarView() {
             <CalendarDay
               day={day}
               isToday={day.date === today()}
-              items={itemsByDay().get(day.date) ?? { tasks: [], entries: [], events: [] }}
+              items={
+                itemsByDay().get(day.date) ?? { tasks: [], entries: [], events: [], blocks: [] }
+              }
               timezone={timezone()}
               now={ws.now()}
               taskTitle={(id) => ws.tasks[id]?.title ?? null}
               onOpen={(id) => ws.openTask(id)}
               onDropTask={(id, field) => moveTask(id, field, day.date)}
+              onDropBlock={(taskId, blockId) => dropBlock(taskId, blockId, day.date)}
+              onMoveBlock={moveBlockTo}
             />
           )}
         </For>
       </div>
+      <Show when={unscheduled().length > 0}>
+        <section aria-labelledby="unscheduled-title">
+          <h2 id="unscheduled-title">Not planned</h2>
+          <ul aria-label="Not planned">
+            <For each={unscheduled()}>
+              {(item) => (
+                <li data-task-id={item.taskId}>
+                  <button
+                    type="button"
+                    style={titleButtonStyle}
+                    onClick={() => ws.openTask(item.taskId)}
+                  >
+                    {ws.tasks[item.taskId]?.title ?? 'Task'}
+                  </button>
+                  : {item.reason}
+                </li>
+              )}
+            </For>
+          </ul>
+        </section>
+      </Show>
     </>
   );
 }
@@ -321,16 +402,24 @@ function CalendarDay(props: {
   taskTitle: (id: string) => string | null;
   onOpen: (id: string) => void;
   onDropTask: (id: string, field: DateField) => void;
+  onDropBlock: (taskId: string, blockId: string) => void;
+  onMoveBlock: (block: TaskBlock, times: BlockTimes) => void;
 }) {
   const [over, setOver] = createSignal(false);
   const carriesTask = (event: DragEvent) =>
-    event.dataTransfer?.types.includes(CALENDAR_DRAG_TYPE) ?? false;
+    (event.dataTransfer?.types.includes(CALENDAR_DRAG_TYPE) ||
+      event.dataTransfer?.types.includes(BLOCK_DRAG_TYPE)) ??
+    false;
   const allDayEvents = () => props.items.events.filter((event) => event.allDay);
   const timedEvents = () => props.items.events.filter((event) => !event.allDay);
   const allDayTasks = () => props.items.tasks.filter((item) => item.allDay);
   const timedTasks = () => props.items.tasks.filter((item) => !item.allDay);
   const empty = () =>
-    props.items.tasks.length + props.items.entries.length + props.items.events.length === 0;
+    props.items.tasks.length +
+      props.items.entries.length +
+      props.items.events.length +
+      props.items.blocks.length ===
+    0;
 
   return (
     <section
@@ -353,6 +442,12 @@ function CalendarDay(props: {
       }}
       onDrop={(event) => {
         setOver(false);
+        const block = parseBlockDrag(event.dataTransfer?.getData(BLOCK_DRAG_TYPE) ?? '');
+        if (block) {
+          event.preventDefault();
+          props.onDropBlock(block.taskId, block.blockId);
+          return;
+        }
         const raw = event.dataTransfer?.getData(CALENDAR_DRAG_TYPE);
         if (!raw) return;
         event.preventDefault();
@@ -378,6 +473,17 @@ function CalendarDay(props: {
         {(event) => <EventCard event={event} timezone={props.timezone} />}
       </For>
       <For each={timedTasks()}>{(item) => <TaskCard item={item} onOpen={props.onOpen} />}</For>
+      <For each={props.items.blocks}>
+        {(block) => (
+          <PlannedBlockCard
+            block={block}
+            title={props.taskTitle(block.taskId) ?? 'Task'}
+            timezone={props.timezone}
+            onOpen={() => props.onOpen(block.taskId)}
+            onMove={(times) => props.onMoveBlock(block, times)}
+          />
+        )}
+      </For>
       <For each={props.items.entries}>
         {(entry) => (
           <div class="card entry">

@@ -163,11 +163,7 @@ describe('planning a week', () => {
     const { unscheduled } = planSchedule(docs, ctx, { to: NEXT_MONDAY });
     expect(unscheduled.map((item) => [item.taskId, item.code, item.reason])).toEqual([
       [late.id, 'past-due', 'was due Fri 20 Mar, before this plan starts'],
-      [
-        future.id,
-        'starts-after-plan',
-        'starts Mon 6 Apr 00:00, after this plan ends Mon 30 Mar 00:00',
-      ],
+      [future.id, 'starts-after-plan', 'starts Mon 6 Apr, after this plan ends Mon 30 Mar 00:00'],
     ]);
   });
 

@@ -100,6 +100,8 @@ interface Candidate {
   startsLater: boolean;
   /** Whether the task is due on a day (by its end) rather than at a time. */
   dueOnDay: boolean;
+  /** Whether the task starts on a day (from its first instant) rather than at a time. */
+  startsOnDay: boolean;
 }
 
 function isOpen(task: Readonly<Task>): boolean {
@@ -308,6 +310,7 @@ export function computeSchedule(input: ScheduleInput): SchedulePlan {
       need,
       startsLater: taskStart > planStart,
       dueOnDay: task.dueDate !== null && isDateOnly(task.dueDate),
+      startsOnDay: task.startDate !== null && isDateOnly(task.startDate),
     });
   }
   candidates.sort(compareCandidates);
@@ -398,6 +401,10 @@ function dueWords(candidate: Candidate, words: ReasonWords): string {
   return candidate.dueOnDay ? words.day(candidate.deadline - 1) : words.when(candidate.deadline);
 }
 
+function startWords(candidate: Candidate, words: ReasonWords): string {
+  return candidate.startsOnDay ? words.day(candidate.earliest) : words.when(candidate.earliest);
+}
+
 const KEPT = 'kept where the last plan put it';
 
 /** Why a kept block is where it is: why it was put there, and that it stayed. */
@@ -411,7 +418,7 @@ function explainTask(candidate: Candidate, words: ReasonWords): string[] {
     Number.isFinite(candidate.deadline) ? `due ${dueWords(candidate, words)}` : 'no due date',
     priorityWords(candidate.task.priority),
   ];
-  if (candidate.startsLater) reasons.push(`not before its start ${words.when(candidate.earliest)}`);
+  if (candidate.startsLater) reasons.push(`starts ${startWords(candidate, words)}`);
   return reasons;
 }
 
@@ -441,7 +448,7 @@ function explainUnscheduled(
       ...base,
       code: 'starts-after-plan',
       freeMinutes: 0,
-      reason: `starts ${words.when(candidate.earliest)}, after this plan ends ${words.when(plan.to)}`,
+      reason: `starts ${startWords(candidate, words)}, after this plan ends ${words.when(plan.to)}`,
     };
   }
   const { total, usable } = freeIn(free, window, settings);
