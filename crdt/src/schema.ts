@@ -142,8 +142,6 @@ export interface SchedulingSettings {
   bufferMinutes: number;
   /** Planned minutes per day at most (blocks of every task together); null: no cap. */
   dailyCapMinutes: number | null;
-  /** Whether planned blocks are written to the connected calendar as events. */
-  blocksToCalendar: boolean;
 }
 
 export const DEFAULT_SCHEDULING: SchedulingSettings = {
@@ -151,7 +149,6 @@ export const DEFAULT_SCHEDULING: SchedulingSettings = {
   minBlockMinutes: 30,
   bufferMinutes: 5,
   dailyCapMinutes: null,
-  blocksToCalendar: false,
 };
 
 /** Bounds of the scheduling settings, shared by validation and the tolerant reader. */

@@ -43,7 +43,6 @@ describe('settings', () => {
         minBlockMinutes: 30,
         bufferMinutes: 5,
         dailyCapMinutes: null,
-        blocksToCalendar: false,
       },
     });
     expect(getTimezone(docs)).toBe('UTC');
@@ -241,20 +240,18 @@ describe('reading settings another client wrote', () => {
     map.set('scheduling.minBlockMinutes', 12.5);
     map.set('scheduling.bufferMinutes', '5');
     map.set('scheduling.dailyCapMinutes', -1);
-    map.set('scheduling.blocksToCalendar', 'yes');
     expect(getSettings(docs).scheduling).toEqual(DEFAULT_SCHEDULING);
   });
 
   it('keeps scheduling settings one by one, a daily cap until it is set to none', () => {
     const docs = setup();
     updateSettings(docs, { scheduling: { minBlockMinutes: 45, dailyCapMinutes: 300 } });
-    updateSettings(docs, { scheduling: { bufferMinutes: 0, blocksToCalendar: true } });
+    updateSettings(docs, { scheduling: { bufferMinutes: 0 } });
     expect(getSettings(docs).scheduling).toEqual({
       horizonDays: 14,
       minBlockMinutes: 45,
       bufferMinutes: 0,
       dailyCapMinutes: 300,
-      blocksToCalendar: true,
     });
     updateSettings(docs, { scheduling: { dailyCapMinutes: null } });
     expect(getSettings(docs).scheduling.dailyCapMinutes).toBeNull();

@@ -58,7 +58,6 @@ function readScheduling(map: Y.Map<unknown>): SchedulingSettings {
     minBlockMinutes: number('minBlockMinutes') ?? DEFAULT_SCHEDULING.minBlockMinutes,
     bufferMinutes: number('bufferMinutes') ?? DEFAULT_SCHEDULING.bufferMinutes,
     dailyCapMinutes: number('dailyCapMinutes'),
-    blocksToCalendar: map.get(schedulingKey('blocksToCalendar')) === true,
   };
 }
 

@@ -77,6 +77,16 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
     await expect(block).toContainText('10:20–12:20 · pinned');
     await page.getByRole('button', { name: 'Re-plan' }).click();
     await expect(block).toContainText('10:20–12:20 · pinned');
+
+    // Dragged on the hour grid (09:00-17:00 shown) to 14:00: it starts there, and stays there.
+    const grid = column.locator('.hour-grid');
+    const box = await grid.boundingBox();
+    if (!box) throw new Error('the day has no hour grid');
+    await block.dragTo(grid, { targetPosition: { x: box.width / 2, y: (box.height * 5) / 8 } });
+    await expect(block).toContainText('14:00–16:00 · pinned');
+    await page.getByRole('button', { name: 'Re-plan' }).click();
+    await expect(block).toContainText('14:00–16:00 · pinned');
     await expect(column.getByRole('article', { name: `Planned: ${title}` })).toHaveCount(1);
+    await screenshot(page, 'scheduling-moved');
   });
 });

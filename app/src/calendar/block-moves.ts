@@ -44,3 +44,9 @@ export function moveBlockToDay(block: BlockTimes, date: string, zone: string): B
   const length = Date.parse(block.end) - Date.parse(block.start);
   return { start, end: toIso(new Date(Date.parse(start) + length)) };
 }
+
+/** The block starting at `at` (epoch milliseconds: where it was dropped on the grid), the same length. */
+export function moveBlockToInstant(block: BlockTimes, at: number): BlockTimes {
+  const length = Date.parse(block.end) - Date.parse(block.start);
+  return { start: toIso(new Date(at)), end: toIso(new Date(at + length)) };
+}

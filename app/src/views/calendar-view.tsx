@@ -9,6 +9,7 @@ import {
   listBlocksBetween,
   listCalendarEvents,
   listTimeEntries,
+  localDateTimeToInstant,
   localDay,
   localDays,
   monthsForRange,
@@ -23,7 +24,8 @@ import {
 } from '@tasks/crdt';
 import { DateTime } from 'luxon';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
-import { type BlockTimes, moveBlockToDay } from '../calendar/block-moves.js';
+import { type BlockTimes, moveBlockToDay, moveBlockToInstant } from '../calendar/block-moves.js';
+import { type GridItem, layoutHourGrid } from '../calendar/hour-grid.js';
 import {
   BLOCK_DRAG_TYPE,
   PlannedBlockCard,
@@ -313,11 +315,55 @@ export function CalendarView() {
   };
   const moveBlockTo = (block: { taskId: string; id: string }, times: BlockTimes) =>
     ws.act(() => moveBlock(ws.docs, block.taskId, block.id, times));
-  const dropBlock = (taskId: string, blockId: string, date: string) => {
+  const dropBlock = (taskId: string, blockId: string, date: string, at?: number) => {
     const block = blocks().find((b) => b.id === blockId && b.taskId === taskId);
     if (!block) return;
-    moveBlockTo(block, moveBlockToDay(block, date, timezone()));
+    moveBlockTo(
+      block,
+      at === undefined ? moveBlockToDay(block, date, timezone()) : moveBlockToInstant(block, at),
+    );
   };
+  // The grid shows the working hours of the week and whatever timed item lies outside them.
+  const gridHours = createMemo<GridHours>(() => {
+    ws.replica.version();
+    const zone = timezone();
+    let first = 24;
+    let last = 0;
+    for (const ranges of Object.values(getSettings(ws.docs).workingHours)) {
+      for (const range of ranges) {
+        first = Math.min(first, Number(range.start.slice(0, 2)));
+        last = Math.max(
+          last,
+          Math.ceil(Number(range.end.slice(0, 2)) + Number(range.end.slice(3)) / 60),
+        );
+      }
+    }
+    if (first >= last) [first, last] = [8, 18];
+    const timed = [
+      ...events().filter((event) => !event.allDay),
+      ...blocks(),
+      ...entries().filter((entry) => entry.end !== null),
+    ] as { start: string; end: string | null }[];
+    for (const item of timed) {
+      const start = Date.parse(item.start);
+      const end = Date.parse(item.end ?? item.start);
+      if (end - start >= 86_400_000) return { first: 0, last: 24 };
+      const startHour = localHour(start, zone);
+      const endHour = localHour(end - 1, zone) + 1;
+      if (endHour <= startHour) return { first: 0, last: 24 };
+      first = Math.min(first, startHour);
+      last = Math.max(last, endHour);
+    }
+    for (const list of dayTasks().values()) {
+      for (const item of list) {
+        if (item.allDay) continue;
+        const hour = localHour(Date.parse(item.value), zone);
+        first = Math.min(first, hour);
+        last = Math.max(last, hour + 1);
+      }
+    }
+    return { first, last: Math.min(24, last) };
+  });
 
   return (
     <>
@@ -352,8 +398,9 @@ export function CalendarView() {
               taskTitle={(id) => ws.tasks[id]?.title ?? null}
               onOpen={(id) => ws.openTask(id)}
               onDropTask={(id, field) => moveTask(id, field, day.date)}
-              onDropBlock={(taskId, blockId) => dropBlock(taskId, blockId, day.date)}
+              onDropBlock={(taskId, blockId, at) => dropBlock(taskId, blockId, day.date, at)}
               onMoveBlock={moveBlockTo}
+              hours={gridHours()}
             />
           )}
         </For>
@@ -383,6 +430,44 @@ export function CalendarView() {
   );
 }
 
+/** Height of one hour of the grid. */
+const HOUR_REM = 2.5;
+const QUARTER = 15 * 60_000;
+
+/** The hours the grid shows: whole hours in the user's zone, `last` up to 24. */
+export interface GridHours {
+  first: number;
+  last: number;
+}
+
+/** The instants the grid of a day starts and ends (its first and last shown hours). */
+function gridOfDay(day: LocalDay, hours: GridHours, zone: string): { start: number; end: number } {
+  const at = (hour: number) =>
+    hour >= 24
+      ? day.end * 1000
+      : Date.parse(
+          localDateTimeToInstant(`${day.date}T${String(hour).padStart(2, '0')}:00`, zone) ??
+            new Date(day.start * 1000).toISOString(),
+        );
+  return { start: at(hours.first), end: at(hours.last) };
+}
+
+/** A task with a time: from its start to its due time when both are set that day, else a point. */
+function taskSpan(item: DayTask): { start: number; end: number } {
+  const { startDate, dueDate } = item.task;
+  if (startDate && dueDate && !isDateOnly(startDate) && !isDateOnly(dueDate)) {
+    const [start, end] = [Date.parse(startDate), Date.parse(dueDate)];
+    if (end > start && end - start <= 86_400_000) return { start, end };
+  }
+  const at = Date.parse(item.value);
+  return { start: at, end: at };
+}
+
+/** The local hour (0-23) of an instant in a zone. */
+function localHour(instant: number, zone: string): number {
+  return DateTime.fromMillis(instant, { zone }).hour;
+}
+
 const titleButtonStyle = {
   border: '0',
   background: 'none',
@@ -402,8 +487,10 @@ function CalendarDay(props: {
   taskTitle: (id: string) => string | null;
   onOpen: (id: string) => void;
   onDropTask: (id: string, field: DateField) => void;
-  onDropBlock: (taskId: string, blockId: string) => void;
+  onDropBlock: (taskId: string, blockId: string, at?: number) => void;
   onMoveBlock: (block: TaskBlock, times: BlockTimes) => void;
+  /** The hours the grid shows (the same for every day of the week). */
+  hours: GridHours;
 }) {
   const [over, setOver] = createSignal(false);
   const carriesTask = (event: DragEvent) =>
@@ -414,6 +501,54 @@ function CalendarDay(props: {
   const timedEvents = () => props.items.events.filter((event) => !event.allDay);
   const allDayTasks = () => props.items.tasks.filter((item) => item.allDay);
   const timedTasks = () => props.items.tasks.filter((item) => !item.allDay);
+  const timedCount = () =>
+    timedEvents().length +
+    timedTasks().length +
+    props.items.blocks.length +
+    props.items.entries.length;
+  const grid = createMemo(() => gridOfDay(props.day, props.hours, props.timezone));
+  const hourMarks = createMemo(() => {
+    const marks = [];
+    for (let hour = props.hours.first; hour < props.hours.last; hour += 1) {
+      marks.push({
+        top: ((hour - props.hours.first) / (props.hours.last - props.hours.first)) * 100,
+        label: `${String(hour).padStart(2, '0')}:00`,
+      });
+    }
+    return marks;
+  });
+  const placements = createMemo(() => {
+    const nowMs = props.now.getTime();
+    const items: GridItem[] = [
+      ...timedEvents().map((event) => ({
+        key: `event:${event.id}`,
+        start: Date.parse(event.start),
+        end: Date.parse(event.end),
+      })),
+      ...timedTasks().map((item) => ({ key: `task:${item.task.id}`, ...taskSpan(item) })),
+      ...props.items.blocks.map((block) => ({
+        key: `block:${block.id}`,
+        start: Date.parse(block.start),
+        end: Date.parse(block.end),
+      })),
+      ...props.items.entries.map((entry) => ({
+        key: `entry:${entry.id}`,
+        start: Date.parse(entry.start),
+        end: entry.end === null ? Math.max(nowMs, Date.parse(entry.start)) : Date.parse(entry.end),
+      })),
+    ];
+    return layoutHourGrid(items, grid());
+  });
+  const slotStyle = (key: string) => {
+    const placed = placements().get(key);
+    if (!placed) return {};
+    return {
+      top: `${placed.top}%`,
+      height: `${placed.height}%`,
+      left: `${placed.left}%`,
+      width: `${placed.width}%`,
+    };
+  };
   const empty = () =>
     props.items.tasks.length +
       props.items.entries.length +
@@ -469,37 +604,81 @@ function CalendarDay(props: {
         {(event) => <EventCard event={event} timezone={props.timezone} />}
       </For>
       <For each={allDayTasks()}>{(item) => <TaskCard item={item} onOpen={props.onOpen} />}</For>
-      <For each={timedEvents()}>
-        {(event) => <EventCard event={event} timezone={props.timezone} />}
-      </For>
-      <For each={timedTasks()}>{(item) => <TaskCard item={item} onOpen={props.onOpen} />}</For>
-      <For each={props.items.blocks}>
-        {(block) => (
-          <PlannedBlockCard
-            block={block}
-            title={props.taskTitle(block.taskId) ?? 'Task'}
-            timezone={props.timezone}
-            onOpen={() => props.onOpen(block.taskId)}
-            onMove={(times) => props.onMoveBlock(block, times)}
-          />
-        )}
-      </For>
-      <For each={props.items.entries}>
-        {(entry) => (
-          <div class="card entry">
-            <div style={metaStyle}>
-              {localTime(entry.start, props.timezone)}–
-              {entry.end === null ? 'now' : localTime(entry.end, props.timezone)}
-              {' · '}
-              {formatDuration(entryDurationSeconds(entry, props.now))}
-            </div>
-            <div>
-              {(entry.taskId ? props.taskTitle(entry.taskId) : null) ??
-                (entry.description || 'No task')}
-            </div>
-          </div>
-        )}
-      </For>
+      <Show when={timedCount() > 0}>
+        {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for pointer drags; the keyboard path is each block's move buttons. */}
+        <div
+          class="hour-grid"
+          style={{ height: `${(props.hours.last - props.hours.first) * HOUR_REM}rem` }}
+          onDragOver={(event) => {
+            if (event.dataTransfer?.types.includes(BLOCK_DRAG_TYPE)) event.preventDefault();
+          }}
+          onDrop={(event) => {
+            const block = parseBlockDrag(event.dataTransfer?.getData(BLOCK_DRAG_TYPE) ?? '');
+            if (!block) return;
+            event.preventDefault();
+            event.stopPropagation();
+            setOver(false);
+            // Where it was dropped, to the quarter hour: the block starts there.
+            const box = event.currentTarget.getBoundingClientRect();
+            const share = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
+            const at = grid().start + share * (grid().end - grid().start);
+            props.onDropBlock(block.taskId, block.blockId, Math.round(at / QUARTER) * QUARTER);
+          }}
+        >
+          <For each={hourMarks()}>
+            {(mark) => (
+              <div class="hour-mark" style={{ top: `${mark.top}%` }} aria-hidden="true">
+                {mark.label}
+              </div>
+            )}
+          </For>
+          <For each={timedEvents()}>
+            {(event) => (
+              <div class="slot" style={slotStyle(`event:${event.id}`)}>
+                <EventCard event={event} timezone={props.timezone} />
+              </div>
+            )}
+          </For>
+          <For each={timedTasks()}>
+            {(item) => (
+              <div class="slot" style={slotStyle(`task:${item.task.id}`)}>
+                <TaskCard item={item} onOpen={props.onOpen} />
+              </div>
+            )}
+          </For>
+          <For each={props.items.blocks}>
+            {(block) => (
+              <div class="slot" style={slotStyle(`block:${block.id}`)}>
+                <PlannedBlockCard
+                  block={block}
+                  title={props.taskTitle(block.taskId) ?? 'Task'}
+                  timezone={props.timezone}
+                  onOpen={() => props.onOpen(block.taskId)}
+                  onMove={(times) => props.onMoveBlock(block, times)}
+                />
+              </div>
+            )}
+          </For>
+          <For each={props.items.entries}>
+            {(entry) => (
+              <div class="slot" style={slotStyle(`entry:${entry.id}`)}>
+                <div class="card entry">
+                  <div style={metaStyle}>
+                    {localTime(entry.start, props.timezone)}–
+                    {entry.end === null ? 'now' : localTime(entry.end, props.timezone)}
+                    {' · '}
+                    {formatDuration(entryDurationSeconds(entry, props.now))}
+                  </div>
+                  <div>
+                    {(entry.taskId ? props.taskTitle(entry.taskId) : null) ??
+                      (entry.description || 'No task')}
+                  </div>
+                </div>
+              </div>
+            )}
+          </For>
+        </div>
+      </Show>
       <Show when={empty()}>
         <p style={metaStyle}>Nothing planned</p>
       </Show>
