@@ -8,6 +8,18 @@ import type { Priority } from '../schema.js';
 export class ReasonWords {
   private readonly format: Intl.DateTimeFormat;
   private readonly cache = new Map<number, string>();
+  private static readonly byZone = new Map<string, ReasonWords>();
+
+  /** The words of a zone, shared by plans (bounded, like the zone clocks). */
+  static of(zone: string): ReasonWords {
+    let words = ReasonWords.byZone.get(zone);
+    if (!words) {
+      if (ReasonWords.byZone.size >= 100) ReasonWords.byZone.clear();
+      words = new ReasonWords(zone);
+      ReasonWords.byZone.set(zone, words);
+    }
+    return words;
+  }
 
   constructor(zone: string) {
     this.format = new Intl.DateTimeFormat('en-GB', {
@@ -31,6 +43,7 @@ export class ReasonWords {
     let text = this.cache.get(ms);
     if (text === undefined) {
       const parts = new Map(this.format.formatToParts(ms).map((part) => [part.type, part.value]));
+      if (this.cache.size >= 10_000) this.cache.clear();
       text = `${parts.get('weekday')} ${parts.get('day')} ${parts.get('month')} ${parts.get('hour')}:${parts.get('minute')}`;
       this.cache.set(ms, text);
     }

@@ -229,24 +229,28 @@ function freeIn(
 ): { total: number; usable: number } {
   let total = 0;
   let usable = 0;
-  const byDay = new Map<number, number>();
+  const capped = Number.isFinite(cap);
+  // Free time counted so far on each day, against the cap (the days of the plan are few).
+  const counted: number[] = capped ? free.used.map(() => 0) : [];
   for (let i = free.firstEndingAfter(earliest); i < free.gaps.length; i += 1) {
     const gap = free.gaps[i] as Interval;
     if (gap.start >= deadline) break;
-    const length = Math.max(0, Math.min(gap.end, deadline) - Math.max(gap.start, earliest));
-    const capLeft = cap - (free.used[gap.day] ?? 0) - (byDay.get(gap.day) ?? 0);
-    const counted = Math.max(0, Math.min(length, capLeft));
-    byDay.set(gap.day, (byDay.get(gap.day) ?? 0) + counted);
-    total += counted;
-    if (counted >= Math.min(minBlock, need)) usable += counted;
+    let length = Math.max(0, Math.min(gap.end, deadline) - Math.max(gap.start, earliest));
+    if (capped) {
+      const left = cap - (free.used[gap.day] ?? 0) - (counted[gap.day] ?? 0);
+      length = Math.max(0, Math.min(length, left));
+      counted[gap.day] = (counted[gap.day] ?? 0) + length;
+    }
+    total += length;
+    if (length >= Math.min(minBlock, need)) usable += length;
   }
   return { total, usable };
 }
 
 /** Computes the plan (see the top of this file). */
 export function computeSchedule(input: ScheduleInput): SchedulePlan {
-  const clock = new ZoneClock(input.timezone);
-  const words = new ReasonWords(input.timezone);
+  const clock = ZoneClock.of(input.timezone);
+  const words = ReasonWords.of(input.timezone);
   const now = input.now.getTime();
   const from = input.range.from.getTime();
   const to = input.range.to.getTime();

@@ -25,7 +25,7 @@ export function planRange(docs: UserDocs, ctx: DocContext, range: PlanRange = {}
   const from = range.from ?? ctx.now();
   let to = range.to;
   if (!to) {
-    const clock = new ZoneClock(settings.timezone);
+    const clock = ZoneClock.of(settings.timezone);
     const firstDay = clock.dateOf(from.getTime());
     to = new Date(clock.startOfDate(ZoneClock.addDays(firstDay, settings.scheduling.horizonDays)));
   }
@@ -54,7 +54,7 @@ export interface PlanDays {
  */
 export function planRangeOfDays(docs: UserDocs, ctx: DocContext, days: PlanDays): PlanRange {
   const settings = getSettings(docs);
-  const clock = new ZoneClock(settings.timezone);
+  const clock = ZoneClock.of(settings.timezone);
   const format = 'must be a date written YYYY-MM-DD, such as 2026-03-23';
   const fields: FieldError[] = [];
   if (days.startDate !== undefined && !isDateOnly(days.startDate)) {

@@ -27,8 +27,20 @@ const nextDate = (date: string): string =>
  */
 export class ZoneClock {
   private readonly instants = new Map<string, number>();
+  private static readonly clocks = new Map<string, ZoneClock>();
 
   constructor(readonly zone: string) {}
+
+  /** The clock of a zone, shared by plans (bounded: zones and dates come from documents). */
+  static of(zone: string): ZoneClock {
+    let clock = ZoneClock.clocks.get(zone);
+    if (!clock) {
+      if (ZoneClock.clocks.size >= 100) ZoneClock.clocks.clear();
+      clock = new ZoneClock(zone);
+      ZoneClock.clocks.set(zone, clock);
+    }
+    return clock;
+  }
 
   /** The instant of a wall time (`2026-03-29T09:00`): RFC 5545's reading, as crdt's dates. */
   instantOf(localDateTime: string): number {
@@ -37,6 +49,7 @@ export class ZoneClock {
       const iso = localDateTimeToInstant(localDateTime, this.zone);
       if (iso === null) throw new Error(`invalid wall time ${localDateTime} in ${this.zone}`);
       ms = Date.parse(iso);
+      if (this.instants.size >= 10_000) this.instants.clear();
       this.instants.set(localDateTime, ms);
     }
     return ms;
