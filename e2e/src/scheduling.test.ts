@@ -87,6 +87,26 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
     await page.getByRole('button', { name: 'Re-plan' }).click();
     await expect(block).toContainText('14:00–16:00 · pinned');
     await expect(column.getByRole('article', { name: `Planned: ${title}` })).toHaveCount(1);
+
+    // A task for that day alone needing more than it has left is listed with why; given a start
+    // with the keyboard, it gets a pinned block there, beside the one it overlaps.
+    const big = `Migrate data ${randomUUID().slice(0, 6)}`;
+    const bigTask = await page.request.post('/api/v1/tasks', {
+      headers: { authorization: `Bearer ${token}` },
+      data: { title: big, estimated_duration: 300, start_date: day, due_date: day },
+    });
+    expect(bigTask.status()).toBe(201);
+    await expect(column.getByRole('button', { name: big })).toBeVisible({ timeout: 10_000 });
+    await page.getByRole('button', { name: 'Re-plan' }).click();
+    const notPlanned = page.getByRole('list', { name: 'Not planned' });
+    // 10:05-13:55 and 16:05-17:00 are free: 4 h 45 min.
+    await expect(notPlanned).toContainText(`${big}: needs 5 h by`);
+    await expect(notPlanned).toContainText('4 h 45 min free');
+    await notPlanned.getByLabel(`Block for ${big} at`).fill(`${day}T10:30`);
+    await notPlanned.getByRole('button', { name: 'Place block' }).click();
+    const placed = column.getByRole('article', { name: `Planned: ${big}` });
+    await expect(placed).toContainText('10:30–15:30 · pinned');
+    await expect(notPlanned).toHaveCount(0);
     await screenshot(page, 'scheduling-moved');
   });
 });

@@ -1,5 +1,6 @@
 import {
   addDays,
+  addPinnedBlock,
   type CalendarEvent,
   entryDurationSeconds,
   getSettings,
@@ -18,6 +19,7 @@ import {
   type Task,
   type TaskBlock,
   type TimeEntry,
+  toIso,
   type UnscheduledTask,
   updateTask,
   WEEKDAYS,
@@ -31,6 +33,7 @@ import {
   PlannedBlockCard,
   parseBlockDrag,
 } from '../calendar/planned-block-card.js';
+import { UNPLANNED_DRAG_TYPE, UnplannedTaskItem } from '../calendar/unplanned-task-item.js';
 import { useWorkspace } from '../workspace-context.js';
 
 /** The MIME type a dragged calendar task carries: `{ id, field }` as JSON. */
@@ -323,6 +326,20 @@ export function CalendarView() {
       at === undefined ? moveBlockToDay(block, date, timezone()) : moveBlockToInstant(block, at),
     );
   };
+  // A task dropped on the grid (or given a start) gets a pinned block there, as long as its
+  // estimate (at most 8 hours; the planner places the rest around it).
+  const placeTask = (taskId: string, at: number) => {
+    const minutes = Math.min(8 * 60, Math.max(15, ws.tasks[taskId]?.estimatedDuration ?? 60));
+    const placed = ws.act(() =>
+      addPinnedBlock(
+        ws.docs,
+        taskId,
+        { start: toIso(new Date(at)), end: toIso(new Date(at + minutes * 60_000)) },
+        ws.ctx,
+      ),
+    );
+    if (placed) setUnscheduled((items) => items.filter((item) => item.taskId !== taskId));
+  };
   // The grid shows the working hours of the week and whatever timed item lies outside them.
   const gridHours = createMemo<GridHours>(() => {
     ws.replica.version();
@@ -399,6 +416,7 @@ export function CalendarView() {
               onOpen={(id) => ws.openTask(id)}
               onDropTask={(id, field) => moveTask(id, field, day.date)}
               onDropBlock={(taskId, blockId, at) => dropBlock(taskId, blockId, day.date, at)}
+              onPlaceTask={placeTask}
               onMoveBlock={moveBlockTo}
               hours={gridHours()}
             />
@@ -411,16 +429,15 @@ export function CalendarView() {
           <ul aria-label="Not planned">
             <For each={unscheduled()}>
               {(item) => (
-                <li data-task-id={item.taskId}>
-                  <button
-                    type="button"
-                    style={titleButtonStyle}
-                    onClick={() => ws.openTask(item.taskId)}
-                  >
-                    {ws.tasks[item.taskId]?.title ?? 'Task'}
-                  </button>
-                  : {item.reason}
-                </li>
+                <UnplannedTaskItem
+                  item={item}
+                  title={ws.tasks[item.taskId]?.title ?? 'Task'}
+                  onOpen={() => ws.openTask(item.taskId)}
+                  onPlace={(local) => {
+                    const start = localDateTimeToInstant(local, timezone());
+                    if (start !== null) placeTask(item.taskId, Date.parse(start));
+                  }}
+                />
               )}
             </For>
           </ul>
@@ -488,6 +505,7 @@ function CalendarDay(props: {
   onOpen: (id: string) => void;
   onDropTask: (id: string, field: DateField) => void;
   onDropBlock: (taskId: string, blockId: string, at?: number) => void;
+  onPlaceTask: (taskId: string, at: number) => void;
   onMoveBlock: (block: TaskBlock, times: BlockTimes) => void;
   /** The hours the grid shows (the same for every day of the week). */
   hours: GridHours;
@@ -501,11 +519,6 @@ function CalendarDay(props: {
   const timedEvents = () => props.items.events.filter((event) => !event.allDay);
   const allDayTasks = () => props.items.tasks.filter((item) => item.allDay);
   const timedTasks = () => props.items.tasks.filter((item) => !item.allDay);
-  const timedCount = () =>
-    timedEvents().length +
-    timedTasks().length +
-    props.items.blocks.length +
-    props.items.entries.length;
   const grid = createMemo(() => gridOfDay(props.day, props.hours, props.timezone));
   const hourMarks = createMemo(() => {
     const marks = [];
@@ -604,81 +617,85 @@ function CalendarDay(props: {
         {(event) => <EventCard event={event} timezone={props.timezone} />}
       </For>
       <For each={allDayTasks()}>{(item) => <TaskCard item={item} onOpen={props.onOpen} />}</For>
-      <Show when={timedCount() > 0}>
-        {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for pointer drags; the keyboard path is each block's move buttons. */}
-        <div
-          class="hour-grid"
-          style={{ height: `${(props.hours.last - props.hours.first) * HOUR_REM}rem` }}
-          onDragOver={(event) => {
-            if (event.dataTransfer?.types.includes(BLOCK_DRAG_TYPE)) event.preventDefault();
-          }}
-          onDrop={(event) => {
-            const block = parseBlockDrag(event.dataTransfer?.getData(BLOCK_DRAG_TYPE) ?? '');
-            if (!block) return;
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: a drop target for pointer drags; the keyboard path is each block's move buttons. */}
+      <div
+        class="hour-grid"
+        style={{ height: `${(props.hours.last - props.hours.first) * HOUR_REM}rem` }}
+        onDragOver={(event) => {
+          const types = event.dataTransfer?.types ?? [];
+          if (types.includes(BLOCK_DRAG_TYPE) || types.includes(UNPLANNED_DRAG_TYPE)) {
             event.preventDefault();
-            event.stopPropagation();
-            setOver(false);
-            // Where it was dropped, to the quarter hour: the block starts there.
-            const box = event.currentTarget.getBoundingClientRect();
-            const share = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
-            const at = grid().start + share * (grid().end - grid().start);
-            props.onDropBlock(block.taskId, block.blockId, Math.round(at / QUARTER) * QUARTER);
-          }}
-        >
-          <For each={hourMarks()}>
-            {(mark) => (
-              <div class="hour-mark" style={{ top: `${mark.top}%` }} aria-hidden="true">
-                {mark.label}
-              </div>
-            )}
-          </For>
-          <For each={timedEvents()}>
-            {(event) => (
-              <div class="slot" style={slotStyle(`event:${event.id}`)}>
-                <EventCard event={event} timezone={props.timezone} />
-              </div>
-            )}
-          </For>
-          <For each={timedTasks()}>
-            {(item) => (
-              <div class="slot" style={slotStyle(`task:${item.task.id}`)}>
-                <TaskCard item={item} onOpen={props.onOpen} />
-              </div>
-            )}
-          </For>
-          <For each={props.items.blocks}>
-            {(block) => (
-              <div class="slot" style={slotStyle(`block:${block.id}`)}>
-                <PlannedBlockCard
-                  block={block}
-                  title={props.taskTitle(block.taskId) ?? 'Task'}
-                  timezone={props.timezone}
-                  onOpen={() => props.onOpen(block.taskId)}
-                  onMove={(times) => props.onMoveBlock(block, times)}
-                />
-              </div>
-            )}
-          </For>
-          <For each={props.items.entries}>
-            {(entry) => (
-              <div class="slot" style={slotStyle(`entry:${entry.id}`)}>
-                <div class="card entry">
-                  <div style={metaStyle}>
-                    {localTime(entry.start, props.timezone)}–
-                    {entry.end === null ? 'now' : localTime(entry.end, props.timezone)}
-                    {' · '}
-                    {formatDuration(entryDurationSeconds(entry, props.now))}
-                  </div>
-                  <div>
-                    {(entry.taskId ? props.taskTitle(entry.taskId) : null) ??
-                      (entry.description || 'No task')}
-                  </div>
+          }
+        }}
+        onDrop={(event) => {
+          const block = parseBlockDrag(event.dataTransfer?.getData(BLOCK_DRAG_TYPE) ?? '');
+          const taskId = event.dataTransfer?.getData(UNPLANNED_DRAG_TYPE) ?? '';
+          if (!block && taskId === '') return;
+          event.preventDefault();
+          event.stopPropagation();
+          setOver(false);
+          // Where it was dropped, to the quarter hour: the block starts there.
+          const box = event.currentTarget.getBoundingClientRect();
+          const share = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
+          const at = grid().start + share * (grid().end - grid().start);
+          const quarter = Math.round(at / QUARTER) * QUARTER;
+          if (block) props.onDropBlock(block.taskId, block.blockId, quarter);
+          else props.onPlaceTask(taskId, quarter);
+        }}
+      >
+        <For each={hourMarks()}>
+          {(mark) => (
+            <div class="hour-mark" style={{ top: `${mark.top}%` }} aria-hidden="true">
+              {mark.label}
+            </div>
+          )}
+        </For>
+        <For each={timedEvents()}>
+          {(event) => (
+            <div class="slot" style={slotStyle(`event:${event.id}`)}>
+              <EventCard event={event} timezone={props.timezone} />
+            </div>
+          )}
+        </For>
+        <For each={timedTasks()}>
+          {(item) => (
+            <div class="slot" style={slotStyle(`task:${item.task.id}`)}>
+              <TaskCard item={item} onOpen={props.onOpen} />
+            </div>
+          )}
+        </For>
+        <For each={props.items.blocks}>
+          {(block) => (
+            <div class="slot" style={slotStyle(`block:${block.id}`)}>
+              <PlannedBlockCard
+                block={block}
+                title={props.taskTitle(block.taskId) ?? 'Task'}
+                timezone={props.timezone}
+                onOpen={() => props.onOpen(block.taskId)}
+                onMove={(times) => props.onMoveBlock(block, times)}
+              />
+            </div>
+          )}
+        </For>
+        <For each={props.items.entries}>
+          {(entry) => (
+            <div class="slot" style={slotStyle(`entry:${entry.id}`)}>
+              <div class="card entry">
+                <div style={metaStyle}>
+                  {localTime(entry.start, props.timezone)}–
+                  {entry.end === null ? 'now' : localTime(entry.end, props.timezone)}
+                  {' · '}
+                  {formatDuration(entryDurationSeconds(entry, props.now))}
+                </div>
+                <div>
+                  {(entry.taskId ? props.taskTitle(entry.taskId) : null) ??
+                    (entry.description || 'No task')}
                 </div>
               </div>
-            )}
-          </For>
-        </div>
-      </Show>
+            </div>
+          )}
+        </For>
+      </div>
       <Show when={empty()}>
         <p style={metaStyle}>Nothing planned</p>
       </Show>
