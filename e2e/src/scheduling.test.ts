@@ -108,5 +108,16 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
     await expect(placed).toContainText('10:30–15:30 · pinned');
     await expect(notPlanned).toHaveCount(0);
     await screenshot(page, 'scheduling-moved');
+
+    // The month view lists the day's meeting and blocks; its date opens the day on its grid.
+    await page.getByRole('button', { name: 'Month', exact: true }).click();
+    const cell = page.locator(`article.month-day[data-date="${day}"]`);
+    await expect(cell).toContainText('09:00 Design review');
+    await expect(cell).toContainText(`14:00 ${title}`);
+    await cell.getByRole('button', { name: String(Number(day.slice(8))) }).click();
+    await expect(page.locator('section[data-date]')).toHaveCount(1);
+    await expect(column.getByRole('article', { name: `Planned: ${title}` })).toContainText(
+      '14:00–16:00 · pinned',
+    );
   });
 });

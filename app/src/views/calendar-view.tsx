@@ -2,6 +2,7 @@ import {
   addDays,
   addPinnedBlock,
   type CalendarEvent,
+  daysBetween,
   entryDurationSeconds,
   getSettings,
   getTimezone,
@@ -27,7 +28,9 @@ import {
 import { DateTime } from 'luxon';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
 import { type BlockTimes, moveBlockToDay, moveBlockToInstant } from '../calendar/block-moves.js';
+import { CALENDAR_MODES, type CalendarMode, periodDays } from '../calendar/calendar-periods.js';
 import { type GridItem, layoutHourGrid } from '../calendar/hour-grid.js';
+import { MonthGrid } from '../calendar/month-grid.js';
 import {
   BLOCK_DRAG_TYPE,
   PlannedBlockCard,
@@ -124,10 +127,24 @@ function createReuse<T>() {
   };
 }
 
-/** A week of tasks, time entries and mirrored calendar events, in the user's time zone. */
+const UNITS: Record<CalendarMode, { label: string; current: string }> = {
+  day: { label: 'day', current: 'Today' },
+  week: { label: 'week', current: 'This week' },
+  month: { label: 'month', current: 'This month' },
+};
+
+/**
+ * A day, a week or a month of tasks, planned blocks, time entries and mirrored calendar events,
+ * in the user's time zone: days and weeks on an hour grid, months as a list per day.
+ */
 export function CalendarView() {
   const ws = useWorkspace();
+  const [mode, setModeSignal] = createSignal<CalendarMode>('week');
   const [offset, setOffset] = createSignal(0);
+  const setMode = (next: CalendarMode) => {
+    setModeSignal(next);
+    setOffset(0);
+  };
 
   const timezone = createMemo(() => {
     ws.replica.version();
@@ -140,16 +157,10 @@ export function CalendarView() {
   const today = createMemo(
     () => DateTime.fromJSDate(ws.now()).setZone(timezone()).toISODate() ?? '',
   );
-  const firstDay = createMemo(() => {
-    const current = today();
-    const weekday = DateTime.fromISO(current, { zone: 'UTC' }).weekday;
-    const start = WEEKDAYS.indexOf(weekStart()) + 1;
-    const back = (weekday - start + 7) % 7;
-    return addDays(current, offset() * 7 - back);
-  });
-  const days = createMemo<LocalDay[]>(() =>
-    localDays(firstDay(), addDays(firstDay(), 6), timezone()),
+  const period = createMemo(() =>
+    periodDays(mode(), today(), offset(), WEEKDAYS.indexOf(weekStart()) + 1),
   );
+  const days = createMemo<LocalDay[]>(() => localDays(period().first, period().last, timezone()));
   const range = createMemo(() => {
     const week = days();
     return {
@@ -300,6 +311,17 @@ export function CalendarView() {
     );
   };
 
+  const periodLabel = () => {
+    const first = days()[0]?.date ?? '';
+    if (mode() === 'day') return dayLabel(first);
+    if (mode() === 'month') {
+      return DateTime.fromISO(`${period().month}-01`, { zone: 'UTC' })
+        .setLocale(LOCALE)
+        .toFormat('LLLL yyyy');
+    }
+    return weekRangeLabel(first, days()[days().length - 1]?.date ?? '');
+  };
+
   // What the last plan could not place, and why (until the next plan or another week).
   const [unscheduled, setUnscheduled] = createSignal<UnscheduledTask[]>([]);
   createEffect(() => {
@@ -385,24 +407,62 @@ export function CalendarView() {
   return (
     <>
       <header class="view-header">
-        <h1>{weekRangeLabel(days()[0]?.date ?? '', days()[days().length - 1]?.date ?? '')}</h1>
+        <h1>{periodLabel()}</h1>
         <div class="row">
           <button type="button" class="primary" onClick={planWeek}>
-            {blocks().length > 0 ? 'Re-plan' : 'Plan my week'}
+            {blocks().length > 0 ? 'Re-plan' : `Plan my ${UNITS[mode()].label}`}
           </button>
           <button type="button" onClick={() => setOffset((n) => n - 1)}>
-            Previous week
+            Previous {UNITS[mode()].label}
           </button>
           <button type="button" onClick={() => setOffset(0)}>
-            This week
+            {UNITS[mode()].current}
           </button>
           <button type="button" onClick={() => setOffset((n) => n + 1)}>
-            Next week
+            Next {UNITS[mode()].label}
           </button>
+          <For each={CALENDAR_MODES}>
+            {(each) => (
+              <button type="button" aria-pressed={mode() === each} onClick={() => setMode(each)}>
+                {each[0]?.toUpperCase()}
+                {each.slice(1)}
+              </button>
+            )}
+          </For>
         </div>
       </header>
-      <div class="week">
-        <For each={days()}>
+      <Show when={mode() === 'month'}>
+        <MonthGrid
+          days={days()}
+          month={period().month ?? ''}
+          today={today()}
+          timezone={timezone()}
+          items={(date) => {
+            const items = itemsByDay().get(date);
+            return {
+              events: items?.events ?? [],
+              blocks: items?.blocks ?? [],
+              tasks: (items?.tasks ?? []).map((item) => ({
+                id: item.task.id,
+                title: item.task.title,
+              })),
+            };
+          }}
+          taskTitle={(id) => ws.tasks[id]?.title ?? 'Task'}
+          onOpenDay={(date) => {
+            setModeSignal('day');
+            setOffset(daysBetween(today(), date));
+          }}
+        />
+      </Show>
+      <div
+        class="week"
+        style={{
+          display: mode() === 'month' ? 'none' : undefined,
+          'grid-template-columns': mode() === 'day' ? 'minmax(110px, 1fr)' : undefined,
+        }}
+      >
+        <For each={mode() === 'month' ? [] : days()}>
           {(day) => (
             <CalendarDay
               day={day}
