@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { periodDays } from './calendar-periods.js';
+import { offsetShowing, periodDays } from './calendar-periods.js';
 
 // Wednesday 30 December 2026; weeks starting on Monday (1) or Sunday (7).
 const TODAY = '2026-12-30';
@@ -36,5 +36,15 @@ describe('the days each calendar view shows', () => {
       last: '2027-02-28',
       month: '2027-02',
     });
+  });
+
+  it('keeps a day in sight when switching views', () => {
+    for (const mode of ['day', 'week', 'month'] as const) {
+      for (const date of ['2026-12-30', '2027-02-02', '2026-11-29']) {
+        const shown = periodDays(mode, TODAY, offsetShowing(mode, TODAY, date, 1), 1);
+        expect(shown.first <= date && date <= shown.last).toBe(true);
+      }
+    }
+    expect(offsetShowing('month', TODAY, '2027-02-02', 1)).toBe(2);
   });
 });

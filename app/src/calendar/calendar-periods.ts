@@ -34,3 +34,21 @@ export function periodDays(
   const last = startOfWeek(lastOfMonth).plus({ days: 6 });
   return { first: date(first), last: date(last), month: month.toFormat('yyyy-MM') };
 }
+
+/** The offset at which a view shows `date`: switching views keeps the day in sight. */
+export function offsetShowing(
+  mode: CalendarMode,
+  today: string,
+  date: string,
+  weekStart: number,
+): number {
+  const from = DateTime.fromISO(today, { zone: 'UTC' });
+  const to = DateTime.fromISO(date, { zone: 'UTC' });
+  if (mode === 'day') return Math.round(to.diff(from, 'days').days);
+  if (mode === 'week') {
+    const startOfWeek = (value: DateTime) =>
+      value.minus({ days: (value.weekday - weekStart + 7) % 7 });
+    return Math.round(startOfWeek(to).diff(startOfWeek(from), 'weeks').weeks);
+  }
+  return (to.year - from.year) * 12 + (to.month - from.month);
+}

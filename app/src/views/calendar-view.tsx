@@ -28,7 +28,12 @@ import {
 import { DateTime } from 'luxon';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
 import { type BlockTimes, moveBlockToDay, moveBlockToInstant } from '../calendar/block-moves.js';
-import { CALENDAR_MODES, type CalendarMode, periodDays } from '../calendar/calendar-periods.js';
+import {
+  CALENDAR_MODES,
+  type CalendarMode,
+  offsetShowing,
+  periodDays,
+} from '../calendar/calendar-periods.js';
 import { type GridItem, layoutHourGrid } from '../calendar/hour-grid.js';
 import { MonthGrid } from '../calendar/month-grid.js';
 import {
@@ -141,9 +146,12 @@ export function CalendarView() {
   const ws = useWorkspace();
   const [mode, setModeSignal] = createSignal<CalendarMode>('week');
   const [offset, setOffset] = createSignal(0);
+  // Another view keeps the first day shown in sight (the week of a day, the month of a week).
   const setMode = (next: CalendarMode) => {
+    const shown = untrack(days)[0]?.date ?? untrack(today);
+    const start = WEEKDAYS.indexOf(untrack(weekStart)) + 1;
     setModeSignal(next);
-    setOffset(0);
+    setOffset(offsetShowing(next, untrack(today), shown, start));
   };
 
   const timezone = createMemo(() => {
