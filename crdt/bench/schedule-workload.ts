@@ -1,7 +1,8 @@
 /**
- * The planner benchmark's user (issue 15): 500 open tasks with estimates, deadlines and
- * priorities, and 200 mirrored calendar events of which a third recur (daily and weekly, in the
- * user's zone), over a two-week plan in Europe/Berlin. Built through the real crdt operations
+ * The planner benchmark's user (issue 15): 500 open tasks with estimates (15 min to 4 h),
+ * deadlines and priorities, and 200 mirrored calendar events (15 min to 1 h, between 06:00 and
+ * 22:00) of which a third recur (weekly, a fifth of them every weekday, in the user's zone), over
+ * a two-week plan in Europe/Berlin: far more work than free time, as a long backlog has. Built through the real crdt operations
  * and seeded, so every run (Node, Chromium) plans the same document.
  */
 import {
@@ -63,9 +64,9 @@ export function buildScheduleWorkload(options: { tasks?: number; events?: number
   for (let i = 0; i < eventCount; i += 1) {
     const recurring = i % 3 === 0;
     const day = Math.floor(random() * (recurring ? 7 : 14));
-    const hour = 7 + Math.floor(random() * 10);
+    const hour = 6 + Math.floor(random() * 16);
     const start = WORKLOAD_NOW.getTime() - 6.5 * 3600_000 + day * DAY + hour * 3600_000;
-    const minutes = pick([15, 30, 45, 60, 90]);
+    const minutes = pick([15, 30, 30, 45, 60]);
     upsertCalendarEvent(docs, {
       connectionId: 'bench',
       eventId: `event-${i}`,
@@ -77,7 +78,7 @@ export function buildScheduleWorkload(options: { tasks?: number; events?: number
       taskId: null,
       series: recurring
         ? {
-            rule: random() < 0.5 ? 'FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR' : 'FREQ=WEEKLY',
+            rule: random() < 0.2 ? 'FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR' : 'FREQ=WEEKLY',
             timeZone: 'Europe/Berlin',
             exceptions: [],
             overrides: [],
