@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import {
   listCalendarEvents,
   removeCalendarEvent,
@@ -20,6 +20,37 @@ const meeting = {
 };
 
 describe('mirrored calendar events', () => {
+  it('lists what the document holds now, after a change here, on another device or in a transaction', () => {
+    const docs = new UserDocs('u1');
+    const october = {
+      from: new Date('2025-10-01T00:00:00Z'),
+      to: new Date('2025-11-01T00:00:00Z'),
+    };
+    upsertCalendarEvent(docs, meeting);
+    const first = listCalendarEvents(docs, october);
+    expect(first.map((event) => event.title)).toEqual(['Team meeting']);
+    // A caller changing what it got changes nothing for the next one.
+    (first[0] as { title: string }).title = 'Changed by a caller';
+    expect(listCalendarEvents(docs, october).map((event) => event.title)).toEqual(['Team meeting']);
+    upsertCalendarEvent(docs, { ...meeting, title: 'Moved meeting' });
+    expect(listCalendarEvents(docs, october).map((event) => event.title)).toEqual([
+      'Moved meeting',
+    ]);
+    const other = new UserDocs('u1');
+    Y.applyUpdate(other.main, Y.encodeStateAsUpdate(docs.main));
+    upsertCalendarEvent(other, { ...meeting, eventId: 'evt-2', title: 'From the phone' });
+    Y.applyUpdate(docs.main, Y.encodeStateAsUpdate(other.main));
+    expect(listCalendarEvents(docs, october).map((event) => event.title)).toEqual([
+      'Moved meeting',
+      'From the phone',
+    ]);
+    docs.main.transact(() => {
+      removeCalendarEvent(docs, 'conn-1', 'evt-2');
+      expect(listCalendarEvents(docs, october)).toHaveLength(1);
+    });
+    expect(listCalendarEvents(docs, october)).toHaveLength(1);
+  });
+
   it('lists events overlapping a window, keyed by connection and event id', () => {
     const docs = new UserDocs('u1');
     upsertCalendarEvent(docs, meeting);

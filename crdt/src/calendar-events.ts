@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
 import { isDateOnly, normalizeDateTime } from './dates.js';
+import { isInTransaction } from './doc-version.js';
 import { MAX_SERIES_OCCURRENCES, seriesOccurrenceStarts } from './event-series.js';
 import {
   asMap,
@@ -252,6 +253,29 @@ function seriesOccurrences(
   return result;
 }
 
+// Expanding every recurring series is the dearest read of the document (rrule and luxon for each
+// occurrence): the last list is kept per document and range until the mirrored events change
+// (counted by an observer, so a change from any replica counts), and read from outside a
+// transaction only. Callers get copies.
+const eventChanges = new WeakMap<Y.Map<unknown>, { count: number }>();
+const lastList = new WeakMap<
+  Y.Map<unknown>,
+  { count: number; from: number; to: number; events: CalendarEvent[] }
+>();
+
+function changesOf(events: Y.Map<unknown>): { count: number } {
+  let changes = eventChanges.get(events);
+  if (!changes) {
+    const counter = { count: 0 };
+    events.observeDeep(() => {
+      counter.count += 1;
+    });
+    eventChanges.set(events, counter);
+    changes = counter;
+  }
+  return changes;
+}
+
 /**
  * Mirrored events overlapping [from, to), by start: each occurrence of a recurring event on its
  * own, with its own id, start and end (at most MAX_SERIES_OCCURRENCES per series). A series whose
@@ -261,8 +285,25 @@ export function listCalendarEvents(
   docs: UserDocs,
   range: { from: Date; to: Date },
 ): CalendarEvent[] {
+  const events = calendarEventsOf(docs.main);
+  const [from, to] = [range.from.getTime(), range.to.getTime()];
+  const cacheable = !isInTransaction(docs.main);
+  const { count } = changesOf(events);
+  const cached = lastList.get(events);
+  if (cacheable && cached && cached.count === count && cached.from === from && cached.to === to) {
+    return cached.events.map((event) => ({ ...event }));
+  }
+  const result = expandCalendarEvents(events, range);
+  if (cacheable) lastList.set(events, { count, from, to, events: result });
+  return result.map((event) => ({ ...event }));
+}
+
+function expandCalendarEvents(
+  events: Y.Map<unknown>,
+  range: { from: Date; to: Date },
+): CalendarEvent[] {
   const result: CalendarEvent[] = [];
-  for (const [key, value] of calendarEventsOf(docs.main).entries()) {
+  for (const [key, value] of events.entries()) {
     const event = readMirroredEvent(key, value);
     if (!event) continue;
     const expanded = event.series ? seriesOccurrences(event, event.series, range) : null;

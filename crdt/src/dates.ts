@@ -68,8 +68,20 @@ export function localDateTimeToInstant(value: string, zone: string): string | nu
   return first.toUTC().toISO({ suppressMilliseconds: true });
 }
 
+// luxon checks a zone by building an Intl.DateTimeFormat, a fraction of a millisecond each time:
+// expanding the recurring events of a two-week plan asked it thousands of times. The answers are
+// kept (bounded: the names come from documents other devices wrote).
+const zoneValidity = new Map<string, boolean>();
+const ZONE_VALIDITY_MAX = 1000;
+
 export function isValidTimezone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size >= ZONE_VALIDITY_MAX) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
 }
 
 /** `YYYY-MM` of an instant in UTC: the month document a time entry starting then lives in. */

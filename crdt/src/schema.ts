@@ -129,7 +129,35 @@ export interface Settings {
   workingHours: Record<Weekday, TimeRange[]>;
   calendarImport: CalendarImportMode;
   calendarImportKeyword: string;
+  scheduling: SchedulingSettings;
 }
+
+/** How the planner places tasks into free time (see `scheduling/plan-schedule.ts`). */
+export interface SchedulingSettings {
+  /** Days a plan looks ahead from its start. */
+  horizonDays: number;
+  /** A task is split across blocks only down to this many minutes. */
+  minBlockMinutes: number;
+  /** Minutes kept free between a block and anything else busy. */
+  bufferMinutes: number;
+  /** Planned minutes per day at most (blocks of every task together); null: no cap. */
+  dailyCapMinutes: number | null;
+}
+
+export const DEFAULT_SCHEDULING: SchedulingSettings = {
+  horizonDays: 14,
+  minBlockMinutes: 30,
+  bufferMinutes: 5,
+  dailyCapMinutes: null,
+};
+
+/** Bounds of the scheduling settings, shared by validation and the tolerant reader. */
+export const SCHEDULING_LIMITS = {
+  horizonDays: { min: 1, max: 62 },
+  minBlockMinutes: { min: 5, max: 480 },
+  bufferMinutes: { min: 0, max: 120 },
+  dailyCapMinutes: { min: 15, max: 1440 },
+} as const;
 
 export interface InboxItem {
   id: string;

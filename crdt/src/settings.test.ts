@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WORKING_HOURS } from './schema.js';
+import { DEFAULT_SCHEDULING, DEFAULT_WORKING_HOURS } from './schema.js';
 import {
   eventBecomesTask,
   getSettings,
@@ -38,6 +38,12 @@ describe('settings', () => {
       },
       calendarImport: 'none',
       calendarImportKeyword: '#task',
+      scheduling: {
+        horizonDays: 14,
+        minBlockMinutes: 30,
+        bufferMinutes: 5,
+        dailyCapMinutes: null,
+      },
     });
     expect(getTimezone(docs)).toBe('UTC');
   });
@@ -223,7 +229,44 @@ describe('reading settings another client wrote', () => {
       workingHours: DEFAULT_WORKING_HOURS,
       calendarImport: 'none',
       calendarImportKeyword: '#task',
+      scheduling: DEFAULT_SCHEDULING,
     });
+  });
+
+  it('reads each junk scheduling setting as its default', () => {
+    const docs = setup();
+    const map = settingsOf(docs.main);
+    map.set('scheduling.horizonDays', 10_000);
+    map.set('scheduling.minBlockMinutes', 12.5);
+    map.set('scheduling.bufferMinutes', '5');
+    map.set('scheduling.dailyCapMinutes', -1);
+    expect(getSettings(docs).scheduling).toEqual(DEFAULT_SCHEDULING);
+  });
+
+  it('keeps scheduling settings one by one, a daily cap until it is set to none', () => {
+    const docs = setup();
+    updateSettings(docs, { scheduling: { minBlockMinutes: 45, dailyCapMinutes: 300 } });
+    updateSettings(docs, { scheduling: { bufferMinutes: 0 } });
+    expect(getSettings(docs).scheduling).toEqual({
+      horizonDays: 14,
+      minBlockMinutes: 45,
+      bufferMinutes: 0,
+      dailyCapMinutes: 300,
+    });
+    updateSettings(docs, { scheduling: { dailyCapMinutes: null } });
+    expect(getSettings(docs).scheduling.dailyCapMinutes).toBeNull();
+  });
+
+  it('refuses scheduling settings out of bounds, naming each field', () => {
+    const docs = setup();
+    expect(
+      invalidFields(() =>
+        updateSettings(docs, {
+          scheduling: { horizonDays: 0, minBlockMinutes: 2.5, bufferMinutes: 500 },
+        }),
+      ),
+    ).toEqual(['scheduling.horizonDays', 'scheduling.minBlockMinutes', 'scheduling.bufferMinutes']);
+    expect(getSettings(docs).scheduling).toEqual(DEFAULT_SCHEDULING);
   });
 
   it('changes only the settings a patch names', () => {

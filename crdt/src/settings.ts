@@ -5,8 +5,11 @@ import {
   CALENDAR_IMPORT_MODES,
   type CalendarImportMode,
   DEFAULT_CALENDAR_IMPORT_KEYWORD,
+  DEFAULT_SCHEDULING,
   DEFAULT_TIMEZONE,
   DEFAULT_WORKING_HOURS,
+  SCHEDULING_LIMITS,
+  type SchedulingSettings,
   type Settings,
   type TimeRange,
   WEEKDAYS,
@@ -30,6 +33,32 @@ function readRanges(value: unknown): TimeRange[] | null {
     if (valid(start) && valid(end) && start < end) ranges.push({ start, end });
   }
   return ranges;
+}
+
+// Scheduling settings are one key each (`scheduling.minBlockMinutes`), for the same reason.
+const schedulingKey = (name: keyof SchedulingSettings) => `scheduling.${name}`;
+
+function readWholeNumber(
+  map: Y.Map<unknown>,
+  key: string,
+  { min, max }: { min: number; max: number },
+): number | null {
+  const value = map.get(key);
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : null;
+}
+
+/** The scheduling settings as stored, each junk or missing value replaced by its default. */
+function readScheduling(map: Y.Map<unknown>): SchedulingSettings {
+  const number = (name: keyof typeof SCHEDULING_LIMITS) =>
+    readWholeNumber(map, schedulingKey(name), SCHEDULING_LIMITS[name]);
+  return {
+    horizonDays: number('horizonDays') ?? DEFAULT_SCHEDULING.horizonDays,
+    minBlockMinutes: number('minBlockMinutes') ?? DEFAULT_SCHEDULING.minBlockMinutes,
+    bufferMinutes: number('bufferMinutes') ?? DEFAULT_SCHEDULING.bufferMinutes,
+    dailyCapMinutes: number('dailyCapMinutes'),
+  };
 }
 
 /**
@@ -92,6 +121,7 @@ export function getSettings(docs: UserDocs): Settings {
       : 'none',
     calendarImportKeyword:
       keyword.length > 0 && keyword.length <= 50 ? keyword : DEFAULT_CALENDAR_IMPORT_KEYWORD,
+    scheduling: readScheduling(map),
   };
 }
 
@@ -116,6 +146,10 @@ export function updateSettings(docs: UserDocs, patch: SettingsPatch): Settings {
     for (const day of WEEKDAYS) {
       const ranges = valid.workingHours?.[day];
       if (ranges) map.set(workingHoursKey(day), ranges);
+    }
+    for (const [name, value] of Object.entries(valid.scheduling ?? {})) {
+      // null (no daily cap) removes the key: absent reads as no cap.
+      writeField(map, schedulingKey(name as keyof SchedulingSettings), value);
     }
   });
   return getSettings(docs);

@@ -7,7 +7,13 @@ import {
 } from './dates.js';
 import { type FieldError, ValidationError } from './errors.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
-import { CALENDAR_IMPORT_MODES, PRIORITIES, TASK_STATUSES, WEEKDAYS } from './schema.js';
+import {
+  CALENDAR_IMPORT_MODES,
+  PRIORITIES,
+  SCHEDULING_LIMITS,
+  TASK_STATUSES,
+  WEEKDAYS,
+} from './schema.js';
 
 /**
  * Schemas for every write that comes from outside (REST bodies, UI forms, provider data).
@@ -230,6 +236,24 @@ const workingRange = z
   .strict()
   .refine((range) => range.start < range.end, 'start must be before end');
 
+function wholeNumberIn(unit: string, { min, max }: { min: number; max: number }) {
+  return z
+    .number({ error: `must be a number of ${unit}` })
+    .int(`must be a whole number of ${unit}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+}
+
+export const schedulingPatch = z
+  .object({
+    horizonDays: wholeNumberIn('days', SCHEDULING_LIMITS.horizonDays),
+    minBlockMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.minBlockMinutes),
+    bufferMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.bufferMinutes),
+    dailyCapMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.dailyCapMinutes).nullable(),
+  })
+  .partial()
+  .strict();
+
 export const settingsPatch = z
   .object({
     timezone,
@@ -243,6 +267,7 @@ export const settingsPatch = z
       .trim()
       .min(1, 'must not be empty')
       .max(50, 'must be at most 50 characters'),
+    scheduling: schedulingPatch,
   })
   .partial()
   .strict();

@@ -1,44 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Page } from '@playwright/test';
 import { DATES, expect, test } from './fixtures.js';
-import { type Account, newAccount, quickAdd, screenshot, signUp, taskRow } from './helpers.js';
-import { createRadicaleCalendar, type RadicaleCalendar, radicaleUrl } from './radicale-calendar.js';
+import { quickAdd, screenshot, taskRow } from './helpers.js';
+import { type RadicaleCalendar, radicaleUrl, signUpWithCalendar } from './radicale-calendar.js';
 
 // The user's zone is the browser's: UTC, so "today" here is today in the week view too.
 test.use({ timezoneId: 'UTC' });
 
 const utcDay = (offset: number) =>
   new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
-
-/** Signs up and connects the user's calendar on Radicale through Settings. */
-async function signUpWithCalendar(
-  page: Page,
-): Promise<{ account: Account; calendar: RadicaleCalendar }> {
-  const serverUrl = radicaleUrl();
-  if (serverUrl === null) throw new Error('global-setup did not start Radicale');
-  const account = newAccount();
-  const calendar = await createRadicaleCalendar(serverUrl, account.username);
-  await signUp(page, account);
-  await page.getByRole('link', { name: 'Settings' }).click();
-  const form = page.getByRole('form', { name: 'Connect a CalDAV calendar' });
-  await form.getByLabel('CalDAV server URL').fill(serverUrl);
-  await form.getByLabel('User name').fill(account.username);
-  await form.getByLabel('Password').fill('e2e');
-  // A calendar that does not exist: the server's answer shows beside the field.
-  const path = form.getByLabel('Calendar path');
-  await path.fill(`/${account.username}/no-such-calendar/`);
-  await form.getByRole('button', { name: 'Connect CalDAV calendar' }).click();
-  await expect(path).toHaveAccessibleDescription(/no calendar exists at this path/, {
-    timeout: 15_000,
-  });
-  await form.getByLabel('Password').fill('e2e');
-  await path.fill(calendar.calendarPath);
-  await form.getByRole('button', { name: 'Connect CalDAV calendar' }).click();
-  await expect(
-    page.getByRole('status').filter({ hasText: 'CalDAV calendar connected' }),
-  ).toBeVisible({ timeout: 15_000 });
-  return { account, calendar };
-}
 
 const summaries = async (calendar: RadicaleCalendar) =>
   (await calendar.provider.pullChanges(null)).changed.map((event) => event.summary);

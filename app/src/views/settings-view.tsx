@@ -1,6 +1,7 @@
 import {
   getSettings,
   listProjects,
+  type SettingsPatch,
   type TimeRange,
   updateProject,
   updateSettings,
@@ -10,6 +11,8 @@ import {
 import { createMemo, For } from 'solid-js';
 import { CalendarConnections } from '../calendar/calendar-connections.js';
 import { useWorkspace } from '../workspace-context.js';
+
+type SchedulingPatch = NonNullable<SettingsPatch['scheduling']>;
 
 const DAY_NAMES: Record<Weekday, string> = {
   mon: 'Monday',
@@ -26,6 +29,60 @@ function zones(): string[] {
   const supported = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf;
   const listed = supported ? supported('timeZone') : [];
   return listed.includes('UTC') ? listed : ['UTC', ...listed];
+}
+
+/** The planner's settings: horizon, minimum block, buffer, daily cap (see the README). */
+function SchedulingSettings() {
+  const workspace = useWorkspace();
+  const scheduling = createMemo(() => {
+    workspace.replica.version();
+    return getSettings(workspace.docs).scheduling;
+  });
+  const save = (patch: SchedulingPatch) =>
+    workspace.act(() => updateSettings(workspace.docs, { scheduling: patch }));
+  const wholeNumber = (input: HTMLInputElement) =>
+    input.value.trim() === '' ? null : Number(input.value);
+  return (
+    <>
+      <h2>Scheduling</h2>
+      <label for="settings-horizon">Plan ahead (days)</label>
+      <input
+        id="settings-horizon"
+        type="number"
+        min="1"
+        max="62"
+        value={scheduling().horizonDays}
+        onChange={(event) => save({ horizonDays: Number(event.currentTarget.value) })}
+      />
+      <label for="settings-min-block">Shortest block (minutes)</label>
+      <input
+        id="settings-min-block"
+        type="number"
+        min="5"
+        max="480"
+        value={scheduling().minBlockMinutes}
+        onChange={(event) => save({ minBlockMinutes: Number(event.currentTarget.value) })}
+      />
+      <label for="settings-buffer">Buffer between blocks (minutes)</label>
+      <input
+        id="settings-buffer"
+        type="number"
+        min="0"
+        max="120"
+        value={scheduling().bufferMinutes}
+        onChange={(event) => save({ bufferMinutes: Number(event.currentTarget.value) })}
+      />
+      <label for="settings-daily-cap">Planned hours per day at most (minutes, empty: no cap)</label>
+      <input
+        id="settings-daily-cap"
+        type="number"
+        min="15"
+        max="1440"
+        value={scheduling().dailyCapMinutes ?? ''}
+        onChange={(event) => save({ dailyCapMinutes: wholeNumber(event.currentTarget) })}
+      />
+    </>
+  );
 }
 
 /** Time zone, working hours, week start, projects, account, and calendar connections. */
@@ -125,6 +182,7 @@ export function SettingsView() {
           </For>
         </tbody>
       </table>
+      <SchedulingSettings />
       <h2>Projects</h2>
       <ul aria-label="Projects">
         <For each={projects()}>

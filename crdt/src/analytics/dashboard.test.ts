@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createManualContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import {
+  DEFAULT_SCHEDULING,
   DEFAULT_WORKING_HOURS,
   type Settings,
   type Tag,
@@ -28,6 +29,7 @@ const UTC_SETTINGS: Settings = {
   workingHours: DEFAULT_WORKING_HOURS,
   calendarImport: 'none',
   calendarImportKeyword: '#task',
+  scheduling: DEFAULT_SCHEDULING,
 };
 
 function task(id: string, fields: Partial<Task> = {}): Task {

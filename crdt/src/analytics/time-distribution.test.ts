@@ -3,6 +3,7 @@ import { createManualContext } from '../context.js';
 import { ValidationError } from '../errors.js';
 import { createProject } from '../projects.js';
 import {
+  DEFAULT_SCHEDULING,
   DEFAULT_WORKING_HOURS,
   type Project,
   type Settings,
@@ -26,6 +27,7 @@ const UTC_SETTINGS: Settings = {
   workingHours: DEFAULT_WORKING_HOURS,
   calendarImport: 'none',
   calendarImportKeyword: '#task',
+  scheduling: DEFAULT_SCHEDULING,
 };
 
 function task(id: string, fields: Partial<Task> = {}): Task {

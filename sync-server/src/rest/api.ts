@@ -9,6 +9,7 @@ import { requireAuth } from '../middleware/require-auth/index.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
 import type { DocumentAccess } from './document-access.js';
 import { createProjectRoutes } from './projects-routes.js';
+import { createScheduleRoutes } from './schedule-routes.js';
 import { createTagRoutes } from './tags-routes.js';
 import { createTaskRoutes } from './tasks-routes.js';
 import { createTimeRoutes } from './time-routes.js';
@@ -31,7 +32,7 @@ const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
 );
 
 /** Areas of the REST API that act on a user's documents, all behind auth and the user's rate. */
-const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics', 'calendar'] as const;
+const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics', 'schedule', 'calendar'] as const;
 
 /**
  * The REST API of the spec (section 5) as a second door into the live documents: one sub-app
@@ -54,6 +55,7 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   api.route('/tags', createTagRoutes(deps));
   api.route('/time', createTimeRoutes(deps));
   api.route('/analytics', createAnalyticsRoutes(deps));
+  api.route('/schedule', createScheduleRoutes(deps));
   if (deps.calendar) api.route('/calendar', deps.calendar);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
