@@ -176,8 +176,10 @@ export async function startOurs(options: OursOptions): Promise<BenchServer> {
       DATA_DIR: tmp,
       AUTH_SECRET: secret,
       LOG_LEVEL: 'warn',
-      // One account per document; the default brake is 5 registrations per minute per address.
+      // One account per document; the default brake is 5 registrations per minute per address,
+      // and only the first account may register unless registration is open.
       AUTH_REGISTER_PER_MINUTE: '100000',
+      REGISTRATION: 'open',
       ...(serverDbUrl ? { DATABASE_URL: serverDbUrl } : {}),
     });
     const launch = async () => {
