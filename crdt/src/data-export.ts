@@ -194,10 +194,13 @@ export function importUserData(docs: UserDocs, file: UserDataFile, ctx: DocConte
 
   docs.main.transact(() => {
     if (file.settings) importSettings(docs, file.settings, report);
-    file.tags.forEach((tag, index) => {
+    for (const [index, tag] of file.tags.entries()) {
       const name = str(tag.name) ?? '';
       const ref = name || `#${index + 1}`;
-      if (getTagByKey(docs, normalizeTagName(name))) return skip('tag', ref, 'already exists');
+      if (getTagByKey(docs, normalizeTagName(name))) {
+        skip('tag', ref, 'already exists');
+        continue;
+      }
       try {
         const color = str(tag.color);
         createTag(docs, color ? { name, color } : { name }, at(ctx, instant(tag.createdAt)));
@@ -205,11 +208,12 @@ export function importUserData(docs: UserDocs, file: UserDataFile, ctx: DocConte
       } catch (error) {
         skip('tag', ref, reasonOf(error));
       }
-    });
-    file.projects.forEach((project, index) => {
+    }
+    for (const [index, project] of file.projects.entries()) {
       const ref = refOf(project, index);
       if (typeof project.id === 'string' && getProject(docs, project.id)) {
-        return skip('project', ref, 'already exists');
+        skip('project', ref, 'already exists');
+        continue;
       }
       try {
         const input: Record<string, unknown> = {};
@@ -228,15 +232,21 @@ export function importUserData(docs: UserDocs, file: UserDataFile, ctx: DocConte
       } catch (error) {
         skip('project', ref, reasonOf(error));
       }
-    });
+    }
     trashed = importTasks(docs, file.tasks, ctx, report);
   });
 
-  file.timeEntries.forEach((entry, index) => {
+  for (const [index, entry] of file.timeEntries.entries()) {
     const ref = refOf(entry, index);
     const end = str(entry.end);
-    if (typeof entry.id !== 'string') return skip('timeEntry', ref, 'id: is required');
-    if (entry.end === null) return skip('timeEntry', ref, 'a running timer is not imported');
+    if (typeof entry.id !== 'string') {
+      skip('timeEntry', ref, 'id: is required');
+      continue;
+    }
+    if (entry.end === null) {
+      skip('timeEntry', ref, 'a running timer is not imported');
+      continue;
+    }
     const start = str(entry.start) ?? '';
     const createdAt = instant(entry.createdAt) ?? instant(start) ?? ctx.now().toISOString();
     // An entry of a task purged before the export keeps its time, on no task.
@@ -257,7 +267,7 @@ export function importUserData(docs: UserDocs, file: UserDataFile, ctx: DocConte
     } catch (error) {
       skip('timeEntry', ref, error instanceof ConflictError ? 'already exists' : reasonOf(error));
     }
-  });
+  }
   // The trash last: entries of trashed tasks came in on their (then live) task.
   docs.main.transact(() => {
     for (const [id, deletedAt] of trashed) asMap(tasks.get(id))?.set('deletedAt', deletedAt);
