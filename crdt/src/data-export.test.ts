@@ -87,6 +87,7 @@ describe('export and import of everything', () => {
     const tasksAfterFirst = listTasks(target, { includeDeleted: true }).length;
     const again = importInto(target, data);
     expect(again.imported).toEqual({ settings: 0, project: 0, tag: 0, task: 0, timeEntry: 0 });
+    expect(again.warnings).toEqual([]);
     expect(again.skipped.filter((skip) => skip.reason !== 'already exists')).toEqual([]);
     expect(again.skipped).toHaveLength(
       data.tasks.length + data.projects.length + data.tags.length + data.timeEntries.length,

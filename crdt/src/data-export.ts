@@ -1,3 +1,4 @@
+import { v5 as uuidv5 } from 'uuid';
 import { z } from 'zod';
 import type { DocContext } from './context.js';
 import { ConflictError, ValidationError } from './errors.js';
@@ -144,10 +145,16 @@ export interface ImportSkip {
 export interface ImportReport {
   imported: Record<ImportKind, number>;
   skipped: ImportSkip[];
+  /** Records imported with something left out (a date in words another app wrote), and what. */
+  warnings: ImportSkip[];
 }
 
 export function emptyImportReport(): ImportReport {
-  return { imported: { settings: 0, project: 0, tag: 0, task: 0, timeEntry: 0 }, skipped: [] };
+  return {
+    imported: { settings: 0, project: 0, tag: 0, task: 0, timeEntry: 0 },
+    skipped: [],
+    warnings: [],
+  };
 }
 
 /** Month documents (`YYYY-MM`) the file's entries go into: load them before importing. */
@@ -358,4 +365,79 @@ function importTasks(
     }
   });
   return trashed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks from other apps (Todoist's CSV, iCalendar files).
+
+/** Namespace of the ids of tasks imported from other apps' files. */
+const IMPORT_NAMESPACE = '3b0e5c1a-7d64-4f2e-9a8b-51c2d7e4f690';
+
+/**
+ * The id a record of another app's file gets: the same for the same record of the same source
+ * whatever the account, so importing the file again finds it ("already exists").
+ */
+export function stableImportId(source: string): string {
+  return uuidv5(source, IMPORT_NAMESPACE);
+}
+
+/** One task read from another app's file. */
+export interface ForeignTask {
+  /** Stable id (see `stableImportId`). */
+  id: string;
+  /** How the report names it (its title, a line number, a UID). */
+  ref: string;
+  input: Omit<TaskCreateInput, 'id' | 'parentId'>;
+  /** The id of its parent among the file's tasks. */
+  parentId?: string | null;
+  completedAt?: string | null;
+  createdAt?: string | null;
+}
+
+/** What a reader of another app's file found: tasks, and rows it left out or read in part. */
+export interface ForeignTaskList {
+  tasks: ForeignTask[];
+  skipped: ImportSkip[];
+  warnings: ImportSkip[];
+}
+
+/**
+ * Creates the tasks of another app's file (parents listed before their subtasks), each through
+ * `createTask`'s rules; one whose id exists is skipped ("already exists"). The reader's skips and
+ * warnings go into the report, so it tells everything.
+ */
+export function importForeignTasks(
+  docs: UserDocs,
+  list: ForeignTaskList,
+  ctx: DocContext,
+): ImportReport {
+  const report = emptyImportReport();
+  const tasks = list.tasks;
+  report.skipped.push(...list.skipped);
+  report.warnings.push(...list.warnings);
+  const map = tasksOf(docs.main);
+  docs.main.transact(() => {
+    for (const task of tasks) {
+      if (map.has(task.id)) {
+        report.skipped.push({ kind: 'task', ref: task.ref, reason: 'already exists' });
+        continue;
+      }
+      const parentId = task.parentId && map.has(task.parentId) ? task.parentId : null;
+      try {
+        const created = createTask(
+          docs,
+          { ...task.input, id: task.id, parentId },
+          at(ctx, task.createdAt ?? undefined),
+        );
+        const completedAt = task.completedAt ? instant(task.completedAt) : undefined;
+        if (completedAt && created.status === 'COMPLETED') {
+          asMap(map.get(created.id))?.set('completedAt', completedAt);
+        }
+        report.imported.task += 1;
+      } catch (error) {
+        report.skipped.push({ kind: 'task', ref: task.ref, reason: reasonOf(error) });
+      }
+    }
+  });
+  return report;
 }

@@ -22,5 +22,6 @@ export * from './task-views.js';
 export * from './tasks.js';
 export * from './time-entries.js';
 export * from './time-entry-range.js';
+export * from './todoist-import.js';
 export * from './user-docs.js';
 export * from './validation.js';
