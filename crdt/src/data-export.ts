@@ -36,10 +36,12 @@ export interface ExportedTag {
 /** A connected calendar as exported: which one, never its credentials. */
 export interface ExportedCalendarConnection {
   provider: string;
-  accountEmail: string | null;
+  /** The provider's account (OAuth subject) or the CalDAV user name. */
+  account: string | null;
   calendarId: string;
-  calendarName: string | null;
-  status: string;
+  /** CalDAV only. */
+  serverUrl: string | null;
+  syncStatus: string;
   createdAt: string;
 }
 

@@ -22,6 +22,7 @@ export * from './task-views.js';
 export * from './tasks.js';
 export * from './time-entries.js';
 export * from './time-entry-range.js';
+export * from './time-sheet.js';
 export * from './todoist-import.js';
 export * from './user-docs.js';
 export * from './validation.js';
