@@ -75,6 +75,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
   mountApi(app, {
     access,
+    db: deps.db,
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,

@@ -4,9 +4,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Hono } from 'hono';
 import type { TokenService } from '../auth/token-service.js';
+import type { Database } from '../db/database.js';
 import { rateLimit } from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
+import { createDataRoutes } from './data-routes.js';
 import type { DocumentAccess } from './document-access.js';
 import { createProjectRoutes } from './projects-routes.js';
 import { createTagRoutes } from './tags-routes.js';
@@ -17,6 +19,7 @@ import { validationHook } from './validation-hook.js';
 
 export interface ApiDeps {
   access: DocumentAccess;
+  db: Database;
   tracked: TrackedTime;
   tokens: Pick<TokenService, 'verifyAccessToken'>;
   clock: () => Date;
@@ -31,7 +34,16 @@ const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
 );
 
 /** Areas of the REST API that act on a user's documents, all behind auth and the user's rate. */
-const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics', 'calendar'] as const;
+const AREAS = [
+  'tasks',
+  'projects',
+  'tags',
+  'time',
+  'analytics',
+  'calendar',
+  'export',
+  'import',
+] as const;
 
 /**
  * The REST API of the spec (section 5) as a second door into the live documents: one sub-app
@@ -55,6 +67,7 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   api.route('/time', createTimeRoutes(deps));
   api.route('/analytics', createAnalyticsRoutes(deps));
   if (deps.calendar) api.route('/calendar', deps.calendar);
+  api.route('/', createDataRoutes(deps));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
