@@ -5,6 +5,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { createAccountRoutes } from './auth/account-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
 import type { TokenService } from './auth/token-service.js';
 import type { CalendarBridge } from './calendar/calendar-bridge.js';
@@ -71,6 +72,11 @@ export function createApp(deps: AppDeps): Hono {
     },
   });
   app.route('/api/v1/auth', auth);
+  // Profile, password, sign out everywhere, delete the account (issue 17).
+  app.route(
+    '/api/v1/auth',
+    createAccountRoutes({ db: deps.db, tokens: deps.tokens, clock: deps.clock, log: deps.log }),
+  );
   // Providers post here without a session: each notification carries its channel's secret.
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
   mountApi(app, {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
+import { guardAccessTokens } from './auth/account-sessions.js';
 import { loadAuthSecret } from './auth/auth-secret.js';
 import { createTokenService } from './auth/token-service.js';
 import {
@@ -54,7 +55,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, db, log } = deps;
   const clock = deps.clock ?? (() => new Date());
   const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
-  const tokens = createTokenService({ secret, clock });
+  // A password change, sign-out everywhere or deleted account ends access tokens at once.
+  const tokens = guardAccessTokens(createTokenService({ secret, clock }), db);
   const relay = new Relay({
     store: createSqlDocStore(db),
     log,
