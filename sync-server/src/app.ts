@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
 import { mountApi } from './rest/api.js';
 import { createDocumentAccess, type DocumentAccess } from './rest/document-access.js';
+import { createICalFeed } from './rest/ical-feed-routes.js';
 import { TrackedTime } from './rest/tracked-time.js';
 
 export interface AppDeps {
@@ -88,6 +89,8 @@ export function createApp(deps: AppDeps): Hono {
     clock: deps.clock,
     requestsPerMinute: deps.apiRequestsPerMinute,
   });
+  // Calendar apps subscribe here: the secret address is the only authentication.
+  app.route('/ical', createICalFeed({ db: deps.db, access, clock: deps.clock }));
   app.all('/api/*', (c) =>
     c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404),
   );

@@ -249,6 +249,8 @@ describe.each(testDatabaseKinds())('account routes on %s', (kind) => {
         title: 'Not hal’s',
       });
       await insertSyncConnection(ts.db, hal.userId, 'ICAL');
+      const feed = await callApi<{ url: string }>(ts, user, 'POST', '/ical-feed');
+      expect((await fetch(feed.body.url)).status).toBe(200);
       await ts.server.relay.flush();
       const before = await rowsOf(ts.db, hal.userId);
       expect(before.users).toBe(1);
@@ -256,6 +258,7 @@ describe.each(testDatabaseKinds())('account routes on %s', (kind) => {
       expect(before.document_updates).toBeGreaterThan(0);
       expect(before.refresh_tokens).toBe(1);
       expect(before.calendar_connections).toBe(1);
+      expect(before.ical_feeds).toBe(1);
 
       const deleted = await request('/auth/me', {
         method: 'DELETE',
@@ -271,6 +274,7 @@ describe.each(testDatabaseKinds())('account routes on %s', (kind) => {
       expect((await callApi(ts, user, 'GET', '/tasks')).status).toBe(401);
       expect((await refresh(hal.refresh)).status).toBe(401);
       expect((await login(hal.email, PASSWORD)).status).toBe(401);
+      expect((await fetch(feed.body.url)).status).toBe(404);
       // Nobody else lost anything.
       const others = await callApi<{ total: number }>(
         ts,

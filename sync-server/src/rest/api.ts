@@ -10,6 +10,7 @@ import { requireAuth } from '../middleware/require-auth/index.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
 import { createDataRoutes } from './data-routes.js';
 import type { DocumentAccess } from './document-access.js';
+import { createICalFeedRoutes } from './ical-feed-routes.js';
 import { createProjectRoutes } from './projects-routes.js';
 import { createTagRoutes } from './tags-routes.js';
 import { createTaskRoutes } from './tasks-routes.js';
@@ -43,6 +44,7 @@ const AREAS = [
   'calendar',
   'export',
   'import',
+  'ical-feed',
 ] as const;
 
 /**
@@ -68,6 +70,7 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   api.route('/analytics', createAnalyticsRoutes(deps));
   if (deps.calendar) api.route('/calendar', deps.calendar);
   api.route('/', createDataRoutes(deps));
+  api.route('/ical-feed', createICalFeedRoutes(deps));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
