@@ -8,6 +8,7 @@ import { cors } from 'hono/cors';
 import { createAccountRoutes } from './auth/account-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
 import type { TokenService } from './auth/token-service.js';
+import { createBackupRoute } from './backup/backup.js';
 import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   corsOrigins: readonly string[];
   /** The user documents' door; default: one over `relay`. */
   access?: DocumentAccess;
+  /** DATA_DIR, for `pnpm backup` of the embedded database (absent: no backup route). */
+  dataDir?: string;
   /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
   calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
 }
@@ -89,6 +92,9 @@ export function createApp(deps: AppDeps): Hono {
     clock: deps.clock,
     requestsPerMinute: deps.apiRequestsPerMinute,
   });
+  if (deps.dataDir) {
+    app.route('/api/v1/admin/backup', createBackupRoute({ db: deps.db, dataDir: deps.dataDir }));
+  }
   // Calendar apps subscribe here: the secret address is the only authentication.
   app.route('/ical', createICalFeed({ db: deps.db, access, clock: deps.clock }));
   app.all('/api/*', (c) =>

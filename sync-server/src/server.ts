@@ -95,6 +95,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     log,
     clock,
     staticDir: deps.staticDir ?? null,
+    dataDir: config.dataDir,
     authLimits: config.authLimits,
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
