@@ -172,6 +172,11 @@ describe('pnpm backup and pnpm restore of the embedded database', () => {
         headers: { authorization: 'Backup not-the-key' },
       });
       expect(response.status).toBe(401);
+      // Nor does it open the database behind a server that does not answer where it looks.
+      const out = path.join(await folder('backup'), 'elsewhere');
+      await expect(
+        backup({ dataDir, serverUrl: 'http://127.0.0.1:9', out, now: new Date() }),
+      ).rejects.toThrow(/has .* open but does not answer/);
     } finally {
       await server.close();
       await db.close();

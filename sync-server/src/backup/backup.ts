@@ -117,6 +117,12 @@ export async function backup(options: {
     source = 'data-dir';
     const folder = path.join(options.dataDir, PGLITE_DIR);
     if (!(await exists(folder))) throw new Error(`no embedded database in ${folder}`);
+    // PGlite keeps this file while a process has the database open: two at once would corrupt it.
+    if (await exists(path.join(folder, 'postmaster.pid'))) {
+      throw new Error(
+        `a server has ${folder} open but does not answer at ${options.serverUrl} (still starting, or PORT/HOST differ): try again once it answers. If no server runs, it did not stop cleanly: start and stop it once.`,
+      );
+    }
     const db = await createPgliteDatabase(folder);
     try {
       dump = await (db.dumpDataDir as () => Promise<Uint8Array<ArrayBuffer>>)();
