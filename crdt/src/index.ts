@@ -16,6 +16,7 @@ export * from './sample-user.js';
 export * from './schema.js';
 export * from './settings.js';
 export * from './tags.js';
+export * from './task-history.js';
 export * from './task-query.js';
 export * from './task-read.js';
 export * from './task-views.js';
