@@ -12,6 +12,7 @@ import { createBackupRoute } from './backup/backup.js';
 import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { TaskHistory } from './history/task-history.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   access?: DocumentAccess;
   /** DATA_DIR, for `pnpm backup` of the embedded database (absent: no backup route). */
   dataDir?: string;
+  /** Task history's recorder (absent: no history routes). */
+  history?: TaskHistory;
   /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
   calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
 }
@@ -86,6 +89,7 @@ export function createApp(deps: AppDeps): Hono {
   mountApi(app, {
     access,
     db: deps.db,
+    ...(deps.history ? { history: deps.history } : {}),
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,

@@ -13,6 +13,7 @@ import {
 import { createCalendarServices } from './calendar/connection-services.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { createTaskHistory } from './history/task-history.js';
 import type { Logger } from './logger.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
@@ -85,6 +86,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     ...deps.calendarOptions,
   });
+  const history = createTaskHistory({
+    db,
+    access,
+    changes: (listener) => relay.onDocumentChange(listener),
+    clock,
+    log,
+  });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
   const app = createApp({
     db,
@@ -92,6 +100,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     relay,
     access,
     calendar,
+    history,
     log,
     clock,
     staticDir: deps.staticDir ?? null,
@@ -135,6 +144,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       // Running syncs write to documents: they end (or give up their lease) before the relay.
       await calendar.stop();
       await trash.stop();
+      history.stop();
+      await history.flush();
       await relay.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();

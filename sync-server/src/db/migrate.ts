@@ -5,6 +5,7 @@ import { migration as calendarDetached } from './migrations/1764000000003-calend
 import { migration as calendarPushChannels } from './migrations/1764000000004-calendar-push-channels.js';
 import { migration as trashPurges } from './migrations/1764000000005-trash-purges.js';
 import { migration as ownYourData } from './migrations/1764000001700-own-your-data.js';
+import { migration as taskVersions } from './migrations/1764000001701-task-versions.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   calendarPushChannels,
   trashPurges,
   ownYourData,
+  taskVersions,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.

@@ -5,6 +5,7 @@ import { Scalar } from '@scalar/hono-api-reference';
 import type { Hono } from 'hono';
 import type { TokenService } from '../auth/token-service.js';
 import type { Database } from '../db/database.js';
+import { createHistoryRoutes, type TaskHistory } from '../history/task-history.js';
 import { rateLimit } from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
@@ -21,6 +22,8 @@ import { validationHook } from './validation-hook.js';
 export interface ApiDeps {
   access: DocumentAccess;
   db: Database;
+  /** Task history (absent: no history routes). */
+  history?: TaskHistory;
   tracked: TrackedTime;
   tokens: Pick<TokenService, 'verifyAccessToken'>;
   clock: () => Date;
@@ -64,6 +67,7 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   // `/tasks/*` also matches `/tasks` itself: one registration, so each request counts once.
   for (const area of AREAS) api.use(`/${area}/*`, auth, perUser);
   api.route('/tasks', createTaskRoutes(deps));
+  if (deps.history) api.route('/tasks', createHistoryRoutes({ ...deps, history: deps.history }));
   api.route('/projects', createProjectRoutes(deps));
   api.route('/tags', createTagRoutes(deps));
   api.route('/time', createTimeRoutes(deps));
