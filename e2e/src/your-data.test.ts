@@ -86,3 +86,25 @@ test('signs out everywhere from Settings, and the account can be deleted after a
   });
   expect(login.status()).toBe(401);
 });
+
+test('lists a task’s earlier versions in the editor and restores one', async ({ page }) => {
+  const account = newAccount();
+  await signUp(page, account);
+  await quickAdd(page, 'Book the venue');
+  await waitUntilSynced(page);
+  await taskRow(page, 'Book the venue')
+    .getByRole('button', { name: 'Book the venue', exact: true })
+    .click();
+  const title = page.getByLabel('Title');
+  await title.fill('Book the venue for June');
+  await title.press('Tab');
+  await waitUntilSynced(page);
+  const history = page.getByRole('region', { name: 'History' });
+  await history.getByRole('button', { name: 'History' }).click();
+  await expect(history).toContainText('title: Book the venue → Book the venue for June');
+  await expect(history).toContainText('by this device');
+  await screenshot(page, 'task-history');
+  await history.getByRole('button', { name: 'Restore version 1' }).click();
+  await expect(history).toContainText('Restored version 1.');
+  await expect(title).toHaveValue('Book the venue');
+});
