@@ -24,6 +24,10 @@ export interface Workspace {
   openTask(id: string | null): void;
   /** Signs out, asking first while changes are not yet on the server (the sign-out dialog). */
   signOut(): void;
+  /** Goes on with a new session the server started (after a password change). */
+  renewSession(next: Session): void;
+  /** Deletes this device's copy and signs out at once (the account is gone, or every session). */
+  forgetDevice(): Promise<void>;
 }
 
 export const WorkspaceContext = createContext<Workspace>();

@@ -80,6 +80,14 @@ export function WorkspaceView(props: {
     signOut() {
       signOutFlow.send('request');
     },
+    renewSession(next) {
+      replica.setToken(next.accessToken);
+      props.onSession(next);
+    },
+    async forgetDevice() {
+      await replica.wipe();
+      props.onSession(null);
+    },
   };
 
   // Refresh the access token before it expires; offline, try again when back online.

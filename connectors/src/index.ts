@@ -9,6 +9,7 @@ export * from './caldav/radicale-server.js';
 export * from './calendar-provider.js';
 export * from './google/fake-google-calendar.js';
 export * from './google/google-calendar-provider.js';
+export * from './icalendar-file.js';
 export * from './microsoft/fake-graph-calendar.js';
 export * from './microsoft/graph-calendar-provider.js';
 export * from './oauth/fake-oauth-server.js';

@@ -622,3 +622,52 @@ export function trackedSecondsByTask(docs: UserDocs, now: Date): Map<string, num
   }
   return totals;
 }
+
+/**
+ * Every entry of the loaded month documents, sorted by start (the running timer's with no end):
+ * what an export of everything reads once every month document is loaded.
+ */
+export function listLoadedTimeEntries(docs: UserDocs): TimeEntry[] {
+  const timers = timerState(docs);
+  const result = readEntries(docs, docs.loadedMonths(), timers);
+  const winner = timers.winner;
+  if (winner && !result.some((entry) => entry.id === winner.entryId)) {
+    result.push(entryFromTimer(winner, null));
+  }
+  return result.sort((a, b) => a.start.localeCompare(b.start) || a.id.localeCompare(b.id));
+}
+
+/**
+ * Writes a finished entry as it was elsewhere (an import): its own id and timestamps, the same
+ * rules as a manual entry, on a task that exists (in the trash too). ConflictError when an entry with that id is already loaded.
+ */
+export function importTimeEntry(
+  docs: UserDocs,
+  entry: Pick<TimeEntry, 'id' | 'taskId' | 'start' | 'description' | 'isManual'> & {
+    end: string;
+    createdAt: string;
+    updatedAt: string;
+  },
+): TimeEntry {
+  const valid = parseInput(manualEntryInput, {
+    taskId: entry.taskId,
+    start: entry.start,
+    end: entry.end,
+    description: entry.description,
+  });
+  if (findEntryMonth(docs, entry.id) !== null) {
+    throw new ConflictError(`time entry ${entry.id} already exists`, 'id');
+  }
+  // Time tracked on a task now in the trash is still that task's.
+  if (valid.taskId && !asMap(tasksOf(docs.main).get(valid.taskId))) {
+    throw new ValidationError([{ field: 'taskId', message: 'no such task' }]);
+  }
+  writeEntry(
+    docs,
+    entry.id,
+    { ...valid, isManual: entry.isManual },
+    entry.createdAt,
+    entry.updatedAt,
+  );
+  return getTimeEntry(docs, entry.id) as TimeEntry;
+}

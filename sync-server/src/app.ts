@@ -5,16 +5,21 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { createAccountRoutes } from './auth/account-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
 import type { TokenService } from './auth/token-service.js';
+import { createBackupRoute } from './backup/backup.js';
 import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { TaskHistory } from './history/task-history.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import type { Logger } from './logger.js';
+import { CLOSE } from './relay/protocol.js';
 import type { Relay } from './relay/relay.js';
 import { mountApi } from './rest/api.js';
 import { createDocumentAccess, type DocumentAccess } from './rest/document-access.js';
+import { createICalFeed } from './rest/ical-feed-routes.js';
 import { TrackedTime } from './rest/tracked-time.js';
 
 export interface AppDeps {
@@ -30,6 +35,10 @@ export interface AppDeps {
   corsOrigins: readonly string[];
   /** The user documents' door; default: one over `relay`. */
   access?: DocumentAccess;
+  /** DATA_DIR, for `pnpm backup` of the embedded database (absent: no backup route). */
+  dataDir?: string;
+  /** Task history's recorder (absent: no history routes). */
+  history?: TaskHistory;
   /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
   calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
 }
@@ -71,16 +80,36 @@ export function createApp(deps: AppDeps): Hono {
     },
   });
   app.route('/api/v1/auth', auth);
+  // Profile, password, sign out everywhere, delete the account (issue 17).
+  app.route(
+    '/api/v1/auth',
+    createAccountRoutes({
+      db: deps.db,
+      tokens: deps.tokens,
+      clock: deps.clock,
+      log: deps.log,
+      // Open sockets of ended sessions (or a deleted account) close at once.
+      onSessionsEnded: (userId) =>
+        deps.relay.closeUser(userId, CLOSE.sessionEnded, 'session ended: sign in again'),
+    }),
+  );
   // Providers post here without a session: each notification carries its channel's secret.
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
   mountApi(app, {
     access,
+    db: deps.db,
+    ...(deps.history ? { history: deps.history } : {}),
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,
     clock: deps.clock,
     requestsPerMinute: deps.apiRequestsPerMinute,
   });
+  if (deps.dataDir) {
+    app.route('/api/v1/admin/backup', createBackupRoute({ db: deps.db, dataDir: deps.dataDir }));
+  }
+  // Calendar apps subscribe here: the secret address is the only authentication.
+  app.route('/ical', createICalFeed({ db: deps.db, access, clock: deps.clock }));
   app.all('/api/*', (c) =>
     c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}.`), 404),
   );

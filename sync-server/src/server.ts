@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
+import { guardAccessTokens } from './auth/account-sessions.js';
 import { loadAuthSecret } from './auth/auth-secret.js';
 import { createTokenService } from './auth/token-service.js';
 import {
@@ -12,6 +13,7 @@ import {
 import { createCalendarServices } from './calendar/connection-services.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { createTaskHistory } from './history/task-history.js';
 import type { Logger } from './logger.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
@@ -54,7 +56,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, db, log } = deps;
   const clock = deps.clock ?? (() => new Date());
   const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
-  const tokens = createTokenService({ secret, clock });
+  // A password change, sign-out everywhere or deleted account ends access tokens at once.
+  const tokens = guardAccessTokens(createTokenService({ secret, clock }), db);
   const relay = new Relay({
     store: createSqlDocStore(db),
     log,
@@ -88,6 +91,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     ...deps.calendarOptions,
   });
+  const history = createTaskHistory({
+    db,
+    access,
+    changes: (listener) => relay.onDocumentChange(listener),
+    clock,
+    log,
+  });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
   const app = createApp({
     db,
@@ -95,9 +105,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     relay,
     access,
     calendar,
+    history,
     log,
     clock,
     staticDir: deps.staticDir ?? null,
+    dataDir: config.dataDir,
     authLimits: config.authLimits,
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
@@ -139,6 +151,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       // Running syncs write to documents: they end (or give up their lease) before the relay.
       await calendar.stop();
       await trash.stop();
+      history.stop();
+      await history.flush();
       await relay.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();

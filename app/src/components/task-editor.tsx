@@ -17,6 +17,7 @@ import { createMemo, For, onCleanup, Show } from 'solid-js';
 import type * as Y from 'yjs';
 import { formatDue, fromInputValue, toInputValue } from '../format.js';
 import { useWorkspace } from '../workspace-context.js';
+import { TaskHistoryPanel } from '../your-data/task-history-panel.js';
 
 const RECURRENCES = [
   { value: '', label: 'Does not repeat' },
@@ -307,6 +308,7 @@ export function TaskEditor(props: { taskId: string; onClose: () => void }) {
                 Delete
               </button>
             </p>
+            <TaskHistoryPanel taskId={current().id} />
           </>
         )}
       </Show>

@@ -11,6 +11,11 @@ import {
 import { createMemo, For } from 'solid-js';
 import { CalendarConnections } from '../calendar/calendar-connections.js';
 import { useWorkspace } from '../workspace-context.js';
+import {
+  AccountSettings,
+  CalendarFeedSettings,
+  ImportExportSettings,
+} from '../your-data/your-data-settings.js';
 
 type SchedulingPatch = NonNullable<SettingsPatch['scheduling']>;
 
@@ -85,7 +90,10 @@ function SchedulingSettings() {
   );
 }
 
-/** Time zone, working hours, week start, projects, account, and calendar connections. */
+/**
+ * Time zone, working hours, week start, scheduling, projects, calendar connections and feed,
+ * import and export, and the account.
+ */
 export function SettingsView() {
   const workspace = useWorkspace();
   const settings = createMemo(() => {
@@ -210,15 +218,9 @@ export function SettingsView() {
         </For>
       </ul>
       <CalendarConnections />
-      <h2>Account</h2>
-      <p>Signed in as {workspace.session().email}.</p>
-      <button type="button" class="danger" onClick={() => void workspace.signOut()}>
-        Sign out
-      </button>
-      <p>
-        Signing out deletes this device’s copy of your data; it stays on the server and your other
-        devices.
-      </p>
+      <CalendarFeedSettings />
+      <ImportExportSettings />
+      <AccountSettings />
     </section>
   );
 }

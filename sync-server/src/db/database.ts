@@ -17,4 +17,9 @@ export interface Database extends Queryable {
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
   close(): Promise<void>;
+  /**
+   * PGlite only: a consistent copy of the embedded database's files (a gzipped tar), taken
+   * between two queries while the server runs (`pnpm backup`).
+   */
+  dumpDataDir?(): Promise<Uint8Array<ArrayBuffer>>;
 }

@@ -7,9 +7,12 @@ import type { Database, Queryable, Row } from './database.js';
  * are serialized here: a query outside a transaction waits for the open one to finish, as it
  * would for a lock on a real server, instead of slipping into it.
  */
-export async function createPgliteDatabase(dataDir: string | null): Promise<Database> {
+export async function createPgliteDatabase(
+  dataDir: string | null,
+  options: { loadDataDir?: Blob } = {},
+): Promise<Database> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
-  const db = dataDir ? new PGlite(dataDir) : new PGlite();
+  const db = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   await db.waitReady;
   let queue: Promise<unknown> = Promise.resolve();
   const serialize = <R>(work: () => Promise<R>): Promise<R> => {
@@ -44,5 +47,8 @@ export async function createPgliteDatabase(dataDir: string | null): Promise<Data
     async close() {
       await serialize(() => db.close());
     },
+    // In the queue: no transaction is open while the files are copied.
+    dumpDataDir: () =>
+      serialize(async () => new Uint8Array(await (await db.dumpDataDir('gzip')).arrayBuffer())),
   };
 }

@@ -114,6 +114,15 @@ export class DocCache {
     if (entry?.loaded === cached && cached.pins === 0) this.remove(entry);
   }
 
+  /** Throws away every cached document of a user (its account is gone or signed out). */
+  dropOwner(ownerId: string): void {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.ownerId !== ownerId) continue;
+      if (entry.loaded) this.poison(entry.loaded);
+      else this.entries.delete(entry.name);
+    }
+  }
+
   get bytes(): number {
     return this.totalBytes;
   }

@@ -24,6 +24,8 @@ export const CLOSE = {
   decodeTimeout: 4408,
   quotaExceeded: 4413,
   rateLimited: 4429,
+  /** The session ended (signed out everywhere, password changed, account deleted). */
+  sessionEnded: 4401,
   /** The user already has `MAX_SOCKETS_PER_USER` sockets open. */
   tooManyConnections: 4430,
   /** The server could not handle the message (storage unavailable: reconnect and resend). */

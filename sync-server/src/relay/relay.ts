@@ -331,6 +331,19 @@ export class Relay {
     return lease.docs[0] as Y.Doc;
   }
 
+  /**
+   * Closes every socket of a user (their sessions ended or the account was deleted): nothing
+   * they sent that is not yet committed is stored, and their cached documents are dropped.
+   */
+  closeUser(userId: string, code: number, reason: string): void {
+    for (const connection of this.connections) {
+      if (connection.info.userId !== userId) continue;
+      connection.failed = true;
+      connection.close(code, reason);
+    }
+    this.docs.dropOwner(userId);
+  }
+
   /** Tells `listener` of every committed change to a document; returns how to stop it. */
   onDocumentChange(listener: (change: DocumentChange) => void): () => void {
     return this.pipeline.onDocumentChange(listener);

@@ -4,10 +4,14 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Hono } from 'hono';
 import type { TokenService } from '../auth/token-service.js';
+import type { Database } from '../db/database.js';
+import { createHistoryRoutes, type TaskHistory } from '../history/task-history.js';
 import { rateLimit } from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
+import { createDataRoutes } from './data-routes.js';
 import type { DocumentAccess } from './document-access.js';
+import { createICalFeedRoutes } from './ical-feed-routes.js';
 import { createProjectRoutes } from './projects-routes.js';
 import { createScheduleRoutes } from './schedule-routes.js';
 import { createTagRoutes } from './tags-routes.js';
@@ -18,6 +22,9 @@ import { validationHook } from './validation-hook.js';
 
 export interface ApiDeps {
   access: DocumentAccess;
+  db: Database;
+  /** Task history (absent: no history routes). */
+  history?: TaskHistory;
   tracked: TrackedTime;
   tokens: Pick<TokenService, 'verifyAccessToken'>;
   clock: () => Date;
@@ -32,7 +39,18 @@ const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
 );
 
 /** Areas of the REST API that act on a user's documents, all behind auth and the user's rate. */
-const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics', 'schedule', 'calendar'] as const;
+const AREAS = [
+  'tasks',
+  'projects',
+  'tags',
+  'time',
+  'analytics',
+  'schedule',
+  'calendar',
+  'export',
+  'import',
+  'ical-feed',
+] as const;
 
 /**
  * The REST API of the spec (section 5) as a second door into the live documents: one sub-app
@@ -51,12 +69,15 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   // `/tasks/*` also matches `/tasks` itself: one registration, so each request counts once.
   for (const area of AREAS) api.use(`/${area}/*`, auth, perUser);
   api.route('/tasks', createTaskRoutes(deps));
+  if (deps.history) api.route('/tasks', createHistoryRoutes({ ...deps, history: deps.history }));
   api.route('/projects', createProjectRoutes(deps));
   api.route('/tags', createTagRoutes(deps));
   api.route('/time', createTimeRoutes(deps));
   api.route('/analytics', createAnalyticsRoutes(deps));
   api.route('/schedule', createScheduleRoutes(deps));
   if (deps.calendar) api.route('/calendar', deps.calendar);
+  api.route('/', createDataRoutes(deps));
+  api.route('/ical-feed', createICalFeedRoutes(deps));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

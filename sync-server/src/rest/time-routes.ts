@@ -10,17 +10,20 @@ import {
   fromApiKeys,
   getTimeEntry,
   getTimezone,
+  listProjects,
   listTimeEntries,
   type ManualEntryInput,
   monthKeyOf,
   monthsForRange,
   NotFoundError,
+  readTasks,
   resolveEntryRange,
   startTimer,
   stopTimer,
   type TimerStartInput,
   timeEntryToApi,
   timerMonths,
+  timeSheetCsv,
   totalDurationSeconds,
   type UserDocs,
   updateTimeEntry,
@@ -67,6 +70,10 @@ const ListQuery = z
         'A local date (through its end) or a datetime with offset (excluded). Default: today.',
     }),
     task_id: z.string().min(1).max(100).optional(),
+    format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).optional().openapi({
+      description:
+        '`csv`: a time sheet, one line per entry with the local date, start and end in the user’s time zone, minutes, task, project and tags',
+    }),
   })
   .strict();
 
@@ -206,7 +213,13 @@ export function createTimeRoutes(deps: {
       tags: ['Time tracking'],
       request: { query: ListQuery },
       responses: {
-        200: jsonResponse(TimeEntryListSchema, 'The entries and their totals'),
+        200: {
+          description: 'The entries and their totals (or, `format=csv`, the time sheet)',
+          content: {
+            'application/json': { schema: TimeEntryListSchema },
+            'text/csv': { schema: z.string() },
+          },
+        },
         ...errorResponses,
       },
     }),
@@ -233,6 +246,14 @@ export function createTimeRoutes(deps: {
         (docs, ctx) => {
           const now = ctx.now();
           const entries = listTimeEntries(docs, { ...rangeOf(docs, ctx), taskId: query.task_id });
+          if (query.format === 'csv') {
+            return timeSheetCsv(entries, {
+              timezone: getTimezone(docs),
+              now,
+              tasks: new Map(readTasks(docs, { includeDeleted: true }).map((t) => [t.id, t])),
+              projects: new Map(listProjects(docs).map((p) => [p.id, p])),
+            });
+          }
           return {
             entries: entries.map((entry) => timeEntryToApi(entry, now)),
             total_duration: totalDurationSeconds(entries, now),
@@ -240,6 +261,10 @@ export function createTimeRoutes(deps: {
           };
         },
       );
+      if (typeof list === 'string') {
+        c.header('Content-Disposition', 'attachment; filename="time-entries.csv"');
+        return c.body(list, 200, { 'Content-Type': 'text/csv; charset=utf-8' });
+      }
       return c.json(list, 200);
     },
   );

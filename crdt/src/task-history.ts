@@ -1,0 +1,106 @@
+import type * as Y from 'yjs';
+import type { DocContext } from './context.js';
+import { asMap } from './record-fields.js';
+import type { Task } from './schema.js';
+import { deleteTask, getTask, restoreTask, updateTask } from './tasks.js';
+import { tasksOf, type UserDocs } from './user-docs.js';
+import type { TaskPatch } from './validation.js';
+
+/**
+ * A task's history: the versions a server records of it (issue 17), compared field by field,
+ * and "restore this version" as a new change (it syncs like any edit).
+ */
+export const HISTORY_FIELDS = [
+  'title',
+  'description',
+  'status',
+  'priority',
+  'dueDate',
+  'startDate',
+  'estimatedDuration',
+  'tags',
+  'parentId',
+  'projectId',
+  'recurrenceRule',
+  'recurrenceExceptions',
+  'deletedAt',
+] as const;
+export type HistoryField = (typeof HISTORY_FIELDS)[number];
+export type TaskVersionFields = Pick<Task, HistoryField>;
+
+export function versionFieldsOf(task: Task): TaskVersionFields {
+  const fields = {} as Record<HistoryField, unknown>;
+  for (const key of HISTORY_FIELDS) {
+    const value = task[key];
+    fields[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return fields as TaskVersionFields;
+}
+
+export interface FieldChange {
+  field: HistoryField;
+  before: unknown;
+  after: unknown;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** What changed from `before` (null: the task did not exist) to `after`, field by field. */
+export function diffVersions(
+  before: TaskVersionFields | null,
+  after: TaskVersionFields,
+): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of HISTORY_FIELDS) {
+    const old = before === null ? null : before[field];
+    if (before === null && (after[field] === null || same(after[field], []))) continue;
+    if (!same(old, after[field])) changes.push({ field, before: old, after: after[field] });
+  }
+  return changes;
+}
+
+/**
+ * The Yjs client ids (devices, or the server for REST and calendar writes) that wrote the task's
+ * fields as they are now: sorted, each once.
+ */
+export function writersOf(docs: UserDocs, taskId: string): number[] {
+  const map = asMap(tasksOf(docs.main).get(taskId));
+  if (!map) return [];
+  const clients = new Set<number>();
+  // A Y.Map keeps the item that holds each key's current value; the item's id names its writer.
+  const items = (map as unknown as { _map: Map<string, { id: { client: number } }> })._map;
+  for (const item of items.values()) clients.add(item.id.client);
+  return [...clients].sort((a, b) => a - b);
+}
+
+/** The task's map, for readers that need the raw document (writers, versions). */
+export function taskMapOf(docs: UserDocs, taskId: string): Y.Map<unknown> | null {
+  return asMap(tasksOf(docs.main).get(taskId));
+}
+
+/**
+ * Makes the task what `version` was, as one new change: out of the trash (or into it) as the
+ * version was, then every other field that differs. Returns the task as it now is.
+ */
+export function restoreVersion(
+  docs: UserDocs,
+  taskId: string,
+  version: TaskVersionFields,
+  ctx: DocContext,
+): Task | null {
+  let current = getTask(docs, taskId);
+  if (!current) return null;
+  if (current.deletedAt !== null && version.deletedAt === null) {
+    current = restoreTask(docs, taskId, ctx);
+  }
+  const patch: Record<string, unknown> = {};
+  for (const field of HISTORY_FIELDS) {
+    if (field === 'deletedAt') continue;
+    if (!same(current[field], version[field])) patch[field] = version[field];
+  }
+  if (current.deletedAt === null && Object.keys(patch).length > 0) {
+    updateTask(docs, taskId, patch as TaskPatch, ctx);
+  }
+  if (version.deletedAt !== null && current.deletedAt === null) deleteTask(docs, taskId, ctx);
+  return getTask(docs, taskId);
+}

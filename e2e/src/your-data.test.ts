@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { expect, test } from './fixtures.js';
+import {
+  newAccount,
+  quickAdd,
+  screenshot,
+  signIn,
+  signUp,
+  taskRow,
+  waitUntilSynced,
+} from './helpers.js';
+
+test('exports everything from Settings and imports a Todoist CSV with a report', async ({
+  page,
+}) => {
+  const account = newAccount();
+  await signUp(page, account);
+  await quickAdd(page, 'Renew passport');
+  await expect(taskRow(page, 'Renew passport')).toBeVisible();
+  await page.getByRole('link', { name: 'Settings' }).click();
+
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export everything (JSON)' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^tasks-export-\d{4}-\d{2}-\d{2}\.json$/);
+  const exported = JSON.parse(await readFile((await download.path()) as string, 'utf8')) as {
+    format: string;
+    tasks: { title: string }[];
+  };
+  expect(exported.format).toBe('tasks-platform-export');
+  expect(exported.tasks.map((task) => task.title)).toEqual(['Renew passport']);
+
+  const csv = [
+    'TYPE,CONTENT,DESCRIPTION,PRIORITY,INDENT,AUTHOR,RESPONSIBLE,DATE,DATE_LANG,TIMEZONE',
+    'section,Errands,,,,,,,,',
+    'task,Buy stamps @post,,2,1,,,,,',
+    'task,Call the plumber,,1,1,,,next blue moon,en,',
+  ].join('\n');
+  await page.getByLabel(/Import a file/).setInputFiles({
+    name: 'Home.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(csv),
+  });
+  const report = page.getByRole('region', { name: 'Import report' });
+  await expect(report).toContainText('Imported 2 tasks');
+  await expect(report).toContainText('a Todoist section: its tasks are imported without it');
+  await expect(report).toContainText('date "next blue moon" not understood');
+  await screenshot(page, 'settings-import-report');
+
+  // The same file again creates nothing twice.
+  await page.getByLabel(/Import a file/).setInputFiles({
+    name: 'Home.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(csv),
+  });
+  await expect(report).toContainText('Imported 0 tasks');
+  await page.getByRole('link', { name: 'Inbox' }).first().click();
+  await expect(taskRow(page, 'Buy stamps')).toHaveCount(1);
+  await expect(taskRow(page, 'Call the plumber')).toHaveCount(1);
+});
+
+test('signs out everywhere from Settings, and the account can be deleted after a warning', async ({
+  page,
+}) => {
+  const account = newAccount();
+  await signUp(page, account);
+  await quickAdd(page, 'Something to lose');
+  await waitUntilSynced(page);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+
+  await signIn(page, account);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Delete my account…' }).click();
+  const form = page.getByRole('form', { name: 'Delete account' });
+  await expect(form).toContainText('Export everything first');
+  await form.getByLabel('Your password').fill('not the password');
+  await form.getByRole('button', { name: 'Delete my account for good' }).click();
+  await expect(page.getByText('password: is not your current password')).toBeVisible();
+  await form.getByLabel('Your password').fill(account.password);
+  await form.getByRole('button', { name: 'Delete my account for good' }).click();
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  const login = await page.request.post('/api/v1/auth/login', {
+    data: { email: account.email, password: account.password },
+  });
+  expect(login.status()).toBe(401);
+});
+
+test('lists a task’s earlier versions in the editor and restores one', async ({ page }) => {
+  const account = newAccount();
+  await signUp(page, account);
+  await quickAdd(page, 'Book the venue');
+  await waitUntilSynced(page);
+  await taskRow(page, 'Book the venue')
+    .getByRole('button', { name: 'Book the venue', exact: true })
+    .click();
+  const title = page.getByLabel('Title');
+  await title.fill('Book the venue for June');
+  await title.press('Tab');
+  await waitUntilSynced(page);
+  const history = page.getByRole('region', { name: 'History' });
+  await history.getByRole('button', { name: 'History' }).click();
+  await expect(history).toContainText('title: Book the venue → Book the venue for June');
+  await expect(history).toContainText('by this device');
+  await screenshot(page, 'task-history');
+  await history.getByRole('button', { name: 'Restore version 1' }).click();
+  await expect(history).toContainText('Restored version 1.');
+  await expect(title).toHaveValue('Book the venue');
+});
