@@ -57,6 +57,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     AUTH_REGISTER_PER_MINUTE: '1000',
+    REGISTRATION: 'open',
     AUTH_LOGIN_PER_MINUTE: '1000',
     AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: '1000',
     GOOGLE_CLIENT_ID: oauth.clientId,

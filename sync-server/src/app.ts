@@ -6,6 +6,7 @@ import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { createAuthRoutes } from './auth/auth-routes.js';
+import { createRegistration, type RegistrationMode } from './auth/registration.js';
 import type { TokenService } from './auth/token-service.js';
 import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   authLimits: Config['authLimits'];
   apiRequestsPerMinute: number;
   corsOrigins: readonly string[];
+  /** Who may register after the first account (REGISTRATION). */
+  registration: RegistrationMode;
   /** The user documents' door; default: one over `relay`. */
   access?: DocumentAccess;
   /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
@@ -55,11 +58,13 @@ export function createApp(deps: AppDeps): Hono {
   const access =
     deps.access ?? createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
   const minute = 60_000;
+  const registration = createRegistration(deps.db, deps.registration);
   const auth = createAuthRoutes({
     db: deps.db,
     tokens: deps.tokens,
     clock: deps.clock,
     log: deps.log,
+    registration,
     limits: {
       registerPerIp: { windowMs: minute, max: deps.authLimits.registerPerMinute },
       loginPerIp: { windowMs: minute, max: deps.authLimits.loginPerMinute },

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { REGISTRATION_MODES, type RegistrationMode } from './auth/registration.js';
 import { type CalendarConfig, loadCalendarConfig } from './calendar/oauth-config.js';
 import { ConfigError } from './config-error.js';
 
@@ -49,6 +50,10 @@ const envSchema = z.object({
   AUTH_LOGIN_PER_MINUTE: positiveInt('requests per minute').default(10),
   AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: positiveInt('requests per minute').default(5),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Who may register once the first account (the admin) exists. */
+  REGISTRATION: z
+    .enum(REGISTRATION_MODES, { error: 'must be open, invite or closed' })
+    .default('closed'),
 });
 
 export interface Config {
@@ -70,6 +75,8 @@ export interface Config {
     loginPerAccountPerMinute: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** After the first account (always allowed, the admin): anyone, by invite, or nobody. */
+  registration: RegistrationMode;
   /** The calendar bridge's variables (calendar/oauth-config.ts). */
   calendar: CalendarConfig;
 }
@@ -114,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginPerAccountPerMinute: e.AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE,
     },
     logLevel: e.LOG_LEVEL,
+    registration: e.REGISTRATION,
     calendar,
   };
 }

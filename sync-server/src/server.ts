@@ -96,6 +96,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     authLimits: config.authLimits,
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
+    registration: config.registration,
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   const wss = new WebSocketServer({

@@ -6,6 +6,7 @@ import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/te
 import { errorResponse } from '../http/http-error.js';
 import { createLogger } from '../logger.js';
 import { type AuthLimits, createAuthRoutes } from './auth-routes.js';
+import { createRegistration, type RegistrationMode } from './registration.js';
 import { createTokenService } from './token-service.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -22,10 +23,11 @@ interface Setup {
   db: Database;
   secret?: string;
   limits?: Partial<AuthLimits>;
+  registration?: RegistrationMode;
 }
 
 /** The auth sub-app mounted as the server mounts it, with a clock the test moves. */
-function serve({ db, secret = SECRET, limits = GENEROUS }: Setup) {
+function serve({ db, secret = SECRET, limits = GENEROUS, registration = 'open' }: Setup) {
   let now = Date.parse('2025-10-15T12:00:00Z');
   const clock = () => new Date(now);
   const logLines: string[] = [];
@@ -33,7 +35,17 @@ function serve({ db, secret = SECRET, limits = GENEROUS }: Setup) {
   const tokens = createTokenService({ secret, clock });
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, log));
-  app.route('/api/v1/auth', createAuthRoutes({ db, tokens, clock, log, limits }));
+  app.route(
+    '/api/v1/auth',
+    createAuthRoutes({
+      db,
+      tokens,
+      clock,
+      log,
+      limits,
+      registration: createRegistration(db, registration),
+    }),
+  );
   const post = (path: string, body: unknown, ip = '192.0.2.1') =>
     app.request(
       `/api/v1/auth${path}`,
@@ -73,6 +85,7 @@ function newAccount() {
 }
 
 interface Registration {
+  invite?: string;
   email: string;
   username: string;
   password: string;
@@ -194,6 +207,122 @@ describe.each(testDatabaseKinds())('auth API on %s', (kind) => {
       await db.query(`update users set role = 'admin' where id = $1`, [id]);
       const { access_token } = await login(api, { email: account.email, password: PASSWORD });
       expect(await (await api.me(access_token)).json()).toMatchObject({ role: 'admin' });
+    });
+  });
+
+  describe('who may register', () => {
+    /** A fresh database: the first account of a server is special. */
+    async function emptyServer(registration: RegistrationMode) {
+      const fresh = await openTestDatabase(kind);
+      return { fresh, api: serve({ db: fresh.db, registration }) };
+    }
+
+    it('lets the first account of an empty server register as its admin, then closes by default', async () => {
+      const { fresh, api } = await emptyServer('closed');
+      try {
+        expect(await (await api.app.request('/api/v1/auth/registration')).json()).toEqual({
+          mode: 'closed',
+          first_account: true,
+        });
+        const admin = await register(api, newAccount());
+        expect(await (await api.me(admin.access_token)).json()).toMatchObject({ role: 'admin' });
+        const refused = await api.post('/register', newAccount());
+        expect(refused.status).toBe(403);
+        expect(await errorOf(refused)).toMatchObject({
+          code: 'registration_closed',
+          message: 'Registration is closed on this server. Ask its administrator for an account.',
+        });
+        expect(await (await api.app.request('/api/v1/auth/registration')).json()).toEqual({
+          mode: 'closed',
+          first_account: false,
+        });
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    it('makes only one of two simultaneous first registrations the admin', async () => {
+      const { fresh, api } = await emptyServer('open');
+      try {
+        const [a, b] = await Promise.all([
+          register(api, newAccount()),
+          register(api, newAccount()),
+        ]);
+        const roles = await Promise.all(
+          [a, b].map(
+            async (r) => ((await (await api.me(r.access_token)).json()) as { role: string }).role,
+          ),
+        );
+        expect(roles.sort()).toEqual(['admin', 'user']);
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    it('lets anyone register on an open server, as a plain user', async () => {
+      const { fresh, api } = await emptyServer('open');
+      try {
+        await register(api, newAccount());
+        const second = await register(api, newAccount());
+        expect(await (await api.me(second.access_token)).json()).toMatchObject({ role: 'user' });
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    it('on an invite server, takes an invite once and refuses a missing, used or expired one', async () => {
+      const { fresh, api } = await emptyServer('invite');
+      try {
+        const admin = await register(api, newAccount());
+        const invites = createRegistration(fresh.db, 'invite');
+        const now = new Date(Date.parse('2025-10-15T12:00:00Z'));
+        const invite = await invites.createInvite(admin.id, now, 3600_000);
+
+        const without = await api.post('/register', newAccount());
+        expect(without.status).toBe(403);
+        expect(await errorOf(without)).toMatchObject({
+          code: 'invite_required',
+          fields: [{ field: 'invite', message: 'is required: registration is by invite' }],
+        });
+        const guest = await register(api, { ...newAccount(), invite: invite.token });
+        expect(await (await api.me(guest.access_token)).json()).toMatchObject({ role: 'user' });
+        const again = await api.post('/register', { ...newAccount(), invite: invite.token });
+        expect(again.status).toBe(403);
+        expect((await errorOf(again)).code).toBe('invite_invalid');
+
+        const late = await invites.createInvite(admin.id, now, 3600_000);
+        api.advance(3600_000);
+        const expired = await api.post('/register', { ...newAccount(), invite: late.token });
+        expect(expired.status).toBe(403);
+        expect(await errorOf(expired)).toMatchObject({
+          code: 'invite_invalid',
+          fields: [{ field: 'invite', message: 'is unknown, already used or expired' }],
+        });
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    it('keeps an invite unused when the registration fails on a taken email', async () => {
+      const { fresh, api } = await emptyServer('invite');
+      try {
+        const admin = await register(api, newAccount());
+        const invite = await createRegistration(fresh.db, 'invite').createInvite(
+          admin.id,
+          new Date(Date.parse('2025-10-15T12:00:00Z')),
+        );
+        const taken = await api.post('/register', {
+          ...newAccount(),
+          email: admin.account.email,
+          invite: invite.token,
+        });
+        expect(taken.status).toBe(409);
+        expect(
+          (await api.post('/register', { ...newAccount(), invite: invite.token })).status,
+        ).toBe(201);
+      } finally {
+        await fresh.dispose();
+      }
     });
   });
 

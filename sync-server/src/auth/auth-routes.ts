@@ -25,6 +25,7 @@ import {
   verifyUnknownAccountPassword,
 } from './passwords.js';
 import { readJsonBody } from './read-json-body.js';
+import type { Registration } from './registration.js';
 import { createSessionStore, type RotationResult } from './session-store.js';
 import type { AccessClaims, TokenService } from './token-service.js';
 import {
@@ -54,6 +55,8 @@ export interface AuthRoutesDeps {
   tokens: TokenService;
   clock: () => Date;
   log: Logger;
+  /** Who may register (REGISTRATION) and the invites that let them. */
+  registration: Registration;
   limits?: Partial<AuthLimits>;
   /**
    * Runs once an account exists (the server creates the user's document, in the account's time
@@ -94,6 +97,12 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
     }),
   );
 
+  // Lets the sign-in page say whether (and how) a stranger may create an account.
+  app.get('/registration', async (c) => {
+    const status = await deps.registration.status();
+    return c.json({ mode: status.mode, first_account: status.firstAccount });
+  });
+
   app.post(
     '/register',
     rateLimit({ ...limits.registerPerIp, clock, key: (c) => clientIp(c) }),
@@ -103,14 +112,16 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
       const taken = await users.findTakenField(input);
       if (taken) throw takenError(taken);
       const now = clock();
-      const user = await users.create(
+      const user = await deps.registration.register(
         {
           email: input.email,
           username: input.username,
-          passwordHash: await hashPassword(input.password),
+          password: input.password,
           fullName: input.full_name,
           timezone: input.timezone,
+          ...(input.invite === undefined ? {} : { invite: input.invite }),
         },
+        hashPassword,
         now,
       );
       log.info('user registered', { userId: user.id });

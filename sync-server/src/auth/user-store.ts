@@ -26,6 +26,8 @@ export interface NewUser {
   passwordHash: string;
   fullName: string;
   timezone: string;
+  /** `user` unless given (the first account of a server is its admin). */
+  role?: Role;
 }
 
 export interface UserStore {
@@ -81,8 +83,8 @@ export function createUserStore(db: Queryable): UserStore {
     async create(user, now) {
       const rows = await db.query<UserRow>(
         `insert into users (id, email, email_normalized, username, username_normalized,
-           password_hash, full_name, timezone, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $9::timestamptz)
+           password_hash, full_name, timezone, role, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9::timestamptz, $9::timestamptz)
          on conflict do nothing
          returning ${COLUMNS}`,
         [
@@ -95,6 +97,7 @@ export function createUserStore(db: Queryable): UserStore {
           user.fullName,
           user.timezone,
           now.toISOString(),
+          user.role ?? 'user',
         ],
       );
       const [row] = rows;
