@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
+import { createSessionSockets } from './session-sockets.js';
 import { createSyncUpgradeHandler } from './sync-upgrade.js';
 import {
   createTrashPurger,
@@ -55,6 +56,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const clock = deps.clock ?? (() => new Date());
   const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
   const tokens = createTokenService({ secret, clock });
+  // Sockets of a revoked session close at once; every socket closes when its token expires.
+  const sessionSockets = createSessionSockets({ revocations: tokens.revocations, clock });
   const relay = new Relay({
     store: createSqlDocStore(db),
     log,
@@ -115,7 +118,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   // upgrade handler, which answers every request and never throws (sync-upgrade.ts).
   server.on(
     'upgrade',
-    createSyncUpgradeHandler({ wss, relay, tokens, corsOrigins: config.corsOrigins, log }),
+    createSyncUpgradeHandler({
+      wss,
+      relay,
+      tokens,
+      corsOrigins: config.corsOrigins,
+      log,
+      sessions: sessionSockets,
+    }),
   );
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
@@ -134,6 +144,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await calendar.stop();
       await trash.stop();
       await relay.close();
+      sessionSockets.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;

@@ -448,8 +448,10 @@ describe.each(testDatabaseKinds())('auth API on %s', (kind) => {
       const right = await api.post('/login', { email: account.email, password: PASSWORD });
       expect(right.status).toBe(403);
       expect((await errorOf(right)).code).toBe('account_disabled');
-      expect((await api.post('/refresh', { refresh_token })).status).toBe(403);
       expect((await api.me(access_token)).status).toBe(403);
+      expect((await api.post('/refresh', { refresh_token })).status).toBe(403);
+      // The refused refresh revoked the session: its access token is now refused outright.
+      expect((await api.me(access_token)).status).toBe(401);
     });
   });
 

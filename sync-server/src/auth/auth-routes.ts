@@ -82,12 +82,15 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
     log.error('password hashing is unavailable', { error: String(error) });
   });
 
-  const startSession = async (user: Pick<User, 'id' | 'role'>, now: Date) => ({
-    access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role }),
-    refresh_token: await sessions.start(user.id, now),
-    token_type: 'Bearer' as const,
-    expires_in: tokens.accessTokenTtlSeconds,
-  });
+  const startSession = async (user: Pick<User, 'id' | 'role'>, now: Date) => {
+    const { refreshToken, sessionId } = await sessions.start(user.id, now);
+    return {
+      access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role, sessionId }),
+      refresh_token: refreshToken,
+      token_type: 'Bearer' as const,
+      expires_in: tokens.accessTokenTtlSeconds,
+    };
+  };
 
   const app = new Hono();
   app.use(
@@ -155,8 +158,17 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
   app.post('/refresh', async (c) => {
     const { refresh_token } = await readJsonBody(c, refreshTokenBody);
     const rotation = await sessions.rotate(refresh_token, clock());
-    if (!rotation.ok) throw refreshRejected(rotation, log);
-    const claims: AccessClaims = { userId: rotation.userId, role: rotation.role };
+    if (!rotation.ok) {
+      // Reuse (theft) and a disabled account end the session's access tokens too, at once.
+      if (rotation.reason === 'reused') await tokens.revokeSessions([rotation.familyId]);
+      if (rotation.reason === 'inactive') await tokens.revokeSessions([rotation.sessionId]);
+      throw refreshRejected(rotation, log);
+    }
+    const claims: AccessClaims = {
+      userId: rotation.userId,
+      role: rotation.role,
+      sessionId: rotation.sessionId,
+    };
     return c.json({
       access_token: await tokens.issueAccessToken(claims),
       refresh_token: rotation.refreshToken,
@@ -168,7 +180,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
 
   app.post('/logout', async (c) => {
     const { refresh_token } = await readJsonBody(c, refreshTokenBody);
-    await sessions.revokeFamily(refresh_token, clock());
+    const sessionId = await sessions.revokeFamily(refresh_token, clock());
+    if (sessionId !== null) await tokens.revokeSessions([sessionId]);
     return c.body(null, 204);
   });
 

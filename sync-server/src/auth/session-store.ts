@@ -13,17 +13,27 @@ import {
  * tokens are stored, so a leaked table opens no session.
  */
 export interface SessionStore {
-  /** Starts a family for the user and returns its first refresh token, in clear. */
-  start(userId: string, now: Date): Promise<string>;
+  /**
+   * Starts a family for the user: its first refresh token, in clear, and the family's id (the
+   * session its access tokens name).
+   */
+  start(userId: string, now: Date): Promise<{ refreshToken: string; sessionId: string }>;
   /** Exchanges a refresh token for its successor; see `RotationResult`. */
   rotate(refreshToken: string, now: Date): Promise<RotationResult>;
-  /** Revokes the family of the token; unknown tokens are ignored (logout is idempotent). */
-  revokeFamily(refreshToken: string, now: Date): Promise<void>;
+  /**
+   * Revokes the family of the token and returns its id; unknown tokens are ignored (logout is
+   * idempotent) and give null.
+   */
+  revokeFamily(refreshToken: string, now: Date): Promise<string | null>;
+  /** Revokes every live family of the user (account disabled or deleted); their ids. */
+  revokeUser(userId: string, now: Date): Promise<string[]>;
 }
 
 export type RotationResult =
-  | { ok: true; userId: string; role: Role; refreshToken: string }
-  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' | 'inactive' }
+  | { ok: true; userId: string; role: Role; refreshToken: string; sessionId: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' }
+  /** The account is disabled: the family is now revoked. */
+  | { ok: false; reason: 'inactive'; sessionId: string }
   /** A rotated or revoked token came back: someone holds a copy; the family is now revoked. */
   | { ok: false; reason: 'reused'; userId: string; familyId: string };
 
@@ -40,18 +50,32 @@ type PresentedRow = {
 export function createSessionStore(db: Database): SessionStore {
   return {
     async start(userId, now) {
-      return insertToken(db, { userId, familyId: randomUUID(), now });
+      const sessionId = randomUUID();
+      return {
+        refreshToken: await insertToken(db, { userId, familyId: sessionId, now }),
+        sessionId,
+      };
     },
     // One transaction, the presented row locked: of two requests presenting the same token at
     // once, one rotates it and the other sees it rotated.
     rotate: (refreshToken, now) => db.transaction((tx) => rotateIn(tx, refreshToken, now)),
     async revokeFamily(refreshToken, now) {
-      await db.query(
-        `update refresh_tokens set revoked_at = $2::timestamptz
-          where family_id = (select family_id from refresh_tokens where token_hash = $1)
-            and revoked_at is null`,
-        [hashRefreshToken(refreshToken), now.toISOString()],
+      const [row] = await db.query<{ family_id: string }>(
+        'select family_id from refresh_tokens where token_hash = $1',
+        [hashRefreshToken(refreshToken)],
       );
+      if (!row) return null;
+      await revokeFamilyIn(db, row.family_id, now);
+      return row.family_id;
+    },
+    async revokeUser(userId, now) {
+      const rows = await db.query<{ family_id: string }>(
+        `update refresh_tokens set revoked_at = $2::timestamptz
+          where user_id = $1 and revoked_at is null
+          returning family_id`,
+        [userId, now.toISOString()],
+      );
+      return [...new Set(rows.map((row) => row.family_id))];
     },
   };
 }
@@ -76,14 +100,20 @@ async function rotateIn(tx: Queryable, refreshToken: string, now: Date): Promise
   if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   if (!row.is_active) {
     await revokeFamilyIn(tx, row.family_id, now);
-    return { ok: false, reason: 'inactive' };
+    return { ok: false, reason: 'inactive', sessionId: row.family_id };
   }
   await tx.query('update refresh_tokens set rotated_at = $2::timestamptz where token_hash = $1', [
     hashRefreshToken(refreshToken),
     now.toISOString(),
   ]);
   const successor = await insertToken(tx, { userId: row.user_id, familyId: row.family_id, now });
-  return { ok: true, userId: row.user_id, role: row.role, refreshToken: successor };
+  return {
+    ok: true,
+    userId: row.user_id,
+    role: row.role,
+    refreshToken: successor,
+    sessionId: row.family_id,
+  };
 }
 
 async function revokeFamilyIn(tx: Queryable, familyId: string, now: Date): Promise<void> {
