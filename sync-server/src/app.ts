@@ -5,6 +5,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { createAdminRoutes } from './auth/admin-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
 import { createRegistration, type RegistrationMode } from './auth/registration.js';
 import type { TokenService } from './auth/token-service.js';
@@ -76,6 +77,16 @@ export function createApp(deps: AppDeps): Hono {
     },
   });
   app.route('/api/v1/auth', auth);
+  app.route(
+    '/api/v1/admin',
+    createAdminRoutes({
+      db: deps.db,
+      tokens: deps.tokens,
+      registration,
+      clock: deps.clock,
+      log: deps.log,
+    }),
+  );
   // Providers post here without a session: each notification carries its channel's secret.
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
   mountApi(app, {

@@ -39,6 +39,10 @@ export interface UserStore {
   findByUsername(username: string): Promise<User | null>;
   findById(id: string): Promise<User | null>;
   recordLogin(id: string, now: Date): Promise<void>;
+  /** Accounts oldest first, a page at a time (the admin's list). */
+  list(page: { limit: number; offset: number }): Promise<{ users: User[]; total: number }>;
+  /** Enables or disables the account; the user afterwards, or null when there is none. */
+  setActive(id: string, active: boolean, now: Date): Promise<User | null>;
 }
 
 /**
@@ -119,6 +123,22 @@ export function createUserStore(db: Queryable): UserStore {
     findByEmail: (email) => findOne('email_normalized', normalizeEmail(email)),
     findByUsername: (username) => findOne('username_normalized', normalizeUsername(username)),
     findById: (id) => findOne('id', id),
+    async list({ limit, offset }) {
+      const rows = await db.query<UserRow>(
+        `select ${COLUMNS} from users order by created_at, id limit $1 offset $2`,
+        [limit, offset],
+      );
+      const [count] = await db.query<{ total: number }>('select count(*)::int as total from users');
+      return { users: rows.map(toUser), total: count?.total ?? 0 };
+    },
+    async setActive(id, active, now) {
+      const [row] = await db.query<UserRow>(
+        `update users set is_active = $2, updated_at = $3::timestamptz where id = $1
+         returning ${COLUMNS}`,
+        [id, active, now.toISOString()],
+      );
+      return row ? toUser(row) : null;
+    },
     async recordLogin(id, now) {
       await db.query('update users set last_login = $2::timestamptz where id = $1', [
         id,
