@@ -4,6 +4,7 @@ import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createAdminRoutes } from './auth/admin-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
@@ -13,6 +14,7 @@ import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { errorBody, errorResponse } from './http/http-error.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
 import { mountApi } from './rest/api.js';
@@ -30,6 +32,8 @@ export interface AppDeps {
   authLimits: Config['authLimits'];
   apiRequestsPerMinute: number;
   corsOrigins: readonly string[];
+  /** Largest request body of any API route (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
   /** Who may register after the first account (REGISTRATION). */
   registration: RegistrationMode;
   /** The user documents' door; default: one over `relay`. */
@@ -42,6 +46,15 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, deps.log));
+  app.use('*', securityHeaders());
+  // No API body is larger (auth routes cap theirs lower); beyond it, 413 before any parsing.
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => c.json(errorBody('payload_too_large', 'The request body is too large.'), 413),
+    }),
+  );
 
   // Cross-origin callers only from the allow-list (CORS_ORIGINS); same-origin needs none.
   app.use('/api/*', cors({ origin: [...deps.corsOrigins], credentials: true, maxAge: 600 }));

@@ -50,6 +50,8 @@ const envSchema = z.object({
   AUTH_LOGIN_PER_MINUTE: positiveInt('requests per minute').default(10),
   AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: positiveInt('requests per minute').default(5),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Largest request body of any REST route, in bytes (413 beyond). */
+  MAX_BODY_BYTES: positiveInt('bytes').default(1024 * 1024),
   /** Who may register once the first account (the admin) exists. */
   REGISTRATION: z
     .enum(REGISTRATION_MODES, { error: 'must be open, invite or closed' })
@@ -75,6 +77,7 @@ export interface Config {
     loginPerAccountPerMinute: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  maxBodyBytes: number;
   /** After the first account (always allowed, the admin): anyone, by invite, or nobody. */
   registration: RegistrationMode;
   /** The calendar bridge's variables (calendar/oauth-config.ts). */
@@ -122,6 +125,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     logLevel: e.LOG_LEVEL,
     registration: e.REGISTRATION,
+    maxBodyBytes: e.MAX_BODY_BYTES,
     calendar,
   };
 }

@@ -100,6 +100,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
     registration: config.registration,
+    maxBodyBytes: config.maxBodyBytes,
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   const wss = new WebSocketServer({
