@@ -15,6 +15,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import { securityHeaders } from './http/security-headers.js';
+import { clientAddress, type TrustProxy } from './middleware/rate-limit/client-address.js';
 import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
 import { mountApi } from './rest/api.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   authLimits: Config['authLimits'];
   apiRequestsPerMinute: number;
   corsOrigins: readonly string[];
+  /** Who may say the client's address (TRUST_PROXY); default: the socket's peer. */
+  trustProxy?: TrustProxy;
   /** Largest request body of any API route (MAX_BODY_BYTES). */
   maxBodyBytes: number;
   /** Who may register after the first account (REGISTRATION). */
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, deps.log));
   app.use('*', securityHeaders());
+  app.use('*', clientAddress(deps.trustProxy ?? { kind: 'none' }));
   // No API body is larger (auth routes cap theirs lower); beyond it, 413 before any parsing.
   app.use(
     '/api/*',

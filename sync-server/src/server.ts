@@ -101,6 +101,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     corsOrigins: config.corsOrigins,
     registration: config.registration,
     maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   const wss = new WebSocketServer({

@@ -602,24 +602,47 @@ describe.each(testDatabaseKinds())('auth API on %s', (kind) => {
       expect(limited.headers.get('Retry-After')).toBe('60');
     });
 
-    it('allows 5 logins a minute per account, from whatever address', async () => {
+    it('slows wrong passwords from one address with growing delays, never the right one from another', async () => {
       const api = serve({
         db,
         limits: { ...GENEROUS, loginPerAccount: { windowMs: 60_000, max: 5 } },
       });
       const { account } = await register(api, newAccount());
-      for (let i = 0; i < 5; i += 1) {
-        const wrong = { email: account.email, password: `Wrong${i}!` };
-        expect((await api.post('/login', wrong, `203.0.113.${i}`)).status).toBe(401);
+      const wrong = { email: account.email, password: 'Wrong123!' };
+      for (let i = 0; i < 6; i += 1) {
+        expect((await api.post('/login', wrong, '203.0.113.9')).status).toBe(401);
+        api.advance(1000);
       }
-      api.advance(20_000);
-      const limited = await api.post(
-        '/login',
-        { email: account.email.toUpperCase(), password: PASSWORD },
-        '203.0.113.99',
-      );
-      expect(limited.status).toBe(429);
-      expect(limited.headers.get('Retry-After')).toBe('40');
+      // Six failures: the next attempt from that address waits 2 s after the last one.
+      api.advance(-1000);
+      const slowed = await api.post('/login', wrong, '203.0.113.9');
+      expect(slowed.status).toBe(429);
+      expect(slowed.headers.get('Retry-After')).toBe('2');
+      // The owner, elsewhere, signs in at once.
+      await login(api, { email: account.email, password: PASSWORD });
+      // Each further failure doubles the wait: 4 s, then 8 s.
+      api.advance(2000);
+      expect((await api.post('/login', wrong, '203.0.113.9')).status).toBe(401);
+      expect((await api.post('/login', wrong, '203.0.113.9')).headers.get('Retry-After')).toBe('4');
+      api.advance(4000);
+      expect((await api.post('/login', wrong, '203.0.113.9')).status).toBe(401);
+      expect((await api.post('/login', wrong, '203.0.113.9')).headers.get('Retry-After')).toBe('8');
+    });
+
+    it('does not count successful logins against the account', async () => {
+      const api = serve({
+        db,
+        limits: { ...GENEROUS, loginPerAccount: { windowMs: 60_000, max: 2 } },
+      });
+      const { account } = await register(api, newAccount());
+      for (let i = 0; i < 5; i += 1) {
+        const right = await api.post(
+          '/login',
+          { email: account.email, password: PASSWORD },
+          '203.0.113.10',
+        );
+        expect(right.status).toBe(200);
+      }
     });
   });
 

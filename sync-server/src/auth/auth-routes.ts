@@ -5,7 +5,7 @@ import { errorBody, HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
 import {
   clientIp,
-  createRateLimiter,
+  createFailureBrake,
   type RateLimitRule,
   rateLimit,
   rateLimitedError,
@@ -37,7 +37,10 @@ import {
   type UserStore,
 } from './user-store.js';
 
-/** Brute-force brakes: per client address, and per account whatever the address. */
+/**
+ * Brute-force brakes: per client address, and on failed logins per account and address
+ * (`loginPerAccount.max` failures free in its window, then growing delays).
+ */
 export interface AuthLimits {
   registerPerIp: RateLimitRule;
   loginPerIp: RateLimitRule;
@@ -77,7 +80,11 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
   const limits = { ...DEFAULT_AUTH_LIMITS, ...deps.limits };
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
-  const loginsPerAccount = createRateLimiter({ ...limits.loginPerAccount, clock });
+  const loginFailures = createFailureBrake({
+    freeFailures: limits.loginPerAccount.max,
+    windowMs: limits.loginPerAccount.windowMs,
+    clock,
+  });
   preparePasswordHashing().catch((error: unknown) => {
     log.error('password hashing is unavailable', { error: String(error) });
   });
@@ -144,9 +151,15 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
     rateLimit({ ...limits.loginPerIp, clock, key: (c) => clientIp(c) }),
     async (c) => {
       const input = await readJsonBody(c, loginBody);
-      const decision = loginsPerAccount.hit(accountKey(input));
+      // Failures only, per account and client: a stranger's guesses never lock the owner out.
+      const brakeKey = `${accountKey(input)} ${clientIp(c)}`;
+      const decision = loginFailures.check(brakeKey);
       if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
-      const user = await authenticate(users, input);
+      const user = await authenticate(users, input).catch((error: unknown) => {
+        if (error instanceof HttpError && error.status === 401) loginFailures.fail(brakeKey);
+        throw error;
+      });
+      loginFailures.succeed(brakeKey);
       if (!user.isActive) throw new HttpError(403, 'account_disabled', 'This account is disabled.');
       const now = clock();
       await users.recordLogin(user.id, now);
