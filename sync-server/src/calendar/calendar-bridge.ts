@@ -313,6 +313,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     oauth: services.oauth,
     providers: { google: config.google, microsoft: config.microsoft },
     caldavPrivateNetworks: config.caldavPrivateNetworks,
+    caldavPorts: config.caldavPorts,
     jobs,
     clock,
     log,
