@@ -3,6 +3,7 @@ import { type ServerType, serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { loadAuthSecret } from './auth/auth-secret.js';
+import { createSessionPruner } from './auth/session-prune.js';
 import { createTokenService } from './auth/token-service.js';
 import {
   type CalendarBridge,
@@ -86,6 +87,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     ...deps.calendarOptions,
   });
+  const sessionPruner = createSessionPruner({ db, log, clock });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
   const app = createApp({
     db,
@@ -134,6 +136,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   log.info('server listening', { url, database: db.kind });
   calendar.start();
   trash.start();
+  sessionPruner.start();
   return {
     url,
     port,
@@ -145,6 +148,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       // Running syncs write to documents: they end (or give up their lease) before the relay.
       await calendar.stop();
       await trash.stop();
+      await sessionPruner.stop();
       await relay.close();
       sessionSockets.close();
       wss.close();

@@ -27,6 +27,12 @@ export interface SessionStore {
   revokeFamily(refreshToken: string, now: Date): Promise<string | null>;
   /** Revokes every live family of the user (account disabled or deleted); their ids. */
   revokeUser(userId: string, now: Date): Promise<string[]>;
+  /**
+   * Deletes the rows expired for more than `PRUNE_AFTER_EXPIRY_MS` (kept that long as evidence
+   * for reuse detection, which revokes a family when an old token of it comes back). At most
+   * `limit` rows per call; how many went.
+   */
+  prune(now: Date, limit?: number): Promise<number>;
 }
 
 export type RotationResult =
@@ -36,6 +42,12 @@ export type RotationResult =
   | { ok: false; reason: 'inactive'; sessionId: string }
   /** A rotated or revoked token came back: someone holds a copy; the family is now revoked. */
   | { ok: false; reason: 'reused'; userId: string; familyId: string };
+
+/** How long a rotated refresh token may still be exchanged (a lost answer, a second tab). */
+export const REFRESH_GRACE_MS = 10_000;
+
+/** Expired refresh-token rows are deleted this long after they expire. */
+export const PRUNE_AFTER_EXPIRY_MS = 7 * 24 * 3600 * 1000;
 
 type PresentedRow = {
   user_id: string;
@@ -68,6 +80,17 @@ export function createSessionStore(db: Database): SessionStore {
       await revokeFamilyIn(db, row.family_id, now);
       return row.family_id;
     },
+    async prune(now, limit = 10_000) {
+      const rows = await db.query<{ id: string }>(
+        `delete from refresh_tokens where id in (
+           select id from refresh_tokens
+            where expires_at <= $1::timestamptz
+            limit $2)
+         returning id`,
+        [new Date(now.getTime() - PRUNE_AFTER_EXPIRY_MS).toISOString(), limit],
+      );
+      return rows.length;
+    },
     async revokeUser(userId, now) {
       const rows = await db.query<{ family_id: string }>(
         `update refresh_tokens set revoked_at = $2::timestamptz
@@ -91,7 +114,14 @@ async function rotateIn(tx: Queryable, refreshToken: string, now: Date): Promise
   if (!row) return { ok: false, reason: 'unknown' };
   // The reuse check comes first: a stolen token stays evidence of theft even after it expired.
   // The result is returned, not thrown, so that the revocation commits.
-  if (row.rotated_at !== null) {
+  // Within a few seconds of its rotation and with its family alive, the same token coming back
+  // is a client that lost the answer (or a second tab): it gets a successor too.
+  const justRotated =
+    row.rotated_at !== null &&
+    row.revoked_at === null &&
+    now.getTime() - row.rotated_at.getTime() < REFRESH_GRACE_MS &&
+    row.is_active;
+  if (row.rotated_at !== null && !justRotated) {
     await revokeFamilyIn(tx, row.family_id, now);
     return { ok: false, reason: 'reused', userId: row.user_id, familyId: row.family_id };
   }
@@ -102,10 +132,12 @@ async function rotateIn(tx: Queryable, refreshToken: string, now: Date): Promise
     await revokeFamilyIn(tx, row.family_id, now);
     return { ok: false, reason: 'inactive', sessionId: row.family_id };
   }
-  await tx.query('update refresh_tokens set rotated_at = $2::timestamptz where token_hash = $1', [
-    hashRefreshToken(refreshToken),
-    now.toISOString(),
-  ]);
+  if (row.rotated_at === null) {
+    await tx.query('update refresh_tokens set rotated_at = $2::timestamptz where token_hash = $1', [
+      hashRefreshToken(refreshToken),
+      now.toISOString(),
+    ]);
+  }
   const successor = await insertToken(tx, { userId: row.user_id, familyId: row.family_id, now });
   return {
     ok: true,
