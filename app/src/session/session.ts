@@ -93,6 +93,8 @@ export async function register(input: {
   password: string;
   fullName: string;
   timezone: string;
+  /** The secret of the invite link the user opened (`/?invite=…`). */
+  invite?: string | undefined;
 }): Promise<Session> {
   const response = await postJson('/api/v1/auth/register', {
     email: input.email,
@@ -100,6 +102,7 @@ export async function register(input: {
     password: input.password,
     full_name: input.fullName,
     timezone: input.timezone,
+    ...(input.invite ? { invite: input.invite } : {}),
   });
   if (response.status !== 201) throw await readError(response);
   return toSession(input.email, (await response.json()) as TokenResponse);

@@ -155,3 +155,28 @@ describe.each(testDatabaseKinds())('the admin on %s', (kind) => {
     expect(tooLong.body.error.fields[0]?.field).toBe('expires_in_days');
   });
 });
+
+describe('invites on a closed server', () => {
+  let ts: TestServer;
+  beforeAll(async () => {
+    ts = await startTestServer('pglite', { config: { REGISTRATION: 'closed' } });
+  }, 60_000);
+  afterAll(async () => {
+    await ts?.dispose();
+  });
+
+  it('are refused with a 409 that says how to open registration by invite', async () => {
+    const admin = await ts.register('closed_admin');
+    const response = await fetch(`${ts.url}/api/v1/admin/invites`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as ErrorReply).error).toMatchObject({
+      code: 'registration_closed',
+      message:
+        'Registration is closed on this server: start it with REGISTRATION=invite to use invites.',
+    });
+  });
+});

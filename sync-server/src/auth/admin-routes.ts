@@ -110,13 +110,11 @@ export function createAdminRoutes(deps: AdminRoutesDeps): Hono {
 
   app.post('/invites', async (c) => {
     const input = await readJsonBody(c, inviteBody);
-    if (deps.registration.mode !== 'invite') {
+    if (deps.registration.mode === 'closed') {
       throw new HttpError(
         409,
-        'registration_not_by_invite',
-        deps.registration.mode === 'open'
-          ? 'Registration is open on this server: anyone may register without an invite.'
-          : 'Registration is closed on this server: start it with REGISTRATION=invite to use invites.',
+        'registration_closed',
+        'Registration is closed on this server: start it with REGISTRATION=invite to use invites.',
       );
     }
     const invite = await deps.registration.createInvite(

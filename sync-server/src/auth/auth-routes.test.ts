@@ -260,12 +260,19 @@ describe.each(testDatabaseKinds())('auth API on %s', (kind) => {
       }
     });
 
-    it('lets anyone register on an open server, as a plain user', async () => {
+    it('lets anyone register on an open server, as a plain user, and uses up an invite given', async () => {
       const { fresh, api } = await emptyServer('open');
       try {
-        await register(api, newAccount());
+        const admin = await register(api, newAccount());
         const second = await register(api, newAccount());
         expect(await (await api.me(second.access_token)).json()).toMatchObject({ role: 'user' });
+        const invite = await createRegistration(fresh.db, 'open').createInvite(
+          admin.id,
+          new Date(Date.parse('2025-10-15T12:00:00Z')),
+        );
+        await register(api, { ...newAccount(), invite: invite.token });
+        const again = await api.post('/register', { ...newAccount(), invite: invite.token });
+        expect((await errorOf(again)).code).toBe('invite_invalid');
       } finally {
         await fresh.dispose();
       }

@@ -87,7 +87,8 @@ export function createRegistration(db: Database, mode: RegistrationMode): Regist
         let inviteId: string | null = null;
         if (!first) {
           refuseUnlessAllowed(input.invite);
-          if (mode === 'invite') inviteId = await useInvite(tx, input.invite ?? '', now);
+          // An invite presented is used up in any mode that takes one (open: a convenience link).
+          if (input.invite !== undefined) inviteId = await useInvite(tx, input.invite, now);
         }
         const user = await createUserStore(tx).create(
           {
