@@ -3,7 +3,9 @@ import { ApiError, register, type Session, signIn } from './session/session.js';
 
 /** Sign in or create an account; every refusal is shown next to the field it concerns. */
 export function AuthScreen(props: { onSignedIn: (session: Session) => void }) {
-  const [mode, setMode] = createSignal<'signin' | 'register'>('signin');
+  // An invite link (`/?invite=…`) opens the registration form with the invite in it.
+  const invite = new URLSearchParams(location.search).get('invite') ?? undefined;
+  const [mode, setMode] = createSignal<'signin' | 'register'>(invite ? 'register' : 'signin');
   const [error, setError] = createSignal<string | null>(null);
   const [fieldErrors, setFieldErrors] = createSignal<Record<string, string>>({});
   const [busy, setBusy] = createSignal(false);
@@ -25,7 +27,10 @@ export function AuthScreen(props: { onSignedIn: (session: Session) => void }) {
               password: String(form.get('password') ?? ''),
               fullName: value('full_name'),
               timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+              invite,
             });
+      // The invite is used up: it leaves the address bar (and the history).
+      if (invite) history.replaceState(null, '', location.pathname + location.hash);
       props.onSignedIn(session);
     } catch (caught) {
       if (caught instanceof ApiError) {
@@ -68,6 +73,9 @@ export function AuthScreen(props: { onSignedIn: (session: Session) => void }) {
         aria-label={mode() === 'signin' ? 'Sign in' : 'Create account'}
       >
         {field('email', 'Email', 'email', 'email')}
+        <Show when={mode() === 'register' && invite}>
+          <p>You were invited to this server: create your account.</p>
+        </Show>
         <Show when={mode() === 'register'}>
           {field('username', 'Username', 'text', 'username')}
           {field('full_name', 'Full name', 'text', 'name')}

@@ -17,6 +17,7 @@ export type Route =
         | 'time'
         | 'analytics'
         | 'settings'
+        | 'admin'
         | 'inbox-notes';
     }
   | { view: 'project'; id: string }
@@ -39,6 +40,7 @@ export function parseRoute(hash: string): Route {
     case 'time':
     case 'analytics':
     case 'settings':
+    case 'admin':
     case 'inbox-notes':
       return { view };
     default:

@@ -14,6 +14,7 @@ import { refreshSession, type Session, signOutRemote } from './session/session.j
 import { startUp } from './start-up.js';
 import { createTaskIndex } from './store/task-index.js';
 import { toggleTheme } from './theme.js';
+import { AdminView } from './views/admin-view.js';
 import { BoardView } from './views/board-view.js';
 import { CalendarView } from './views/calendar-view.js';
 import { InboxNotesView } from './views/inbox-notes-view.js';
@@ -164,6 +165,9 @@ export function WorkspaceView(props: {
             </Match>
             <Match when={route().view === 'settings'}>
               <SettingsView />
+            </Match>
+            <Match when={route().view === 'admin'}>
+              <AdminView />
             </Match>
             <Match when={route().view === 'inbox-notes'}>
               <InboxNotesView />

@@ -237,6 +237,7 @@ async function startServer(port: number, dataDir: string): Promise<ChildProcess>
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       AUTH_REGISTER_PER_MINUTE: '1000',
+      REGISTRATION: 'open',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -57,6 +57,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     AUTH_REGISTER_PER_MINUTE: '1000',
+    REGISTRATION: 'open',
     AUTH_LOGIN_PER_MINUTE: '1000',
     AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: '1000',
     GOOGLE_CLIENT_ID: oauth.clientId,
@@ -97,12 +98,30 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   };
   try {
     await waitUntilReady(server);
+    await registerAdmin();
   } catch (error) {
     // Nothing started here may outlive a failed setup (Radicale is a separate process).
     await teardown();
     throw error;
   }
   return teardown;
+}
+
+/** The server's first account is its admin: registered here, before any test, for admin.test.ts. */
+async function registerAdmin(): Promise<void> {
+  const admin = {
+    email: 'e2e-admin@example.com',
+    username: 'e2e_admin',
+    password: 'admin horse battery',
+  };
+  const response = await fetch(`http://127.0.0.1:${E2E_PORT}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(admin),
+  });
+  if (response.status !== 201) throw new Error(`the admin could not register: ${response.status}`);
+  process.env.E2E_ADMIN_EMAIL = admin.email;
+  process.env.E2E_ADMIN_PASSWORD = admin.password;
 }
 
 async function waitUntilReady(server: ChildProcess): Promise<void> {

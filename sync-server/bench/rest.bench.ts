@@ -205,6 +205,7 @@ async function main(): Promise<void> {
       AUTH_SECRET: randomBytes(32).toString('hex'),
       API_REQUESTS_PER_MINUTE: String(API_REQUESTS_PER_MINUTE),
       AUTH_REGISTER_PER_MINUTE: '1000',
+      REGISTRATION: 'open',
       LOG_LEVEL: 'warn',
       DOC_QUOTA_BYTES: String(1024 * 1024 * 1024),
       DATABASE_URL: database?.url ?? '',

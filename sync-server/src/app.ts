@@ -4,9 +4,12 @@ import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createAccountRoutes } from './auth/account-routes.js';
+import { createAdminRoutes } from './auth/admin-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
+import { createRegistration, type RegistrationMode } from './auth/registration.js';
 import type { TokenService } from './auth/token-service.js';
 import { createBackupRoute } from './backup/backup.js';
 import type { CalendarBridge } from './calendar/calendar-bridge.js';
@@ -14,7 +17,9 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { TaskHistory } from './history/task-history.js';
 import { errorBody, errorResponse } from './http/http-error.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
+import { clientAddress, type TrustProxy } from './middleware/rate-limit/client-address.js';
 import { CLOSE } from './relay/protocol.js';
 import type { Relay } from './relay/relay.js';
 import { mountApi } from './rest/api.js';
@@ -33,6 +38,12 @@ export interface AppDeps {
   authLimits: Config['authLimits'];
   apiRequestsPerMinute: number;
   corsOrigins: readonly string[];
+  /** Who may say the client's address (TRUST_PROXY); default: the socket's peer. */
+  trustProxy?: TrustProxy;
+  /** Largest request body of any API route (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  /** Who may register after the first account (REGISTRATION). */
+  registration: RegistrationMode;
   /** The user documents' door; default: one over `relay`. */
   access?: DocumentAccess;
   /** DATA_DIR, for `pnpm backup` of the embedded database (absent: no backup route). */
@@ -47,6 +58,16 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, deps.log));
+  app.use('*', securityHeaders());
+  app.use('*', clientAddress(deps.trustProxy ?? { kind: 'none' }));
+  // No API body is larger (auth routes cap theirs lower); beyond it, 413 before any parsing.
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => c.json(errorBody('payload_too_large', 'The request body is too large.'), 413),
+    }),
+  );
 
   // Cross-origin callers only from the allow-list (CORS_ORIGINS); same-origin needs none.
   app.use('/api/*', cors({ origin: [...deps.corsOrigins], credentials: true, maxAge: 600 }));
@@ -64,11 +85,13 @@ export function createApp(deps: AppDeps): Hono {
   const access =
     deps.access ?? createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
   const minute = 60_000;
+  const registration = createRegistration(deps.db, deps.registration);
   const auth = createAuthRoutes({
     db: deps.db,
     tokens: deps.tokens,
     clock: deps.clock,
     log: deps.log,
+    registration,
     limits: {
       registerPerIp: { windowMs: minute, max: deps.authLimits.registerPerMinute },
       loginPerIp: { windowMs: minute, max: deps.authLimits.loginPerMinute },
@@ -91,6 +114,16 @@ export function createApp(deps: AppDeps): Hono {
       // Open sockets of ended sessions (or a deleted account) close at once.
       onSessionsEnded: (userId) =>
         deps.relay.closeUser(userId, CLOSE.sessionEnded, 'session ended: sign in again'),
+    }),
+  );
+  app.route(
+    '/api/v1/admin',
+    createAdminRoutes({
+      db: deps.db,
+      tokens: deps.tokens,
+      registration,
+      clock: deps.clock,
+      log: deps.log,
     }),
   );
   // Providers post here without a session: each notification carries its channel's secret.

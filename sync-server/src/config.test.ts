@@ -40,6 +40,14 @@ describe('configuration', () => {
     }
   });
 
+  it('closes registration after the first account unless REGISTRATION says open or invite', () => {
+    expect(loadConfig({}).registration).toBe('closed');
+    expect(loadConfig({ REGISTRATION: 'invite' }).registration).toBe('invite');
+    expect(() => loadConfig({ REGISTRATION: 'anyone' })).toThrow(
+      /REGISTRATION: must be open, invite or closed/,
+    );
+  });
+
   it('refuses a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be 0-65535/);
   });

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { REGISTRATION_MODES, type RegistrationMode } from './auth/registration.js';
 import { type CalendarConfig, loadCalendarConfig } from './calendar/oauth-config.js';
 import { ConfigError } from './config-error.js';
+import { parseTrustProxy, type TrustProxy } from './middleware/rate-limit/client-address.js';
 
 export { ConfigError };
 
@@ -58,6 +60,14 @@ const envSchema = z.object({
   AUTH_LOGIN_PER_MINUTE: positiveInt('requests per minute').default(10),
   AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: positiveInt('requests per minute').default(5),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Proxies allowed to name the client in X-Forwarded-For: a hop count or CIDRs. */
+  TRUST_PROXY: z.string().optional(),
+  /** Largest request body of any REST route, in bytes (413 beyond). */
+  MAX_BODY_BYTES: positiveInt('bytes').default(1024 * 1024),
+  /** Who may register once the first account (the admin) exists. */
+  REGISTRATION: z
+    .enum(REGISTRATION_MODES, { error: 'must be open, invite or closed' })
+    .default('closed'),
 });
 
 export interface Config {
@@ -83,6 +93,11 @@ export interface Config {
     loginPerAccountPerMinute: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  maxBodyBytes: number;
+  /** Who may say the client's address (brakes key on it). */
+  trustProxy: TrustProxy;
+  /** After the first account (always allowed, the admin): anyone, by invite, or nobody. */
+  registration: RegistrationMode;
   /** The calendar bridge's variables (calendar/oauth-config.ts). */
   calendar: CalendarConfig;
 }
@@ -104,7 +119,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  if (!result.success || calendar === null || problems.length > 0) throw new ConfigError(problems);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (typeof trustProxy === 'string') problems.push(`TRUST_PROXY: ${trustProxy}`);
+  if (!result.success || calendar === null || typeof trustProxy === 'string' || problems.length > 0)
+    throw new ConfigError(problems);
   const e = result.data;
   return {
     port: e.PORT,
@@ -131,6 +149,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginPerAccountPerMinute: e.AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE,
     },
     logLevel: e.LOG_LEVEL,
+    registration: e.REGISTRATION,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    trustProxy,
     calendar,
   };
 }

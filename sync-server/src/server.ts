@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { guardAccessTokens } from './auth/account-sessions.js';
 import { loadAuthSecret } from './auth/auth-secret.js';
+import { createSessionPruner } from './auth/session-prune.js';
 import { createTokenService } from './auth/token-service.js';
 import {
   type CalendarBridge,
@@ -18,6 +19,7 @@ import type { Logger } from './logger.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
+import { createSessionSockets } from './session-sockets.js';
 import { createSyncUpgradeHandler } from './sync-upgrade.js';
 import {
   createTrashPurger,
@@ -58,6 +60,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
   // A password change, sign-out everywhere or deleted account ends access tokens at once.
   const tokens = guardAccessTokens(createTokenService({ secret, clock }), db);
+  // Sockets of a revoked session close at once; every socket closes when its token expires.
+  const sessionSockets = createSessionSockets({ revocations: tokens.revocations, clock });
   const relay = new Relay({
     store: createSqlDocStore(db),
     log,
@@ -98,6 +102,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     log,
   });
+  const sessionPruner = createSessionPruner({ db, log, clock });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
   const app = createApp({
     db,
@@ -113,6 +118,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     authLimits: config.authLimits,
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
+    registration: config.registration,
+    maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   // A sync message may carry a whole backlog (up to the quota); the relay holds every other
@@ -133,13 +141,21 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   // upgrade handler, which answers every request and never throws (sync-upgrade.ts).
   server.on(
     'upgrade',
-    createSyncUpgradeHandler({ wss, relay, tokens, corsOrigins: config.corsOrigins, log }),
+    createSyncUpgradeHandler({
+      wss,
+      relay,
+      tokens,
+      corsOrigins: config.corsOrigins,
+      log,
+      sessions: sessionSockets,
+    }),
   );
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   log.info('server listening', { url, database: db.kind });
   calendar.start();
   trash.start();
+  sessionPruner.start();
   return {
     url,
     port,
@@ -153,7 +169,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await trash.stop();
       history.stop();
       await history.flush();
+      await sessionPruner.stop();
       await relay.close();
+      sessionSockets.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;

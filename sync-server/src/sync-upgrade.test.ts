@@ -429,7 +429,14 @@ describe('an unexpected failure inside the upgrade handler', () => {
     const handler = createSyncUpgradeHandler({
       wss: new WebSocketServer({ noServer: true }),
       relay: { handleConnection: () => undefined } as unknown as Relay,
-      tokens: { verifyAccessToken: async () => ({ userId: SOMEONE, role: 'user' }) },
+      tokens: {
+        verifyAccessToken: async () => ({
+          userId: SOMEONE,
+          role: 'user',
+          sessionId: 'a-session',
+          expiresAt: new Date(Date.now() + 3600_000),
+        }),
+      },
       corsOrigins: [],
       log: createLogger('debug', (line) => lines.push(line)),
       ...overrides,

@@ -2,11 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { parse as parseCookies } from 'hono/utils/cookie';
 import type { WebSocketServer } from 'ws';
-import { InvalidTokenError, type TokenService } from './auth/token-service.js';
+import { InvalidTokenError, type TokenService, type VerifiedClaims } from './auth/token-service.js';
 import type { Logger } from './logger.js';
 import { ACCESS_TOKEN_COOKIE } from './middleware/require-auth/index.js';
 import type { Relay } from './relay/relay.js';
 import { parseRoomPath } from './relay/room-name.js';
+import type { SessionSockets } from './session-sockets.js';
 
 export interface SyncUpgradeDeps {
   wss: WebSocketServer;
@@ -14,6 +15,8 @@ export interface SyncUpgradeDeps {
   tokens: Pick<TokenService, 'verifyAccessToken'>;
   corsOrigins: readonly string[];
   log: Logger;
+  /** Closes each socket when its session is revoked or its token expires. */
+  sessions?: Pick<SessionSockets, 'track'>;
 }
 
 type Status = 400 | 401 | 403 | 404 | 500;
@@ -126,17 +129,19 @@ async function upgrade(
     const origin = request.headers.origin;
     if (!origin || !deps.corsOrigins.includes(origin)) return reject(socket, 403);
   }
-  let userId: string;
+  let claims: VerifiedClaims;
   try {
-    ({ userId } = await deps.tokens.verifyAccessToken(token));
+    claims = await deps.tokens.verifyAccessToken(token);
   } catch (error) {
     if (error instanceof InvalidTokenError) return reject(socket, 401);
     throw error; // not the client's doing: logged, 500
   }
+  const { userId } = claims;
   if (userId !== room.ownerId) return reject(socket, 403);
   if (socket.destroyed) return; // the client gave up while its token was checked
   progress.handedOver = true;
   deps.wss.handleUpgrade(request, socket, head, (ws) => {
+    deps.sessions?.track(ws, claims);
     deps.relay.handleConnection(ws, {
       userId,
       room: room.room,

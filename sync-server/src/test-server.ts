@@ -55,6 +55,8 @@ export async function startTestServer(
     LOG_LEVEL: 'silent',
     AUTH_REGISTER_PER_MINUTE: '1000',
     AUTH_LOGIN_PER_MINUTE: '1000',
+    // Tests register many accounts; the modes have tests of their own.
+    REGISTRATION: 'open',
     // Tests connect CalDAV servers (Radicale) on 127.0.0.1.
     CALDAV_ALLOW_PRIVATE_NETWORKS: 'true',
     ...options.config,

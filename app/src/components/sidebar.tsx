@@ -6,8 +6,9 @@ import {
   listTags,
   selectTaskView,
 } from '@tasks/crdt';
-import { createMemo, createSignal, For, Show } from 'solid-js';
+import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
 import { navigate, type Route, route, routeHref } from '../router.js';
+import { fetchAccountRole } from '../session/admin-api.js';
 import { useWorkspace } from '../workspace-context.js';
 
 const VIEWS: { route: Route; label: string }[] = [
@@ -50,6 +51,8 @@ export function Sidebar() {
   });
   const [adding, setAdding] = createSignal(false);
   const current = () => routeHref(route());
+  // The admin's page is linked for admins only (the server checks the role on every call).
+  const [role] = createResource(() => fetchAccountRole(workspace.session()));
 
   const addProject = (event: SubmitEvent) => {
     event.preventDefault();
@@ -87,6 +90,14 @@ export function Sidebar() {
             </a>
           )}
         </For>
+        <Show when={role() === 'admin'}>
+          <a
+            href={routeHref({ view: 'admin' })}
+            aria-current={current() === routeHref({ view: 'admin' }) ? 'page' : undefined}
+          >
+            <span>Administration</span>
+          </a>
+        </Show>
       </div>
       <h2>Projects</h2>
       <div>

@@ -93,6 +93,8 @@ export async function register(input: {
   password: string;
   fullName: string;
   timezone: string;
+  /** The secret of the invite link the user opened (`/?invite=…`). */
+  invite?: string | undefined;
 }): Promise<Session> {
   const response = await postJson('/api/v1/auth/register', {
     email: input.email,
@@ -100,6 +102,7 @@ export async function register(input: {
     password: input.password,
     full_name: input.fullName,
     timezone: input.timezone,
+    ...(input.invite ? { invite: input.invite } : {}),
   });
   if (response.status !== 201) throw await readError(response);
   return toSession(input.email, (await response.json()) as TokenResponse);
@@ -113,22 +116,42 @@ export async function signIn(email: string, password: string): Promise<Session> 
 
 let refreshing: Promise<Session> | null = null;
 
-/** A fresh access token; concurrent callers share one refresh. */
+/** The Web Lock every tab of this origin takes to refresh: one refresh at a time, app-wide. */
+const REFRESH_LOCK = 'tasks.session.refresh';
+
+/**
+ * A fresh access token; concurrent callers share one refresh, and across tabs one refresh runs
+ * at a time (Web Locks): a tab that waited finds the session another tab just refreshed in
+ * storage and uses it instead of presenting the same, now rotated, refresh token.
+ */
 export function refreshSession(session: Session): Promise<Session> {
   refreshing ??= (async () => {
     try {
-      const response = await postJson('/api/v1/auth/refresh', {
-        refresh_token: session.refreshToken,
+      const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+      if (!locks) return await exchange(session);
+      return await locks.request(REFRESH_LOCK, async () => {
+        const stored = loadSession();
+        const refreshedElsewhere =
+          stored !== null &&
+          stored.userId === session.userId &&
+          stored.refreshToken !== session.refreshToken;
+        return refreshedElsewhere ? stored : exchange(session);
       });
-      if (!response.ok) throw await readError(response);
-      const next = toSession(session.email, (await response.json()) as TokenResponse);
-      saveSession(next);
-      return next;
     } finally {
       refreshing = null;
     }
   })();
   return refreshing;
+}
+
+async function exchange(session: Session): Promise<Session> {
+  const response = await postJson('/api/v1/auth/refresh', {
+    refresh_token: session.refreshToken,
+  });
+  if (!response.ok) throw await readError(response);
+  const next = toSession(session.email, (await response.json()) as TokenResponse);
+  saveSession(next);
+  return next;
 }
 
 export async function signOutRemote(session: Session): Promise<void> {

@@ -2,7 +2,13 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuardedFetch, isPrivateAddress, PrivateAddressError } from './network-guard.js';
+import {
+  createGuardedFetch,
+  DEFAULT_CALDAV_PORTS,
+  DisallowedPortError,
+  isPrivateAddress,
+  PrivateAddressError,
+} from './network-guard.js';
 
 describe('which addresses a calendar server may not have', () => {
   it.each([
@@ -18,6 +24,13 @@ describe('which addresses a calendar server may not have', () => {
     ['fd00::1', true],
     ['fe80::1', true],
     ['::ffff:127.0.0.1', true],
+    // IPv4 inside IPv6: IPv4-compatible, local-use NAT64, 6to4 and Teredo.
+    ['::127.0.0.1', true],
+    ['::a00:1', true],
+    ['64:ff9b:1::a00:1', true],
+    ['2002:7f00:1::', true],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true],
+    ['2001:4860:4860::8888', false],
     ['not-an-address', true],
     ['8.8.8.8', false],
     ['172.32.0.1', false],
@@ -59,7 +72,7 @@ describe('the guarded fetch', () => {
   }) as unknown as typeof dnsLookup;
 
   it('refuses this machine by IP and by name, before sending anything', async () => {
-    const guarded = createGuardedFetch();
+    const guarded = createGuardedFetch({ allowedPorts: 'any' });
     const refusal = (url: string) =>
       guarded(url).then(
         () => null,
@@ -68,7 +81,7 @@ describe('the guarded fetch', () => {
     expect(await refusal(`http://127.0.0.1:${port}/`)).toBeInstanceOf(PrivateAddressError);
     expect(await refusal(`http://localhost:${port}/`)).toBeInstanceOf(PrivateAddressError);
     expect(await refusal(`http://[::1]:${port}/`)).toBeInstanceOf(PrivateAddressError);
-    const byName = createGuardedFetch({ lookup: fakeDns });
+    const byName = createGuardedFetch({ lookup: fakeDns, allowedPorts: 'any' });
     expect(await byName(`http://dav.test:${port}/`).catch((error: unknown) => error)).toMatchObject(
       { address: '127.0.0.1', host: 'dav.test' },
     );
@@ -78,6 +91,7 @@ describe('the guarded fetch', () => {
     const onlyThis = createGuardedFetch({
       lookup: fakeDns,
       isAllowed: (address) => address === '127.0.0.1',
+      allowedPorts: 'any',
     });
     const ok = await onlyThis(`http://dav.test:${port}/calendar`);
     expect(await ok.text()).toBe('calendar');
@@ -86,5 +100,22 @@ describe('the guarded fetch', () => {
     );
     expect(redirected).toBeInstanceOf(PrivateAddressError);
     expect(redirected).toMatchObject({ address: '127.0.0.2' });
+  });
+
+  it('connects only to the usual web ports unless told otherwise', async () => {
+    const allowedHere = (allowedPorts: readonly number[] | undefined) =>
+      createGuardedFetch({
+        lookup: fakeDns,
+        isAllowed: (address) => address === '127.0.0.1',
+        ...(allowedPorts ? { allowedPorts } : {}),
+      });
+    const refused = await allowedHere(undefined)(`http://dav.test:${port}/calendar`).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(DisallowedPortError);
+    expect(refused).toMatchObject({ port });
+    expect(DEFAULT_CALDAV_PORTS).toEqual([80, 443, 8008, 8080, 8443]);
+    const configured = await allowedHere([port])(`http://dav.test:${port}/calendar`);
+    expect(await configured.text()).toBe('calendar');
   });
 });

@@ -36,7 +36,13 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  // IPv4-compatible (deprecated): ::a.b.c.d reaches a.b.c.d on some stacks.
+  ['::', 96],
   ['64:ff9b::', 96],
+  // Local-use NAT64 (RFC 8215), 6to4 and Teredo: each embeds an IPv4 address a relay may reach.
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
+  ['2001::', 32],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],
@@ -74,9 +80,24 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+/** The usual web ports, CalDAV's own (8008, 8443) among them: the default of `allowedPorts`. */
+export const DEFAULT_CALDAV_PORTS: readonly number[] = [80, 443, 8008, 8080, 8443];
+
+/** The calendar server's URL names a port this server does not connect to. */
+export class DisallowedPortError extends CalendarProviderError {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`${host} uses port ${port}, which this server does not connect to`);
+  }
+}
+
 export interface GuardedFetchOptions {
   /** Which addresses may be reached (default: public ones). */
   isAllowed?: (address: string) => boolean;
+  /** Which ports may be reached (default DEFAULT_CALDAV_PORTS); 'any' for all. */
+  allowedPorts?: readonly number[] | 'any';
   /** DNS resolution (default node:dns lookup), for tests. */
   lookup?: typeof dnsLookup;
 }
@@ -89,6 +110,7 @@ export interface GuardedFetchOptions {
 export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
   const isAllowed = options.isAllowed ?? ((address: string) => !isPrivateAddress(address));
   const resolve = options.lookup ?? dnsLookup;
+  const allowedPorts = options.allowedPorts ?? DEFAULT_CALDAV_PORTS;
 
   // net.connect asks for every address (`all`) when it may try several (autoSelectFamily).
   const lookup = (hostname: string, lookupOptions: object, callback: LookupCallback) => {
@@ -107,6 +129,11 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
   const connect = buildConnector({ lookup } as buildConnector.BuildOptions);
   const agent = new Agent({
     connect(connectOptions, callback) {
+      const port = Number(connectOptions.port) || (connectOptions.protocol === 'https:' ? 443 : 80);
+      if (allowedPorts !== 'any' && !allowedPorts.includes(port)) {
+        callback(new DisallowedPortError(connectOptions.hostname, port), null);
+        return;
+      }
       // An IP in the URL (or a redirect's) is never looked up: check it here.
       const host = connectOptions.hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) !== 0 && !isAllowed(host)) {
@@ -131,9 +158,10 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
   };
 }
 
-function refusalIn(error: unknown): PrivateAddressError | null {
+function refusalIn(error: unknown): PrivateAddressError | DisallowedPortError | null {
   for (let current = error, depth = 0; current && depth < 5; depth += 1) {
-    if (current instanceof PrivateAddressError) return current;
+    if (current instanceof PrivateAddressError || current instanceof DisallowedPortError)
+      return current;
     current = (current as { cause?: unknown }).cause;
   }
   return null;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../calendar-provider.js';
-import { createRetryingFetch, type Fetch, parseRetryAfter } from './retrying-fetch.js';
+import {
+  createRetryingFetch,
+  type Fetch,
+  parseRetryAfter,
+  ResponseTooLargeError,
+} from './retrying-fetch.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-06-01T12:00:00Z');
@@ -55,5 +60,44 @@ describe('createRetryingFetch', () => {
       });
     const retrying = createRetryingFetch(silent, { attemptTimeoutMs: 20 });
     await expect(retrying('http://127.0.0.1:1/x')).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+});
+
+describe('a CalDAV answer without end', () => {
+  it('is cut at the byte cap, with the server streaming forever', async () => {
+    const { createServer } = await import('node:http');
+    let streaming = true;
+    const server = createServer((_request, response) => {
+      response.writeHead(207, { 'content-type': 'application/xml' });
+      const chunk = Buffer.alloc(16 * 1024, 'x');
+      const pump = () => {
+        while (streaming && response.write(chunk));
+        if (streaming) response.once('drain', pump);
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const capped = createRetryingFetch(globalThis.fetch, { maxResponseBytes: 1024 * 1024 });
+      const started = performance.now();
+      const response = await capped(`http://127.0.0.1:${port}/`, { method: 'PROPFIND' });
+      const error = await response.text().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    } finally {
+      streaming = false;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('is refused at once when it declares a length over the cap', async () => {
+    const big: Fetch = async () =>
+      new Response('x'.repeat(100), { status: 200, headers: { 'content-length': '100' } });
+    await expect(
+      createRetryingFetch(big, { maxResponseBytes: 10 })('http://dav.test/'),
+    ).rejects.toBeInstanceOf(ResponseTooLargeError);
   });
 });

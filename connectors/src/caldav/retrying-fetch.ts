@@ -1,4 +1,8 @@
-import { ProviderAuthError, RateLimitedError } from '../calendar-provider.js';
+import {
+  CalendarProviderError,
+  ProviderAuthError,
+  RateLimitedError,
+} from '../calendar-provider.js';
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -19,6 +23,43 @@ export interface RetryOptions {
   now?: () => number;
   /** Each attempt is aborted after this long (default 60 s): a hung server fails, not hangs. */
   attemptTimeoutMs?: number;
+  /**
+   * The most bytes one response body may have (default 32 MiB): a server streaming without end
+   * fails with ResponseTooLargeError at the cap instead of filling the memory.
+   */
+  maxResponseBytes?: number;
+}
+
+/** A calendar server's answer went past `maxResponseBytes`. */
+export class ResponseTooLargeError extends CalendarProviderError {
+  constructor(readonly maxBytes: number) {
+    super(`the CalDAV server's answer is larger than ${maxBytes} bytes`);
+  }
+}
+
+/** The response, with a body that errors (and stops reading the server) past `maxBytes`. */
+function capBody(response: Response, maxBytes: number): Response {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) {
+    void response.body?.cancel();
+    throw new ResponseTooLargeError(maxBytes);
+  }
+  if (!response.body) return response;
+  let seen = 0;
+  const capped = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > maxBytes) controller.error(new ResponseTooLargeError(maxBytes));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(capped, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 const RETRYABLE = new Set([429, 503]);
@@ -53,6 +94,7 @@ export function createRetryingFetch(fetchImpl: Fetch, options: RetryOptions = {}
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 60_000;
+  const maxResponseBytes = options.maxResponseBytes ?? 32 * 1024 * 1024;
 
   return async function retryingFetch(input, init) {
     // Bounded: every path out of an attempt returns, throws, or counts towards maxAttempts.
@@ -65,7 +107,7 @@ export function createRetryingFetch(fetchImpl: Fetch, options: RetryOptions = {}
           `CalDAV server refused the credentials (401 on ${requestLine(input, init)})`,
         );
       }
-      if (!RETRYABLE.has(response.status)) return response;
+      if (!RETRYABLE.has(response.status)) return capBody(response, maxResponseBytes);
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
       await response.body?.cancel();
       if (attempt >= maxAttempts || (retryAfterMs !== null && retryAfterMs > maxDelayMs)) {

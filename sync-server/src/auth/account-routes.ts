@@ -99,10 +99,14 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   };
   const endSessions = async (userId: string, now: Date) => {
+    // The sessions' ids first: their access tokens are refused from now on (revocation set),
+    // and anything issued before this second by the cutoff, which survives a restart.
+    const ended = await sessions.revokeUser(userId, now);
     await db.transaction(async (tx) => {
       await revokeAllSessions(tx, userId, now);
       await cutOffSessions(tx, userId, now);
     });
+    await tokens.revokeSessions(ended);
     await deps.onSessionsEnded?.(userId);
   };
 
@@ -164,9 +168,10 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     await endSessions(user.id, now);
     log.info('password changed; every session ended', { userId: user.id });
     // This device goes on in a new session; every other one must sign in again.
+    const { refreshToken, sessionId } = await sessions.start(user.id, now);
     return c.json({
-      access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role }),
-      refresh_token: await sessions.start(user.id, now),
+      access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role, sessionId }),
+      refresh_token: refreshToken,
       token_type: 'Bearer' as const,
       expires_in: tokens.accessTokenTtlSeconds,
     });

@@ -15,7 +15,9 @@ import { InvalidTokenError, type TokenService } from './token-service.js';
 export function guardAccessTokens(inner: TokenService, db: Queryable): TokenService {
   return {
     accessTokenTtlSeconds: inner.accessTokenTtlSeconds,
+    revocations: inner.revocations,
     issueAccessToken: (claims) => inner.issueAccessToken(claims),
+    revokeSessions: (sessionIds) => inner.revokeSessions(sessionIds),
     async verifyAccessToken(token) {
       const claims = await inner.verifyAccessToken(token);
       const issuedAt = decodeJwt(token).iat ?? 0;

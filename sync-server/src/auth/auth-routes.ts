@@ -5,7 +5,7 @@ import { errorBody, HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
 import {
   clientIp,
-  createRateLimiter,
+  createFailureBrake,
   type RateLimitRule,
   rateLimit,
   rateLimitedError,
@@ -25,6 +25,7 @@ import {
   verifyUnknownAccountPassword,
 } from './passwords.js';
 import { readJsonBody } from './read-json-body.js';
+import type { Registration } from './registration.js';
 import { createSessionStore, type RotationResult } from './session-store.js';
 import type { AccessClaims, TokenService } from './token-service.js';
 import {
@@ -36,7 +37,10 @@ import {
   type UserStore,
 } from './user-store.js';
 
-/** Brute-force brakes: per client address, and per account whatever the address. */
+/**
+ * Brute-force brakes: per client address, and on failed logins per account and address
+ * (`loginPerAccount.max` failures free in its window, then growing delays).
+ */
 export interface AuthLimits {
   registerPerIp: RateLimitRule;
   loginPerIp: RateLimitRule;
@@ -54,6 +58,8 @@ export interface AuthRoutesDeps {
   tokens: TokenService;
   clock: () => Date;
   log: Logger;
+  /** Who may register (REGISTRATION) and the invites that let them. */
+  registration: Registration;
   limits?: Partial<AuthLimits>;
   /**
    * Runs once an account exists (the server creates the user's document, in the account's time
@@ -74,17 +80,24 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
   const limits = { ...DEFAULT_AUTH_LIMITS, ...deps.limits };
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
-  const loginsPerAccount = createRateLimiter({ ...limits.loginPerAccount, clock });
+  const loginFailures = createFailureBrake({
+    freeFailures: limits.loginPerAccount.max,
+    windowMs: limits.loginPerAccount.windowMs,
+    clock,
+  });
   preparePasswordHashing().catch((error: unknown) => {
     log.error('password hashing is unavailable', { error: String(error) });
   });
 
-  const startSession = async (user: Pick<User, 'id' | 'role'>, now: Date) => ({
-    access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role }),
-    refresh_token: await sessions.start(user.id, now),
-    token_type: 'Bearer' as const,
-    expires_in: tokens.accessTokenTtlSeconds,
-  });
+  const startSession = async (user: Pick<User, 'id' | 'role'>, now: Date) => {
+    const { refreshToken, sessionId } = await sessions.start(user.id, now);
+    return {
+      access_token: await tokens.issueAccessToken({ userId: user.id, role: user.role, sessionId }),
+      refresh_token: refreshToken,
+      token_type: 'Bearer' as const,
+      expires_in: tokens.accessTokenTtlSeconds,
+    };
+  };
 
   const app = new Hono();
   app.use(
@@ -93,6 +106,12 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
       onError: (c) => c.json(errorBody('payload_too_large', 'The request body is too large.'), 413),
     }),
   );
+
+  // Lets the sign-in page say whether (and how) a stranger may create an account.
+  app.get('/registration', async (c) => {
+    const status = await deps.registration.status();
+    return c.json({ mode: status.mode, first_account: status.firstAccount });
+  });
 
   app.post(
     '/register',
@@ -103,14 +122,16 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
       const taken = await users.findTakenField(input);
       if (taken) throw takenError(taken);
       const now = clock();
-      const user = await users.create(
+      const user = await deps.registration.register(
         {
           email: input.email,
           username: input.username,
-          passwordHash: await hashPassword(input.password),
+          password: input.password,
           fullName: input.full_name,
           timezone: input.timezone,
+          ...(input.invite === undefined ? {} : { invite: input.invite }),
         },
+        hashPassword,
         now,
       );
       log.info('user registered', { userId: user.id });
@@ -130,9 +151,15 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
     rateLimit({ ...limits.loginPerIp, clock, key: (c) => clientIp(c) }),
     async (c) => {
       const input = await readJsonBody(c, loginBody);
-      const decision = loginsPerAccount.hit(accountKey(input));
+      // Failures only, per account and client: a stranger's guesses never lock the owner out.
+      const brakeKey = `${accountKey(input)} ${clientIp(c)}`;
+      const decision = loginFailures.check(brakeKey);
       if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
-      const user = await authenticate(users, input);
+      const user = await authenticate(users, input).catch((error: unknown) => {
+        if (error instanceof HttpError && error.status === 401) loginFailures.fail(brakeKey);
+        throw error;
+      });
+      loginFailures.succeed(brakeKey);
       if (!user.isActive) throw new HttpError(403, 'account_disabled', 'This account is disabled.');
       const now = clock();
       await users.recordLogin(user.id, now);
@@ -144,8 +171,17 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
   app.post('/refresh', async (c) => {
     const { refresh_token } = await readJsonBody(c, refreshTokenBody);
     const rotation = await sessions.rotate(refresh_token, clock());
-    if (!rotation.ok) throw refreshRejected(rotation, log);
-    const claims: AccessClaims = { userId: rotation.userId, role: rotation.role };
+    if (!rotation.ok) {
+      // Reuse (theft) and a disabled account end the session's access tokens too, at once.
+      if (rotation.reason === 'reused') await tokens.revokeSessions([rotation.familyId]);
+      if (rotation.reason === 'inactive') await tokens.revokeSessions([rotation.sessionId]);
+      throw refreshRejected(rotation, log);
+    }
+    const claims: AccessClaims = {
+      userId: rotation.userId,
+      role: rotation.role,
+      sessionId: rotation.sessionId,
+    };
     return c.json({
       access_token: await tokens.issueAccessToken(claims),
       refresh_token: rotation.refreshToken,
@@ -157,7 +193,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
 
   app.post('/logout', async (c) => {
     const { refresh_token } = await readJsonBody(c, refreshTokenBody);
-    await sessions.revokeFamily(refresh_token, clock());
+    const sessionId = await sessions.revokeFamily(refresh_token, clock());
+    if (sessionId !== null) await tokens.revokeSessions([sessionId]);
     return c.body(null, 204);
   });
 

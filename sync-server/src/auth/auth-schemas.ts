@@ -25,6 +25,8 @@ export const registerBody = z.object({
   timezone: text()
     .refine(isValidTimezone, 'must be an IANA time zone such as America/New_York')
     .default('UTC'),
+  /** The secret of an invite link (REGISTRATION=invite). */
+  invite: text().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
 });
 export type RegisterBody = z.output<typeof registerBody>;
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { createInProcessRevocations, type SessionRevocations } from './session-revocation.js';
 
 /** Access tokens live one hour, refresh tokens thirty days (spec 7.1). */
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
@@ -12,9 +13,16 @@ export type Role = (typeof ROLES)[number];
 export interface AccessClaims {
   userId: string;
   role: Role;
+  /** The session (refresh-token family) the token belongs to: its `sid` claim. */
+  sessionId: string;
 }
 
-export type InvalidTokenReason = 'expired' | 'invalid' | 'malformed';
+/** The claims of a token that verified, and when it stops doing so. */
+export interface VerifiedClaims extends AccessClaims {
+  expiresAt: Date;
+}
+
+export type InvalidTokenReason = 'expired' | 'invalid' | 'malformed' | 'revoked';
 
 /** The access token cannot be trusted; `reason` is for logs and tests, never for the client. */
 export class InvalidTokenError extends Error {
@@ -26,28 +34,48 @@ export class InvalidTokenError extends Error {
 
 export interface TokenService {
   readonly accessTokenTtlSeconds: number;
-  issueAccessToken(claims: AccessClaims): Promise<string>;
-  /** The claims of a valid token; throws InvalidTokenError otherwise. */
-  verifyAccessToken(token: string): Promise<AccessClaims>;
+  /**
+   * Signs a token for the claims. Sign-in, registration and refresh always name the session;
+   * without one (a tool or test minting a token) the token is a session of its own.
+   */
+  issueAccessToken(
+    claims: Omit<AccessClaims, 'sessionId'> & { sessionId?: string },
+  ): Promise<string>;
+  /**
+   * The claims of a valid token whose session is not revoked; throws InvalidTokenError
+   * otherwise.
+   */
+  verifyAccessToken(token: string): Promise<VerifiedClaims>;
+  /** Revokes sessions: their access tokens fail from now on, everywhere they are checked. */
+  revokeSessions(sessionIds: readonly string[]): Promise<void>;
+  /** The revoked sessions this service checks (for sockets to hear of revocations). */
+  readonly revocations: SessionRevocations;
 }
 
 export interface TokenServiceOptions {
   /** HS256 key material, at least 32 characters (config AUTH_SECRET or `loadAuthSecret`). */
   secret: string;
   clock: () => Date;
+  /** Default: an in-process set (one server). */
+  revocations?: SessionRevocations;
 }
 
 const ALGORITHM = 'HS256';
 
-export function createTokenService({ secret, clock }: TokenServiceOptions): TokenService {
+export function createTokenService({
+  secret,
+  clock,
+  revocations = createInProcessRevocations({ clock }),
+}: TokenServiceOptions): TokenService {
   // Shorter HMAC keys are guessable offline from any one token.
   if (secret.length < 32) throw new Error('the auth secret must be at least 32 characters');
   const key = new TextEncoder().encode(secret);
   return {
     accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
-    async issueAccessToken({ userId, role }) {
+    revocations,
+    async issueAccessToken({ userId, role, sessionId = randomUUID() }) {
       const issuedAt = Math.floor(clock().getTime() / 1000);
-      return new SignJWT({ role })
+      return new SignJWT({ role, sid: sessionId })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(userId)
         .setIssuedAt(issuedAt)
@@ -59,13 +87,28 @@ export function createTokenService({ secret, clock }: TokenServiceOptions): Toke
       const { payload } = await jwtVerify(token, key, {
         algorithms: [ALGORITHM],
         currentDate: clock(),
-        requiredClaims: ['sub', 'exp', 'iat'],
+        requiredClaims: ['sub', 'exp', 'iat', 'sid'],
       }).catch((error: unknown) => {
         throw toInvalidTokenError(error);
       });
       const role = ROLES.find((known) => known === payload.role);
-      if (!payload.sub || !role) throw new InvalidTokenError('malformed');
-      return { userId: payload.sub, role };
+      const sessionId = payload.sid;
+      if (!payload.sub || !role || typeof sessionId !== 'string' || sessionId === '') {
+        throw new InvalidTokenError('malformed');
+      }
+      if (await revocations.isRevoked(sessionId)) throw new InvalidTokenError('revoked');
+      return {
+        userId: payload.sub,
+        role,
+        sessionId,
+        expiresAt: new Date((payload.exp ?? 0) * 1000),
+      };
+    },
+    async revokeSessions(sessionIds) {
+      if (sessionIds.length === 0) return;
+      // A token issued just now is the last to lapse: keep the entries until it has.
+      const until = new Date(clock().getTime() + ACCESS_TOKEN_TTL_SECONDS * 1000);
+      await revocations.revoke(sessionIds, until);
     },
   };
 }

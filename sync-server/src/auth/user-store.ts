@@ -26,6 +26,8 @@ export interface NewUser {
   passwordHash: string;
   fullName: string;
   timezone: string;
+  /** `user` unless given (the first account of a server is its admin). */
+  role?: Role;
 }
 
 export interface UserStore {
@@ -37,6 +39,10 @@ export interface UserStore {
   findByUsername(username: string): Promise<User | null>;
   findById(id: string): Promise<User | null>;
   recordLogin(id: string, now: Date): Promise<void>;
+  /** Accounts oldest first, a page at a time (the admin's list). */
+  list(page: { limit: number; offset: number }): Promise<{ users: User[]; total: number }>;
+  /** Enables or disables the account; the user afterwards, or null when there is none. */
+  setActive(id: string, active: boolean, now: Date): Promise<User | null>;
 }
 
 /**
@@ -81,8 +87,8 @@ export function createUserStore(db: Queryable): UserStore {
     async create(user, now) {
       const rows = await db.query<UserRow>(
         `insert into users (id, email, email_normalized, username, username_normalized,
-           password_hash, full_name, timezone, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9::timestamptz, $9::timestamptz)
+           password_hash, full_name, timezone, role, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9::timestamptz, $9::timestamptz)
          on conflict do nothing
          returning ${COLUMNS}`,
         [
@@ -95,6 +101,7 @@ export function createUserStore(db: Queryable): UserStore {
           user.fullName,
           user.timezone,
           now.toISOString(),
+          user.role ?? 'user',
         ],
       );
       const [row] = rows;
@@ -116,6 +123,22 @@ export function createUserStore(db: Queryable): UserStore {
     findByEmail: (email) => findOne('email_normalized', normalizeEmail(email)),
     findByUsername: (username) => findOne('username_normalized', normalizeUsername(username)),
     findById: (id) => findOne('id', id),
+    async list({ limit, offset }) {
+      const rows = await db.query<UserRow>(
+        `select ${COLUMNS} from users order by created_at, id limit $1 offset $2`,
+        [limit, offset],
+      );
+      const [count] = await db.query<{ total: number }>('select count(*)::int as total from users');
+      return { users: rows.map(toUser), total: count?.total ?? 0 };
+    },
+    async setActive(id, active, now) {
+      const [row] = await db.query<UserRow>(
+        `update users set is_active = $2, updated_at = $3::timestamptz where id = $1
+         returning ${COLUMNS}`,
+        [id, active, now.toISOString()],
+      );
+      return row ? toUser(row) : null;
+    },
     async recordLogin(id, now) {
       await db.query('update users set last_login = $2::timestamptz where id = $1', [
         id,

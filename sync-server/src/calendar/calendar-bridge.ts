@@ -113,6 +113,9 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     if (delayMs === 0) worker.wake();
   }
 
+  /** Graph subscriptions being created now (see the webhook's validation handshake). */
+  let subscribing = 0;
+
   async function ensurePushChannel(connection: CalendarConnection, built: BuiltProvider) {
     if (config.publicUrl === null || built.kind === 'ICAL') return;
     const now = clock().getTime();
@@ -136,11 +139,17 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
           );
       }
     } else {
-      const subscription = await built.provider.subscribe({
-        notificationUrl: `${config.publicUrl}/api/v1/webhooks/calendar/microsoft`,
-        clientState: secret,
-        expiresAt,
-      });
+      // Graph validates the URL while this call runs: the webhook echoes its token only then.
+      subscribing += 1;
+      const subscription = await built.provider
+        .subscribe({
+          notificationUrl: `${config.publicUrl}/api/v1/webhooks/calendar/microsoft`,
+          clientState: secret,
+          expiresAt,
+        })
+        .finally(() => {
+          subscribing -= 1;
+        });
       await channels.save(
         {
           connectionId: connection.id,
@@ -314,6 +323,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     oauth: services.oauth,
     providers: { google: config.google, microsoft: config.microsoft },
     caldavPrivateNetworks: config.caldavPrivateNetworks,
+    caldavPorts: config.caldavPorts,
     jobs,
     clock,
     log,
@@ -326,6 +336,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
   });
   const webhooks = createCalendarWebhooks({
     channels,
+    subscribing: () => subscribing > 0,
     // Notifications come in bursts (one per changed event): a short delay gathers them.
     onPush: (connectionId) => queue(connectionId, 2000),
     log,

@@ -87,7 +87,9 @@ function withAuthRetry<P extends object>(
 export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactory {
   const { config, connections } = deps;
   // One guarded fetch (and its connection pool) for every CalDAV sync of this server.
-  const caldavNetwork = config.caldavPrivateNetworks ? {} : { fetch: createGuardedFetch() };
+  const caldavNetwork = config.caldavPrivateNetworks
+    ? {}
+    : { fetch: createGuardedFetch({ allowedPorts: config.caldavPorts }) };
   return async (connection, context) => {
     const label = PROVIDER_LABELS[connection.provider];
     if (connection.provider === 'ICAL') {

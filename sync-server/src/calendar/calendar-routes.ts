@@ -69,6 +69,8 @@ export interface CalendarRoutesDeps {
   checkCaldav?: CaldavCheck;
   /** Whether CalDAV servers on private networks may be connected (CalendarConfig). */
   caldavPrivateNetworks?: boolean;
+  /** Ports a CalDAV server may use when private networks are off (default: the usual ones). */
+  caldavPorts?: readonly number[] | 'any';
   /** Called after a job is queued, so a worker on this server starts it at once. */
   wakeWorker?: () => void;
   /** Added to a job's start for `estimated_completion` (default 60 s). */
@@ -125,7 +127,11 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const checkCaldav =
     deps.checkCaldav ??
-    createCaldavCheck(deps.caldavPrivateNetworks ? globalThis.fetch : createGuardedFetch());
+    createCaldavCheck(
+      deps.caldavPrivateNetworks
+        ? globalThis.fetch
+        : createGuardedFetch(deps.caldavPorts ? { allowedPorts: deps.caldavPorts } : {}),
+    );
   const estimatedSyncMs = deps.estimatedSyncMs ?? 60_000;
   const maxConnections = deps.maxConnectionsPerUser ?? 20;
 

@@ -15,7 +15,13 @@ import type { PushChannelStore } from './push-channels.js';
  * says "something changed": it queues a sync of the connection, which pulls the changes.
  */
 export interface CalendarWebhookDeps {
-  channels: Pick<PushChannelStore, 'verify'>;
+  channels: Pick<PushChannelStore, 'verify' | 'verifyMany'>;
+  /**
+   * Whether this server is creating a Graph subscription now: only then is a validation request
+   * expected, and only then is its token echoed (otherwise the endpoint would reflect any text
+   * anyone sends it).
+   */
+  subscribing: () => boolean;
   /** Queues a sync of the connection (soon, not now: notifications come in bursts). */
   onPush: (connectionId: string) => Promise<void>;
   log: Logger;
@@ -23,6 +29,10 @@ export interface CalendarWebhookDeps {
 
 /** Graph sends at most a few hundred notifications per post; Google none. */
 const MAX_BODY_BYTES = 256 * 1024;
+/** Notifications taken from one post: more is not Graph. */
+export const MAX_NOTIFICATIONS = 200;
+/** Graph's validation tokens are short; nothing longer is echoed. */
+const MAX_VALIDATION_TOKEN = 1024;
 
 const GraphNotifications = z.object({
   value: z
@@ -33,7 +43,7 @@ const GraphNotifications = z.object({
         changeType: z.string().max(64).optional(),
       }),
     )
-    .max(1000),
+    .max(MAX_NOTIFICATIONS),
 });
 
 export function createCalendarWebhooks(deps: CalendarWebhookDeps): Hono {
@@ -72,6 +82,9 @@ export function createCalendarWebhooks(deps: CalendarWebhookDeps): Hono {
   app.post('/microsoft', async (c) => {
     const validationToken = c.req.query('validationToken');
     if (validationToken !== undefined) {
+      if (!deps.subscribing() || validationToken.length > MAX_VALIDATION_TOKEN) {
+        return c.json(errorBody('not_found', 'No subscription is being created.'), 404);
+      }
       // Graph's handshake: the token back, decoded, as plain text.
       c.header('Content-Type', 'text/plain; charset=utf-8');
       return c.body(validationToken, 200);
@@ -89,18 +102,14 @@ export function createCalendarWebhooks(deps: CalendarWebhookDeps): Hono {
         400,
       );
     }
-    const connections = new Set<string>();
-    let rejected = 0;
-    for (const notification of parsed.data.value) {
-      const connectionId = await deps.channels.verify(
-        notification.subscriptionId,
-        notification.clientState ?? null,
-      );
-      if (connectionId) connections.add(connectionId);
-      else rejected += 1;
-    }
+    const { connectionIds, rejected } = await deps.channels.verifyMany(
+      parsed.data.value.map((notification) => ({
+        channelId: notification.subscriptionId,
+        secret: notification.clientState ?? null,
+      })),
+    );
     if (rejected > 0) deps.log.warn('graph notifications rejected', { rejected });
-    for (const connectionId of connections) await deps.onPush(connectionId);
+    for (const connectionId of connectionIds) await deps.onPush(connectionId);
     // 202 whatever we kept: Graph retries on errors, and a forged post deserves no hint.
     return c.body(null, 202);
   });

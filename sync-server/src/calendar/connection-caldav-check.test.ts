@@ -27,7 +27,7 @@ describe.runIf(hasRadicale)('checking a CalDAV server a user wants to connect', 
   });
 
   it('refuses a server on this machine unless private networks are allowed (SSRF)', async () => {
-    const guarded = createCaldavCheck(createGuardedFetch());
+    const guarded = createCaldavCheck(createGuardedFetch({ allowedPorts: 'any' }));
     const refusal = await guarded(target()).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(HttpError);
     expect(refusal).toMatchObject({
@@ -41,6 +41,16 @@ describe.runIf(hasRadicale)('checking a CalDAV server a user wants to connect', 
     const open = createCaldavCheck(globalThis.fetch);
     expect(await open(target()).catch((error: unknown) => error)).toMatchObject({
       code: 'caldav_calendar_not_found',
+    });
+  });
+
+  it('refuses a server on a port other than the usual web ones, naming the variable to change', async () => {
+    const usualPorts = createCaldavCheck(createGuardedFetch({ isAllowed: () => true }));
+    const refusal = await usualPorts(target()).catch((error: unknown) => error);
+    expect(refusal).toMatchObject({
+      status: 422,
+      code: 'caldav_port_not_allowed',
+      fields: [{ field: 'server_url', message: expect.stringContaining('CALDAV_ALLOWED_PORTS') }],
     });
   });
 });

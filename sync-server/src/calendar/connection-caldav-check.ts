@@ -1,5 +1,6 @@
 import {
   type CaldavCalendarProviderOptions,
+  DisallowedPortError,
   ensureCaldavCalendar,
   PrivateAddressError,
   ProviderAuthError,
@@ -59,6 +60,13 @@ function caldavError(error: unknown, serverUrl: string): Error {
       'caldav_private_address',
       'server_url',
       `${host} is on this machine or a private network (${error.address}), which this server does not reach; its administrator can allow that with CALDAV_ALLOW_PRIVATE_NETWORKS=true`,
+    );
+  }
+  if (error instanceof DisallowedPortError) {
+    return invalid(
+      'caldav_port_not_allowed',
+      'server_url',
+      `${host} uses port ${error.port}, which this server does not connect to; its administrator can allow it with CALDAV_ALLOWED_PORTS`,
     );
   }
   if (error instanceof CalendarMissing) {

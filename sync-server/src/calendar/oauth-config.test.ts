@@ -24,10 +24,24 @@ describe('calendar configuration', () => {
       syncConcurrency: 2,
       publicUrl: null,
       caldavPrivateNetworks: false,
+      caldavPorts: [80, 443, 8008, 8080, 8443],
     });
     expect(
       loadCalendarConfig({ CALDAV_ALLOW_PRIVATE_NETWORKS: 'true' }).caldavPrivateNetworks,
     ).toBe(true);
+  });
+
+  it('reads the CalDAV ports as a list, or any, and refuses anything else', () => {
+    expect(loadCalendarConfig({ CALDAV_ALLOWED_PORTS: '443, 5232' }).caldavPorts).toEqual([
+      443, 5232,
+    ]);
+    expect(loadCalendarConfig({ CALDAV_ALLOWED_PORTS: 'any' }).caldavPorts).toBe('any');
+    expect(() => loadCalendarConfig({ CALDAV_ALLOWED_PORTS: 'web' })).toThrow(
+      /CALDAV_ALLOWED_PORTS: must be "any" or a comma-separated list of ports/,
+    );
+    expect(() => loadCalendarConfig({ CALDAV_ALLOWED_PORTS: '70000' })).toThrow(
+      /CALDAV_ALLOWED_PORTS: each port must be 1-65535/,
+    );
   });
 
   it('turns a provider on with its client id, and builds Microsoft URLs from the tenant', () => {

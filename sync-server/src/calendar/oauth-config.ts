@@ -1,3 +1,4 @@
+import { DEFAULT_CALDAV_PORTS } from '@tasks/connectors';
 import { z } from 'zod';
 import { ConfigError } from '../config-error.js';
 import { parseTokenKey } from './token-crypto.js';
@@ -44,6 +45,8 @@ export interface CalendarConfig {
    * (CALDAV_ALLOW_PRIVATE_NETWORKS). Off, a user cannot make the server reach its own services.
    */
   caldavPrivateNetworks: boolean;
+  /** Ports a CalDAV server may use (CALDAV_ALLOWED_PORTS; without private networks). */
+  caldavPorts: readonly number[] | 'any';
 }
 
 /** Read access to the calendar list and events (spec 6.1), offline so the server can refresh. */
@@ -109,6 +112,19 @@ const envSchema = z.object({
   CALDAV_ALLOW_PRIVATE_NETWORKS: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false'),
+  CALDAV_ALLOWED_PORTS: z
+    .string()
+    .regex(
+      /^(any|\d{1,5}(\s*,\s*\d{1,5})*)$/,
+      'must be "any" or a comma-separated list of ports such as 443,8443',
+    )
+    .refine(
+      (value) =>
+        value === 'any' ||
+        value.split(',').every((port) => Number(port) >= 1 && Number(port) <= 65_535),
+      'each port must be 1-65535',
+    )
+    .optional(),
 });
 
 /** Reads the calendar variables; empty strings count as unset. Throws ConfigError. */
@@ -168,5 +184,11 @@ export function loadCalendarConfig(
     syncConcurrency: e.CALENDAR_SYNC_CONCURRENCY,
     publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : null,
     caldavPrivateNetworks: e.CALDAV_ALLOW_PRIVATE_NETWORKS === 'true',
+    caldavPorts:
+      e.CALDAV_ALLOWED_PORTS === undefined
+        ? DEFAULT_CALDAV_PORTS
+        : e.CALDAV_ALLOWED_PORTS === 'any'
+          ? 'any'
+          : e.CALDAV_ALLOWED_PORTS.split(',').map((port) => Number(port.trim())),
   };
 }

@@ -21,6 +21,13 @@ export interface PushChannelStore {
   save(channel: PushChannel, secret: string): Promise<void>;
   /** The connection of a channel whose secret matches; null for an unknown channel or secret. */
   verify(channelId: string, secret: string | null): Promise<string | null>;
+  /**
+   * `verify` for a batch, in one query: the connections of the channels whose secret matches
+   * (each once), and how many notifications did not prove themselves.
+   */
+  verifyMany(
+    notifications: readonly { channelId: string; secret: string | null }[],
+  ): Promise<{ connectionIds: string[]; rejected: number }>;
   remove(connectionId: string): Promise<void>;
 }
 
@@ -84,6 +91,34 @@ export function createPushChannelStore(db: Database): PushChannelStore {
       const expected = Buffer.from(row.secret_hash, 'hex');
       const given = Buffer.from(digest(secret), 'hex');
       return timingSafeEqual(expected, given) ? row.connection_id : null;
+    },
+
+    async verifyMany(notifications) {
+      const candidates = notifications.filter(
+        (n): n is { channelId: string; secret: string } =>
+          n.secret !== null && n.channelId.length <= 512,
+      );
+      const ids = [...new Set(candidates.map((n) => n.channelId))];
+      const rows =
+        ids.length === 0
+          ? []
+          : await db.query<ChannelRow>(
+              `select connection_id, channel_id, resource_id, secret_hash, expires_at
+               from calendar_push_channels where channel_id = any($1::text[])`,
+              [ids],
+            );
+      const byChannel = new Map(rows.map((row) => [row.channel_id, row]));
+      const connectionIds = new Set<string>();
+      let rejected = notifications.length - candidates.length;
+      for (const { channelId, secret } of candidates) {
+        const row = byChannel.get(channelId);
+        const matches =
+          row !== undefined &&
+          timingSafeEqual(Buffer.from(row.secret_hash, 'hex'), Buffer.from(digest(secret), 'hex'));
+        if (matches) connectionIds.add(row.connection_id);
+        else rejected += 1;
+      }
+      return { connectionIds: [...connectionIds], rejected };
     },
 
     async remove(connectionId) {

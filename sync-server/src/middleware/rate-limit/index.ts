@@ -1,6 +1,6 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HttpError } from '../../http/http-error.js';
+import { addressKey, peerAddress } from './client-address.js';
 
 /** At most `max` requests per key in each window of `windowMs`. */
 export interface RateLimitRule {
@@ -96,18 +96,78 @@ export const rateLimit = (options: RateLimitOptions): MiddlewareHandler => {
 };
 
 /**
- * The address of the peer, or 'unknown' when the request did not come through
- * @hono/node-server (e.g. `app.request()`). Behind a reverse proxy every request shares the
- * proxy's address: forwarded headers are not trusted here, since any client can set them.
+ * The key brakes count a client by: its address as TRUST_PROXY reads it (`clientAddress`
+ * middleware; the socket's peer without it), an IPv6 address by its /64.
  */
 export function clientIp(c: Context): string {
-  if (!hasNodeBindings(c.env)) return 'unknown';
-  return getConnInfo(c).remote.address ?? 'unknown';
+  const address = (c.get('clientAddress') as string | undefined) ?? peerAddress(c);
+  return addressKey(address);
 }
 
-// getConnInfo reads `env.incoming.socket` (or `env.server.incoming.socket`) unguarded.
-function hasNodeBindings(env: unknown): boolean {
-  if (typeof env !== 'object' || env === null) return false;
-  const bindings = 'server' in env ? env.server : env;
-  return typeof bindings === 'object' && bindings !== null && 'incoming' in bindings;
+export interface FailureBrakeOptions {
+  /** Failures allowed per key before delays begin. */
+  freeFailures: number;
+  /** A key with no failure for this long starts over. */
+  windowMs: number;
+  /** The longest delay between two attempts (default 15 minutes). */
+  maxDelayMs?: number;
+  clock?: () => Date;
+  maxKeys?: number;
+}
+
+export interface FailureBrake {
+  /** Whether an attempt for `key` may be made now, or how long to wait. */
+  check(key: string): RateLimitDecision;
+  fail(key: string): void;
+  succeed(key: string): void;
+}
+
+/**
+ * A brake on failures only (wrong passwords), never on successes: past `freeFailures`, each
+ * further attempt waits twice as long as the one before (1 s, 2 s, 4 s… up to `maxDelayMs`)
+ * after the last failure. Keyed by account and client, a stranger's failures slow the stranger
+ * and never lock the account's owner out.
+ */
+export function createFailureBrake(options: FailureBrakeOptions): FailureBrake {
+  const clock = options.clock ?? (() => new Date());
+  const maxDelayMs = options.maxDelayMs ?? 15 * 60_000;
+  const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
+  const entries = new Map<string, { failures: number; lastFailureAt: number }>();
+  const delayAfter = (failures: number) =>
+    failures < options.freeFailures
+      ? 0
+      : Math.min(maxDelayMs, 1000 * 2 ** (failures - options.freeFailures));
+  const current = (key: string, now: number) => {
+    const entry = entries.get(key);
+    if (!entry) return null;
+    if (now - entry.lastFailureAt >= Math.max(options.windowMs, delayAfter(entry.failures))) {
+      entries.delete(key);
+      return null;
+    }
+    return entry;
+  };
+  return {
+    check(key) {
+      const now = clock().getTime();
+      const entry = current(key, now);
+      if (!entry) return { allowed: true, remaining: options.freeFailures };
+      const waitMs = entry.lastFailureAt + delayAfter(entry.failures) - now;
+      if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
+      return { allowed: true, remaining: Math.max(0, options.freeFailures - entry.failures) };
+    },
+    fail(key) {
+      const now = clock().getTime();
+      const entry = current(key, now);
+      entries.delete(key);
+      if (!entry && entries.size >= maxKeys) {
+        const oldest = entries.keys().next();
+        if (!oldest.done) entries.delete(oldest.value);
+      }
+      // Re-inserted at the back: the Map stays in order of last failure.
+      entries.set(key, { failures: (entry?.failures ?? 0) + 1, lastFailureAt: now });
+    },
+    succeed(key) {
+      entries.delete(key);
+    },
+  };
 }

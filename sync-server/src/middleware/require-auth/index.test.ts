@@ -28,10 +28,27 @@ const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}`
 describe('requireAuth', () => {
   it('lets a valid bearer token through and exposes who it is for', async () => {
     const { app, tokens } = setup();
-    const token = await tokens.issueAccessToken({ userId: USER_ID, role: 'admin' });
+    const token = await tokens.issueAccessToken({
+      userId: USER_ID,
+      role: 'admin',
+      sessionId: 'session-1',
+    });
     const response = await app.request('/private', bearer(token));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ userId: USER_ID, role: 'admin' });
+    expect(await response.json()).toMatchObject({
+      userId: USER_ID,
+      role: 'admin',
+      sessionId: 'session-1',
+    });
+  });
+
+  it('answers 401 to the token of a revoked session', async () => {
+    const { app, tokens } = setup();
+    const token = await tokens.issueAccessToken({ userId: USER_ID, role: 'user', sessionId: 's' });
+    await tokens.revokeSessions(['s']);
+    const response = await app.request('/private', bearer(token));
+    expect(response.status).toBe(401);
+    expect(response.headers.get('WWW-Authenticate')).toBe('Bearer error="invalid_token"');
   });
 
   it('accepts the scheme in any case, and the token from the access_token cookie', async () => {
