@@ -47,7 +47,7 @@ export function snakeToCamel(key: string): string {
 export function fieldToApi(entity: ApiEntity, field: string): string {
   const [head = '', ...rest] = field.split('.');
   const renamed = RENAMES[entity][head] ?? camelToSnake(head);
-  return [renamed, ...rest].join('.');
+  return [renamed, ...rest.map(camelToSnake)].join('.');
 }
 
 /** The document's name of a spec field. */

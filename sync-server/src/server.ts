@@ -13,6 +13,11 @@ import { createCalendarServices } from './calendar/connection-services.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
+import {
+  createReminderScheduler,
+  type ReminderScheduler,
+  type ReminderSchedulerOptions,
+} from './notifications/reminder-scheduler.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
@@ -36,6 +41,10 @@ export interface ServerDeps {
   >;
   /** Test hooks of the trash purge job (poll interval). */
   trashPurgeOptions?: Partial<Omit<TrashPurgerOptions, 'db' | 'access' | 'log' | 'clock'>>;
+  /** Test hooks of the reminder scheduler (poll interval, delays). */
+  reminderOptions?: Partial<
+    Omit<ReminderSchedulerOptions, 'db' | 'access' | 'changes' | 'log' | 'clock'>
+  >;
 }
 
 export interface RunningServer {
@@ -45,6 +54,8 @@ export interface RunningServer {
   calendar: CalendarBridge;
   /** The daily job emptying the trash of every document. */
   trash: TrashPurger;
+  /** Plans and sends reminders (in the inbox, by email, by Web Push). */
+  reminders: ReminderScheduler;
   /** Graceful stop: no new connections, sockets closed, pending updates committed. */
   close(): Promise<void>;
 }
@@ -84,6 +95,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     ...deps.calendarOptions,
   });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
+  const reminders = createReminderScheduler({
+    db,
+    access,
+    changes: (listener) => relay.onDocumentChange(listener),
+    log,
+    clock,
+    ...deps.reminderOptions,
+  });
   const app = createApp({
     db,
     tokens,
@@ -121,17 +140,20 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   log.info('server listening', { url, database: db.kind });
   calendar.start();
   trash.start();
+  reminders.start();
   return {
     url,
     port,
     relay,
     calendar,
     trash,
+    reminders,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running syncs write to documents: they end (or give up their lease) before the relay.
       await calendar.stop();
       await trash.stop();
+      await reminders.stop();
       await relay.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();

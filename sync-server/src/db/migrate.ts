@@ -4,6 +4,7 @@ import { migration as calendarConnections } from './migrations/1764000000002-cal
 import { migration as calendarDetached } from './migrations/1764000000003-calendar-detached.js';
 import { migration as calendarPushChannels } from './migrations/1764000000004-calendar-push-channels.js';
 import { migration as trashPurges } from './migrations/1764000000005-trash-purges.js';
+import { migration as reminderJobs } from './migrations/1764000000006-reminder-jobs.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   calendarDetached,
   calendarPushChannels,
   trashPurges,
+  reminderJobs,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.
