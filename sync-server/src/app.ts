@@ -13,7 +13,7 @@ import type { Database } from './db/database.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import type { Logger } from './logger.js';
 import type { Relay } from './relay/relay.js';
-import { mountApi } from './rest/api.js';
+import { type ApiDeps, mountApi } from './rest/api.js';
 import { createDocumentAccess, type DocumentAccess } from './rest/document-access.js';
 import { TrackedTime } from './rest/tracked-time.js';
 
@@ -32,6 +32,8 @@ export interface AppDeps {
   access?: DocumentAccess;
   /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
   calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
+  /** Web Push keys and subscriptions (absent: no /notifications area). */
+  push?: ApiDeps['push'];
 }
 
 /** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
@@ -76,6 +78,7 @@ export function createApp(deps: AppDeps): Hono {
   mountApi(app, {
     access,
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
+    ...(deps.push ? { push: deps.push } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,
     clock: deps.clock,

@@ -13,6 +13,10 @@ import { createCalendarServices } from './calendar/connection-services.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Logger } from './logger.js';
+import { createEmailChannel } from './notifications/email-channel.js';
+import { createPushChannel, loadVapidKeys } from './notifications/push-channel.js';
+import { createPushSubscriptionStore } from './notifications/push-subscriptions.js';
+import type { ReminderChannel } from './notifications/reminder-channel.js';
 import {
   createReminderScheduler,
   type ReminderScheduler,
@@ -95,12 +99,34 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     ...deps.calendarOptions,
   });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
+  const notifications = config.notifications;
+  const vapidKeys = await loadVapidKeys(notifications.vapidKeys, config.dataDir);
+  const pushSubscriptions = createPushSubscriptionStore(db, clock);
+  const email = notifications.smtpUrl
+    ? createEmailChannel({
+        smtpUrl: notifications.smtpUrl,
+        from: notifications.mailFrom,
+        db,
+        publicUrl: config.calendar.publicUrl,
+      })
+    : null;
+  const channels: ReminderChannel[] = [
+    ...(email ? [email] : []),
+    createPushChannel({
+      subscriptions: pushSubscriptions,
+      keys: vapidKeys,
+      subject: notifications.vapidSubject,
+      allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+      log,
+    }),
+  ];
   const reminders = createReminderScheduler({
     db,
     access,
     changes: (listener) => relay.onDocumentChange(listener),
     log,
     clock,
+    channels,
     ...deps.reminderOptions,
   });
   const app = createApp({
@@ -115,6 +141,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     authLimits: config.authLimits,
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
+    push: {
+      subscriptions: pushSubscriptions,
+      vapidPublicKey: vapidKeys.publicKey,
+      allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+    },
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   const wss = new WebSocketServer({
@@ -154,6 +185,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await calendar.stop();
       await trash.stop();
       await reminders.stop();
+      email?.close();
       await relay.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();

@@ -8,7 +8,10 @@ import { rateLimit } from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
 import type { DocumentAccess } from './document-access.js';
+import type { NotificationRouteDeps } from './notifications-routes.js';
+import { createNotificationRoutes } from './notifications-routes.js';
 import { createProjectRoutes } from './projects-routes.js';
+import { createSettingsRoutes } from './settings-routes.js';
 import { createTagRoutes } from './tags-routes.js';
 import { createTaskRoutes } from './tasks-routes.js';
 import { createTimeRoutes } from './time-routes.js';
@@ -24,6 +27,8 @@ export interface ApiDeps {
   requestsPerMinute: number;
   /** /calendar (spec 5.2), from the calendar bridge. */
   calendar?: OpenAPIHono;
+  /** /notifications: Web Push keys and subscriptions (absent: no /notifications area). */
+  push?: Omit<NotificationRouteDeps, 'access'>;
 }
 
 const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
@@ -31,7 +36,16 @@ const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
 );
 
 /** Areas of the REST API that act on a user's documents, all behind auth and the user's rate. */
-const AREAS = ['tasks', 'projects', 'tags', 'time', 'analytics', 'calendar'] as const;
+const AREAS = [
+  'tasks',
+  'projects',
+  'tags',
+  'time',
+  'analytics',
+  'calendar',
+  'notifications',
+  'settings',
+] as const;
 
 /**
  * The REST API of the spec (section 5) as a second door into the live documents: one sub-app
@@ -55,6 +69,9 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   api.route('/time', createTimeRoutes(deps));
   api.route('/analytics', createAnalyticsRoutes(deps));
   if (deps.calendar) api.route('/calendar', deps.calendar);
+  api.route('/settings', createSettingsRoutes(deps));
+  if (deps.push)
+    api.route('/notifications', createNotificationRoutes({ access: deps.access, ...deps.push }));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
