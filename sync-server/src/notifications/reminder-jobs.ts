@@ -123,7 +123,7 @@ export function createReminderJobStore(
           `delete from reminder_jobs j
            where j.user_id = $1 and j.state = 'pending'
              and not exists (
-               select 1 from jsonb_to_recordset($2::jsonb) as ${record}
+               select 1 from jsonb_to_recordset($2::text::jsonb) as ${record}
                where d.task_id = j.task_id and d.reminder_key = j.reminder_key
                  and d.fire_at = j.fire_at)
            returning j.id`,
@@ -132,7 +132,7 @@ export function createReminderJobStore(
         const added = await tx.query(
           `insert into reminder_jobs (id, user_id, task_id, reminder_key, fire_at, created_at)
            select d.id, $1, d.task_id, d.reminder_key, d.fire_at, $4
-           from jsonb_to_recordset($2::jsonb) as ${record}
+           from jsonb_to_recordset($2::text::jsonb) as ${record}
            where d.fire_at > $3
            on conflict (user_id, task_id, reminder_key, fire_at) do nothing
            returning id`,
