@@ -4,6 +4,7 @@ import {
   isReminderStillDue,
   reminderFireTime,
   reminderSchedule,
+  snoozeReminder,
   upcomingReminders,
 } from './reminders.js';
 import { REMINDER_KEY_PREFIX } from './schema.js';
@@ -255,5 +256,26 @@ describe('the default reminder', () => {
       createTask(docs, { title: 'a', dueDate: '2026-12-07T15:00:00Z' }, manualContext('t'))
         .reminders,
     ).toEqual([]);
+  });
+});
+
+describe('snoozing a reminder', () => {
+  it('adds a reminder ten minutes from now, kept beside the others', () => {
+    const docs = setup();
+    const ctx = manualContext('t', new Date('2026-12-07T14:45:00Z'));
+    const task = createTask(
+      docs,
+      { title: 'a', dueDate: '2026-12-07T15:00:00Z', reminders: [{ minutesBefore: 15 }] },
+      ctx,
+    );
+    expect(snoozeReminder(docs, task.id, ctx).reminders).toEqual([
+      { minutesBefore: 15 },
+      { at: '2026-12-07T14:55:00Z' },
+    ]);
+    expect(upcomingReminders(docs, ctx.now()).map((item) => item.fireAt)).toEqual([
+      '2026-12-07T14:55:00Z',
+    ]);
+    deleteTask(docs, task.id, ctx);
+    expect(() => snoozeReminder(docs, task.id, ctx)).toThrow(/task/);
   });
 });

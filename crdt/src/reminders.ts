@@ -1,8 +1,10 @@
+import type { DocContext } from './context.js';
 import { isDateOnly, localDateTimeToInstant, normalizeDateTime } from './dates.js';
+import { NotFoundError } from './errors.js';
 import { reminderKey } from './reminder-keys.js';
 import type { Reminder, Settings, Task } from './schema.js';
 import { getSettings } from './settings.js';
-import { getTask, readTasks } from './tasks.js';
+import { getTask, readTasks, updateTask } from './tasks.js';
 import type { UserDocs } from './user-docs.js';
 
 /**
@@ -104,4 +106,23 @@ export function isReminderStillDue(
   if (!reminder) return false;
   const when = reminderFireTime(task, reminder, zone);
   return when !== null && Date.parse(when) === Date.parse(fireAt);
+}
+
+/** Minutes "Snooze" puts a reminder off by. */
+export const SNOOZE_MINUTES = 10;
+
+/**
+ * "Snooze 10 min" on a reminder: the task gets one more reminder at `minutes` from now (the
+ * injected clock), which the server sends like any other.
+ */
+export function snoozeReminder(
+  docs: UserDocs,
+  taskId: string,
+  ctx: DocContext,
+  minutes = SNOOZE_MINUTES,
+): Task {
+  const task = getTask(docs, taskId);
+  if (!task || task.deletedAt !== null) throw new NotFoundError('task', taskId);
+  const at = new Date(ctx.now().getTime() + minutes * 60_000).toISOString().replace('.000Z', 'Z');
+  return updateTask(docs, taskId, { reminders: [...task.reminders, { at }] }, ctx).task;
 }
