@@ -45,3 +45,29 @@ test('a reminder shows in Notifications at its time, and Done completes the task
   });
   expect(((await stored.json()) as { status: string }).status).toBe('COMPLETED');
 });
+
+test('reminder settings chosen in the app reach the server', async ({ page }) => {
+  await signUp(page, newAccount());
+  const { token } = await apiToken(page);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page
+    .getByLabel('Default reminder for dated tasks')
+    .selectOption({ label: '15 minutes before' });
+  await page.getByLabel('All-day tasks remind at').fill('07:30');
+  await page.getByLabel('All-day tasks remind at').dispatchEvent('change');
+  await page.getByRole('checkbox', { name: 'Email' }).check();
+  await page.getByRole('checkbox', { name: 'Push notifications' }).uncheck();
+  await waitUntilSynced(page);
+  await expect(async () => {
+    const reply = await page.request.get('/api/v1/settings', {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await reply.json()).toMatchObject({
+      default_reminder_minutes: 15,
+      all_day_reminder_time: '07:30',
+      notify_in_app: true,
+      notify_push: false,
+      notify_email: true,
+    });
+  }).toPass({ timeout: 10_000 });
+});
