@@ -12,6 +12,11 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import type { Logger } from './logger.js';
+import {
+  createUnsubscribeRoute,
+  UNSUBSCRIBE_PATH,
+  type UnsubscribeLinks,
+} from './notifications/unsubscribe-links.js';
 import type { Relay } from './relay/relay.js';
 import { type ApiDeps, mountApi } from './rest/api.js';
 import { createDocumentAccess, type DocumentAccess } from './rest/document-access.js';
@@ -34,6 +39,8 @@ export interface AppDeps {
   calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
   /** Web Push keys and subscriptions (absent: no /notifications area). */
   push?: ApiDeps['push'];
+  /** Signed one-click unsubscribe links of emails (absent: no unsubscribe route). */
+  unsubscribe?: UnsubscribeLinks;
 }
 
 /** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
@@ -75,6 +82,10 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/v1/auth', auth);
   // Providers post here without a session: each notification carries its channel's secret.
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
+  // An email's unsubscribe link: no session, the link's signature names the user.
+  if (deps.unsubscribe) {
+    app.route(UNSUBSCRIBE_PATH, createUnsubscribeRoute({ links: deps.unsubscribe, access }));
+  }
   mountApi(app, {
     access,
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),

@@ -22,6 +22,7 @@ import {
   type ReminderScheduler,
   type ReminderSchedulerOptions,
 } from './notifications/reminder-scheduler.js';
+import { createUnsubscribeLinks } from './notifications/unsubscribe-links.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
@@ -102,12 +103,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const notifications = config.notifications;
   const vapidKeys = await loadVapidKeys(notifications.vapidKeys, config.dataDir);
   const pushSubscriptions = createPushSubscriptionStore(db, clock);
+  const unsubscribe = createUnsubscribeLinks(secret, config.calendar.publicUrl);
   const email = notifications.smtpUrl
     ? createEmailChannel({
         smtpUrl: notifications.smtpUrl,
         from: notifications.mailFrom,
         db,
         publicUrl: config.calendar.publicUrl,
+        unsubscribeUrl: (userId, kind) => unsubscribe.url(userId, kind),
       })
     : null;
   const channels: ReminderChannel[] = [
@@ -141,6 +144,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     authLimits: config.authLimits,
     apiRequestsPerMinute: config.apiRequestsPerMinute,
     corsOrigins: config.corsOrigins,
+    unsubscribe,
     push: {
       subscriptions: pushSubscriptions,
       vapidPublicKey: vapidKeys.publicKey,

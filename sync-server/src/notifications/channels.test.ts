@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { getSettings } from '@tasks/crdt';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
+import { createDocumentAccess } from '../rest/document-access.js';
 import { callApi, startTestServer, type TestServer } from '../test-server.js';
 import { type PushServiceStandIn, startPushServiceStandIn } from './push-service-stand-in.js';
 
@@ -140,6 +142,20 @@ describe.each(testDatabaseKinds())('reminder channels on %s', (kind) => {
     expect(mail?.text).toContain('https://tasks.example/#/inbox-notes');
     expect(mail?.html).toContain('<strong>Renew the passport</strong>');
     expect(mail?.messageId).toMatch(/^<reminder-[0-9a-f-]+@tasks\.example>$/);
+    // One-click unsubscribe (RFC 8058): a signed link, in the text and the List-Unsubscribe header.
+    const link = /Stop reminder emails: (\S+)/.exec(mail?.text ?? '')?.[1] ?? '';
+    expect(link).toMatch(/^https:\/\/tasks\.example\/api\/v1\/notifications\/unsubscribe\?/);
+    const headerLines = new Map(mail?.headerLines.map((h) => [h.key, h.line]) ?? []);
+    expect(headerLines.get('list-unsubscribe')).toContain(`<${link}>`);
+    expect(headerLines.get('list-unsubscribe-post')).toBe(
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    );
+    const local = link.replace('https://tasks.example', server.url);
+    const forged = local.replace(/s=[^&]+/, 's=forged');
+    expect((await fetch(forged, { method: 'POST' })).status).toBe(403);
+    expect((await fetch(local, { method: 'POST' })).status).toBe(200);
+    const access = createDocumentAccess({ relay: server.server.relay, db: server.db, clock });
+    expect(await access.use(user.userId, [], (docs) => getSettings(docs).notifyEmail)).toBe(false);
 
     const [received] = push.received;
     expect(received?.payload).toEqual({
