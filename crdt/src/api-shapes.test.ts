@@ -66,10 +66,26 @@ describe('api shapes', () => {
       calendar_event_id: null,
       recurrence_rule: null,
       recurrence_exceptions: [],
+      reminders: [],
       created_at: '2025-10-06T14:30:00Z',
       updated_at: '2025-10-06T14:30:00Z',
       completed_at: null,
     });
+  });
+
+  it('reads and writes reminders in the spec’s snake_case', () => {
+    const docs = new UserDocs('u1');
+    const ctx = createManualContext(new Date('2026-12-01T00:00:00Z'));
+    const body = fromApiKeys('task', {
+      title: 'Report',
+      due_date: '2026-12-07T15:00:00Z',
+      reminders: [{ minutes_before: 15 }, { at: '2026-12-07T09:00:00Z' }],
+    });
+    const task = createTask(docs, parseInput(taskCreateInput, body), ctx);
+    expect(taskToApi(task, { userId: 'u1' }).reminders).toEqual([
+      { minutes_before: 15 },
+      { at: '2026-12-07T09:00:00Z' },
+    ]);
   });
 
   it('shows tag display names rather than their keys when given', () => {

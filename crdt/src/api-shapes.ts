@@ -4,6 +4,7 @@ import type {
   InboxItem,
   Priority,
   Project,
+  Reminder,
   Tag,
   Task,
   TaskStatus,
@@ -46,7 +47,7 @@ export function snakeToCamel(key: string): string {
 export function fieldToApi(entity: ApiEntity, field: string): string {
   const [head = '', ...rest] = field.split('.');
   const renamed = RENAMES[entity][head] ?? camelToSnake(head);
-  return [renamed, ...rest].join('.');
+  return [renamed, ...rest.map(camelToSnake)].join('.');
 }
 
 /** The document's name of a spec field. */
@@ -70,8 +71,24 @@ export function toApiKeys(entity: ApiEntity, record: object): Record<string, unk
 export function fromApiKeys(entity: ApiEntity, body: unknown): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
   const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) result[fieldFromApi(entity, key)] = value;
+  for (const [key, value] of Object.entries(body)) {
+    const field = fieldFromApi(entity, key);
+    // A task's reminders are objects of their own (`{ "minutes_before": 15 }`).
+    result[field] =
+      entity === 'task' && field === 'reminders' && Array.isArray(value)
+        ? value.map((item) => fromApiKeys('task', item))
+        : value;
+  }
   return result;
+}
+
+/** A reminder in the spec's JSON: `{ "minutes_before": 15 }` or `{ "at": "…Z" }`. */
+export type ApiReminder = { minutes_before: number } | { at: string };
+
+export function reminderToApi(reminder: Reminder): ApiReminder {
+  return 'minutesBefore' in reminder
+    ? { minutes_before: reminder.minutesBefore }
+    : { at: reminder.at };
 }
 
 /** A ValidationError's fields with the spec's names. */
@@ -112,6 +129,8 @@ export interface ApiTask {
   recurrence_rule: string | null;
   /** Occurrences of the series skipped (see `Task.recurrenceExceptions`). */
   recurrence_exceptions: string[];
+  /** Its reminders (see `Task.reminders`). */
+  reminders: ApiReminder[];
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -180,6 +199,7 @@ export function taskToApi(task: Task, extras: TaskApiExtras): ApiTask {
     calendar_event_id: task.calendarEventId,
     recurrence_rule: task.recurrenceRule,
     recurrence_exceptions: task.recurrenceExceptions,
+    reminders: task.reminders.map(reminderToApi),
     created_at: task.createdAt,
     updated_at: task.updatedAt,
     completed_at: task.completedAt,

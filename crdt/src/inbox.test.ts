@@ -8,6 +8,7 @@ import {
   dismissInboxItem,
   listInbox,
   markInboxItemRead,
+  markInboxItemUnread,
 } from './inbox.js';
 import { inboxOf, UserDocs } from './user-docs.js';
 
@@ -30,6 +31,8 @@ describe('inbox', () => {
     expect(countUnread(docs)).toBe(2);
     markInboxItemRead(docs, first.id, ctx);
     expect(countUnread(docs)).toBe(1);
+    expect(markInboxItemUnread(docs, first.id).readAt).toBeNull();
+    expect(countUnread(docs)).toBe(2);
   });
 
   it('adds a notification with a given id once, however often it is produced', () => {

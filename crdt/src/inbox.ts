@@ -59,6 +59,14 @@ export function markInboxItemRead(docs: UserDocs, id: string, ctx: DocContext): 
   return readInboxItem(id, map) as InboxItem;
 }
 
+/** Marks a notification unread again (read elsewhere by mistake). */
+export function markInboxItemUnread(docs: UserDocs, id: string): InboxItem {
+  const map = asMap(inboxOf(docs.main).get(id));
+  if (!map) throw new NotFoundError('notification', id);
+  if (map.has('readAt')) docs.main.transact(() => map.delete('readAt'));
+  return readInboxItem(id, map) as InboxItem;
+}
+
 export function dismissInboxItem(docs: UserDocs, id: string): void {
   const inbox = inboxOf(docs.main);
   if (!inbox.has(id)) throw new NotFoundError('notification', id);

@@ -12,6 +12,8 @@ export * from './event-series.js';
 export * from './inbox.js';
 export * from './projects.js';
 export * from './recurrence.js';
+export * from './reminder-keys.js';
+export * from './reminders.js';
 export * from './sample-user.js';
 export * from './scheduling/plan-schedule.js';
 export * from './scheduling/schedule-docs.js';

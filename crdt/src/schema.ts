@@ -41,6 +41,18 @@ export const TAG_KEY_PREFIX = 'tag:';
  */
 export const EXCEPTION_KEY_PREFIX = 'exdate:';
 
+/**
+ * Task map keys holding a reminder are `reminder:<spec>` (`reminder:before:15`,
+ * `reminder:at:2026-12-07T09:00:00Z`), like tags: two devices adding reminders at once keep both.
+ */
+export const REMINDER_KEY_PREFIX = 'reminder:';
+
+/**
+ * A task's reminder: some minutes before its due date (its start date without one; for an
+ * all-day date, before the user's all-day reminder time that day), or at an instant.
+ */
+export type Reminder = { minutesBefore: number } | { at: string };
+
 /** A task as readers see it: every field typed, junk replaced by defaults. */
 export interface Task {
   id: string;
@@ -63,6 +75,8 @@ export interface Task {
    * value its due date (or start date, without a due date) would have, in the same form.
    */
   recurrenceExceptions: string[];
+  /** Its reminders, relative ones first (fewest minutes first), then absolute ones by time. */
+  reminders: Reminder[];
   /** Id of the first task of a recurring series; the task's own id when it started one. */
   seriesId: string;
   /**
@@ -130,6 +144,16 @@ export interface Settings {
   calendarImport: CalendarImportMode;
   calendarImportKeyword: string;
   scheduling: SchedulingSettings;
+  /** Minutes before the date a new dated task is reminded (null: no reminder by default). */
+  defaultReminderMinutes: number | null;
+  /** When an all-day task's reminders count from, in the user's zone (`HH:MM`). */
+  allDayReminderTime: string;
+  /** The channels reminders go out on. */
+  notifyInApp: boolean;
+  notifyPush: boolean;
+  notifyEmail: boolean;
+  /** Time of day of the emailed daily agenda in the user's zone (`HH:MM`), null: none. */
+  agendaTime: string | null;
 }
 
 /** How the planner places tasks into free time (see `scheduling/plan-schedule.ts`). */
@@ -210,6 +234,7 @@ export interface CalendarEventOverride {
 }
 
 export const DEFAULT_TIMEZONE = 'UTC';
+export const DEFAULT_ALL_DAY_REMINDER_TIME = '09:00';
 export const DEFAULT_WORKING_HOURS: Record<Weekday, TimeRange[]> = {
   mon: [{ start: '09:00', end: '17:00' }],
   tue: [{ start: '09:00', end: '17:00' }],

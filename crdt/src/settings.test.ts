@@ -44,6 +44,12 @@ describe('settings', () => {
         bufferMinutes: 5,
         dailyCapMinutes: null,
       },
+      defaultReminderMinutes: null,
+      allDayReminderTime: '09:00',
+      notifyInApp: true,
+      notifyPush: true,
+      notifyEmail: false,
+      agendaTime: null,
     });
     expect(getTimezone(docs)).toBe('UTC');
   });
@@ -82,6 +88,12 @@ describe('settings', () => {
     expect(getSettings(docs)).toMatchObject({
       calendarImport: 'none',
       calendarImportKeyword: '#task',
+      defaultReminderMinutes: null,
+      allDayReminderTime: '09:00',
+      notifyInApp: true,
+      notifyPush: true,
+      notifyEmail: false,
+      agendaTime: null,
     });
   });
 
@@ -223,6 +235,10 @@ describe('reading settings another client wrote', () => {
     map.set('weekStart', 'funday');
     map.set('workingHours.mon', 'nine to five');
     map.set('workingHours.sat', { start: '10:00', end: '12:00' });
+    map.set('defaultReminderMinutes', -5);
+    map.set('allDayReminderTime', '25:00');
+    map.set('notifyInApp', 'yes');
+    map.set('agendaTime', 7);
     expect(getSettings(docs)).toEqual({
       timezone: 'UTC',
       weekStart: 'mon',
@@ -230,6 +246,12 @@ describe('reading settings another client wrote', () => {
       calendarImport: 'none',
       calendarImportKeyword: '#task',
       scheduling: DEFAULT_SCHEDULING,
+      defaultReminderMinutes: null,
+      allDayReminderTime: '09:00',
+      notifyInApp: true,
+      notifyPush: true,
+      notifyEmail: false,
+      agendaTime: null,
     });
   });
 
@@ -267,6 +289,32 @@ describe('reading settings another client wrote', () => {
       ),
     ).toEqual(['scheduling.horizonDays', 'scheduling.minBlockMinutes', 'scheduling.bufferMinutes']);
     expect(getSettings(docs).scheduling).toEqual(DEFAULT_SCHEDULING);
+  });
+
+  it('keeps the reminder settings a patch gives, and clears the default reminder with null', () => {
+    const docs = setup();
+    updateSettings(docs, {
+      defaultReminderMinutes: 30,
+      allDayReminderTime: '07:30',
+      notifyEmail: true,
+      notifyPush: false,
+      agendaTime: '06:45',
+    });
+    expect(getSettings(docs)).toMatchObject({
+      defaultReminderMinutes: 30,
+      allDayReminderTime: '07:30',
+      notifyInApp: true,
+      notifyPush: false,
+      notifyEmail: true,
+      agendaTime: '06:45',
+    });
+    updateSettings(docs, { defaultReminderMinutes: null, agendaTime: null });
+    expect(getSettings(docs)).toMatchObject({ defaultReminderMinutes: null, agendaTime: null });
+    expect(
+      invalidFields(() =>
+        updateSettings(docs, { defaultReminderMinutes: 1.5, allDayReminderTime: '9am' }),
+      ),
+    ).toEqual(['defaultReminderMinutes', 'allDayReminderTime']);
   });
 
   it('changes only the settings a patch names', () => {

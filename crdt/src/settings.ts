@@ -1,9 +1,10 @@
 import type * as Y from 'yjs';
 import { isValidTimezone } from './dates.js';
-import { readString, writeField } from './record-fields.js';
+import { readNumber, readString, writeField } from './record-fields.js';
 import {
   CALENDAR_IMPORT_MODES,
   type CalendarImportMode,
+  DEFAULT_ALL_DAY_REMINDER_TIME,
   DEFAULT_CALENDAR_IMPORT_KEYWORD,
   DEFAULT_SCHEDULING,
   DEFAULT_TIMEZONE,
@@ -16,11 +17,23 @@ import {
   type Weekday,
 } from './schema.js';
 import { settingsOf, type UserDocs } from './user-docs.js';
-import { parseInput, type SettingsPatch, settingsPatch } from './validation.js';
+import {
+  parseInput,
+  REMINDER_MINUTES_MAX,
+  type SettingsPatch,
+  settingsPatch,
+} from './validation.js';
 
 // Working hours are stored one key per weekday (`workingHours.mon`), so two devices editing
 // different days merge instead of one overwriting the other.
 const workingHoursKey = (day: Weekday) => `workingHours.${day}`;
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function readTimeOfDay(map: Y.Map<unknown>, key: string): string | null {
+  const value = readString(map, key);
+  return TIME_OF_DAY.test(value) ? value : null;
+}
 
 function readRanges(value: unknown): TimeRange[] | null {
   if (!Array.isArray(value)) return null;
@@ -110,6 +123,11 @@ export function getSettings(docs: UserDocs): Settings {
     workingHours[day] = ranges ?? DEFAULT_WORKING_HOURS[day].map((range) => ({ ...range }));
   }
   const importMode = readString(map, 'calendarImport');
+  const reminderMinutes = readNumber(map, 'defaultReminderMinutes');
+  const flag = (key: string, fallback: boolean) => {
+    const value = map.get(key);
+    return typeof value === 'boolean' ? value : fallback;
+  };
   const keyword = readString(map, 'calendarImportKeyword').trim();
   return {
     // The user's choice, else the account's zone, else UTC.
@@ -122,6 +140,19 @@ export function getSettings(docs: UserDocs): Settings {
     calendarImportKeyword:
       keyword.length > 0 && keyword.length <= 50 ? keyword : DEFAULT_CALENDAR_IMPORT_KEYWORD,
     scheduling: readScheduling(map),
+    defaultReminderMinutes:
+      reminderMinutes !== null &&
+      Number.isInteger(reminderMinutes) &&
+      reminderMinutes >= 0 &&
+      reminderMinutes <= REMINDER_MINUTES_MAX
+        ? reminderMinutes
+        : null,
+    allDayReminderTime: readTimeOfDay(map, 'allDayReminderTime') ?? DEFAULT_ALL_DAY_REMINDER_TIME,
+    // In the app by default, and by push once a device subscribed; email when asked for.
+    notifyInApp: flag('notifyInApp', true),
+    notifyPush: flag('notifyPush', true),
+    notifyEmail: flag('notifyEmail', false),
+    agendaTime: readTimeOfDay(map, 'agendaTime'),
   };
 }
 
@@ -140,6 +171,12 @@ export function updateSettings(docs: UserDocs, patch: SettingsPatch): Settings {
       'weekStart',
       'calendarImport',
       'calendarImportKeyword',
+      'defaultReminderMinutes',
+      'allDayReminderTime',
+      'notifyInApp',
+      'notifyPush',
+      'notifyEmail',
+      'agendaTime',
     ] as const) {
       if (valid[key] !== undefined) writeField(map, key, valid[key]);
     }

@@ -74,6 +74,7 @@ describe('reading tasks another client wrote', () => {
       projectId: null,
       recurrenceRule: null,
       recurrenceExceptions: ['2025-03-10'],
+      reminders: [],
       seriesId: 'junk',
       nextOccurrenceId: null,
       calendarEventId: null,

@@ -9,6 +9,7 @@ import {
   readString,
   readText,
 } from './record-fields.js';
+import { readReminders } from './reminder-keys.js';
 import {
   EXCEPTION_KEY_PREFIX,
   PRIORITIES,
@@ -84,6 +85,7 @@ export function readTask(id: string, value: unknown): Task | null {
     projectId: readNullableString(map, 'projectId'),
     recurrenceRule: readNullableString(map, 'recurrenceRule'),
     recurrenceExceptions: readRecurrenceExceptions(map),
+    reminders: readReminders(map),
     seriesId: readNullableString(map, 'seriesId') ?? id,
     nextOccurrenceId: readNullableString(map, 'nextOccurrenceId'),
     calendarEventId: readNullableString(map, 'calendarEventId'),

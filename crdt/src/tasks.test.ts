@@ -71,6 +71,7 @@ describe('createTask', () => {
       projectId: null,
       recurrenceRule: null,
       recurrenceExceptions: [],
+      reminders: [],
       nextOccurrenceId: null,
       seriesId: 'task-001',
       calendarEventId: null,

@@ -7,8 +7,15 @@ import { documentVersion, isInTransaction } from './doc-version.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { asMap, replaceText, writeField } from './record-fields.js';
 import { nextOccurrence } from './recurrence.js';
-import { EXCEPTION_KEY_PREFIX, TAG_KEY_PREFIX, type Task } from './schema.js';
-import { getTimezone } from './settings.js';
+import { reminderKey } from './reminder-keys.js';
+import {
+  EXCEPTION_KEY_PREFIX,
+  REMINDER_KEY_PREFIX,
+  type Reminder,
+  TAG_KEY_PREFIX,
+  type Task,
+} from './schema.js';
+import { getSettings, getTimezone } from './settings.js';
 import { ensureTags } from './tags.js';
 import { compareByOrder, effectiveParentId, readTask } from './task-read.js';
 import { projectsOf, tasksOf, type UserDocs } from './user-docs.js';
@@ -184,6 +191,19 @@ function writeKeySet(map: Y.Map<unknown>, prefix: string, wanted: ReadonlySet<st
   }
 }
 
+function setReminders(map: Y.Map<unknown>, reminders: readonly Reminder[]): void {
+  writeKeySet(map, REMINDER_KEY_PREFIX, new Set(reminders.map(reminderKey)));
+}
+
+/**
+ * The settings' default reminder, for a task that gets its first date without reminders of its
+ * own (none when the setting is unset).
+ */
+function defaultRemindersOf(docs: UserDocs): Reminder[] {
+  const minutes = getSettings(docs).defaultReminderMinutes;
+  return minutes === null ? [] : [{ minutesBefore: minutes }];
+}
+
 function setTags(docs: UserDocs, map: Y.Map<unknown>, names: readonly string[], ctx: DocContext) {
   writeKeySet(map, TAG_KEY_PREFIX, new Set(ensureTags(docs, names, ctx)));
 }
@@ -318,6 +338,8 @@ export function createTask(docs: UserDocs, input: TaskCreateInput, ctx: DocConte
     map.set('updatedAt', now);
     if (valid.status === 'COMPLETED') map.set('completedAt', now);
     if (valid.tags) setTags(docs, map, valid.tags, ctx);
+    if (valid.reminders) setReminders(map, valid.reminders);
+    else if (valid.dueDate || valid.startDate) setReminders(map, defaultRemindersOf(docs));
     if (valid.recurrenceExceptions) {
       writeKeySet(map, EXCEPTION_KEY_PREFIX, new Set(valid.recurrenceExceptions));
       skipExcludedOccurrence(docs, id, map);
@@ -383,6 +405,16 @@ export function updateTask(
       if (valid[key] !== undefined) writeField(map, key, valid[key]);
     }
     if (valid.tags !== undefined) setTags(docs, map, valid.tags, ctx);
+    if (valid.reminders !== undefined) setReminders(map, valid.reminders);
+    else if (
+      !current.dueDate &&
+      !current.startDate &&
+      (dueDate || startDate) &&
+      current.reminders.length === 0
+    ) {
+      // A task dated for the first time gets the default reminder, as a new dated task does.
+      setReminders(map, defaultRemindersOf(docs));
+    }
     if (exceptions !== undefined) writeKeySet(map, EXCEPTION_KEY_PREFIX, new Set(exceptions));
     if (valid.status !== 'COMPLETED') skipExcludedOccurrence(docs, id, map);
     if (valid.status !== undefined && valid.status !== current.status) {
@@ -471,6 +503,14 @@ function spawnNextOccurrence(docs: UserDocs, id: string, ctx: DocContext): Task 
     next.set('createdAt', now);
     next.set('updatedAt', now);
     for (const tag of task.tags) next.set(TAG_KEY_PREFIX + tag, true);
+    // The reminders follow the series: relative ones count from the next dates, absolute ones
+    // move by as much as the dates did.
+    setReminders(
+      next,
+      task.reminders.map((reminder) =>
+        'at' in reminder ? { at: shiftBy(anchor, nextDate, reminder.at) } : reminder,
+      ),
+    );
     // The series' exceptions still ahead go with it.
     for (const value of task.recurrenceExceptions) {
       if (isAfter(value, nextDate)) next.set(EXCEPTION_KEY_PREFIX + value, true);

@@ -73,6 +73,7 @@ export function taskFixture(id: string, fields: Partial<Task> = {}): Task {
     parentId: null,
     projectId: null,
     recurrenceRule: null,
+    reminders: [],
     recurrenceExceptions: [],
     nextOccurrenceId: null,
     seriesId: id,

@@ -10,6 +10,7 @@ import { normalizeRecurrenceRule } from './recurrence.js';
 import {
   CALENDAR_IMPORT_MODES,
   PRIORITIES,
+  type Reminder,
   SCHEDULING_LIMITS,
   TASK_STATUSES,
   WEEKDAYS,
@@ -106,6 +107,31 @@ const description = z
   .string()
   .max(DESCRIPTION_MAX, `must be at most ${DESCRIPTION_MAX} characters`);
 
+export const REMINDERS_MAX = 10;
+/** Four weeks: the furthest ahead of its date a reminder may be. */
+export const REMINDER_MINUTES_MAX = 40_320;
+
+/** A reminder: `{ minutesBefore }` (before the task's date) or `{ at }` (an instant), not both. */
+export const reminder = z
+  .object({
+    minutesBefore: z
+      .number({ error: 'must be a number of minutes' })
+      .int('must be a whole number of minutes')
+      .min(0, 'must not be negative')
+      .max(REMINDER_MINUTES_MAX, 'must be at most four weeks (40320)')
+      .optional(),
+    at: dateTime.optional(),
+  })
+  .strict()
+  .transform((value, ctx): Reminder => {
+    if (value.minutesBefore !== undefined && value.at === undefined) {
+      return { minutesBefore: value.minutesBefore };
+    }
+    if (value.at !== undefined && value.minutesBefore === undefined) return { at: value.at };
+    ctx.addIssue({ code: 'custom', message: 'must have either minutesBefore or at' });
+    return z.NEVER;
+  });
+
 /** Field rules of a task, shared by the document's inputs and the REST API's schemas. */
 export const taskFields = {
   title,
@@ -123,6 +149,7 @@ export const taskFields = {
     .array(dateOrDateTime)
     .max(RECURRENCE_EXCEPTIONS_MAX, `at most ${RECURRENCE_EXCEPTIONS_MAX} skipped occurrences`),
   calendarEventId: z.string().max(1024).nullable(),
+  reminders: z.array(reminder).max(REMINDERS_MAX, `at most ${REMINDERS_MAX} reminders`),
 };
 
 function startNotAfterDue(
@@ -159,6 +186,7 @@ export const taskCreateInput = z
     recurrenceRule: true,
     recurrenceExceptions: true,
     calendarEventId: true,
+    reminders: true,
   })
   .strict()
   .superRefine(startNotAfterDue);
@@ -268,6 +296,17 @@ export const settingsPatch = z
       .min(1, 'must not be empty')
       .max(50, 'must be at most 50 characters'),
     scheduling: schedulingPatch,
+    defaultReminderMinutes: z
+      .number({ error: 'must be a number of minutes or null' })
+      .int('must be a whole number of minutes')
+      .min(0, 'must not be negative')
+      .max(REMINDER_MINUTES_MAX, 'must be at most four weeks (40320)')
+      .nullable(),
+    allDayReminderTime: timeOfDay,
+    notifyInApp: z.boolean({ error: 'must be true or false' }),
+    notifyPush: z.boolean({ error: 'must be true or false' }),
+    notifyEmail: z.boolean({ error: 'must be true or false' }),
+    agendaTime: timeOfDay.nullable(),
   })
   .partial()
   .strict();

@@ -20,9 +20,14 @@ import { errorBody, errorResponse } from './http/http-error.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import { clientAddress, type TrustProxy } from './middleware/rate-limit/client-address.js';
+import {
+  createUnsubscribeRoute,
+  UNSUBSCRIBE_PATH,
+  type UnsubscribeLinks,
+} from './notifications/unsubscribe-links.js';
 import { CLOSE } from './relay/protocol.js';
 import type { Relay } from './relay/relay.js';
-import { mountApi } from './rest/api.js';
+import { type ApiDeps, mountApi } from './rest/api.js';
 import { createDocumentAccess, type DocumentAccess } from './rest/document-access.js';
 import { createICalFeed } from './rest/ical-feed-routes.js';
 import { TrackedTime } from './rest/tracked-time.js';
@@ -52,6 +57,10 @@ export interface AppDeps {
   history?: TaskHistory;
   /** The calendar bridge's routes and webhooks (absent: no /calendar area). */
   calendar?: Pick<CalendarBridge, 'routes' | 'webhooks'>;
+  /** Web Push keys and subscriptions (absent: no /notifications area). */
+  push?: ApiDeps['push'];
+  /** Signed one-click unsubscribe links of emails (absent: no unsubscribe route). */
+  unsubscribe?: UnsubscribeLinks;
 }
 
 /** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
@@ -128,11 +137,16 @@ export function createApp(deps: AppDeps): Hono {
   );
   // Providers post here without a session: each notification carries its channel's secret.
   if (deps.calendar) app.route('/api/v1/webhooks/calendar', deps.calendar.webhooks);
+  // An email's unsubscribe link: no session, the link's signature names the user.
+  if (deps.unsubscribe) {
+    app.route(UNSUBSCRIBE_PATH, createUnsubscribeRoute({ links: deps.unsubscribe, access }));
+  }
   mountApi(app, {
     access,
     db: deps.db,
     ...(deps.history ? { history: deps.history } : {}),
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
+    ...(deps.push ? { push: deps.push } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,
     clock: deps.clock,

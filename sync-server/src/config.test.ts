@@ -48,6 +48,35 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the notification variables, and names the bad ones', () => {
+    expect(loadConfig({}).notifications).toEqual({
+      smtpUrl: null,
+      mailFrom: 'Tasks <tasks@localhost>',
+      vapidKeys: null,
+      vapidSubject: 'mailto:admin@localhost',
+      pushAllowPrivateEndpoints: false,
+    });
+    expect(
+      loadConfig({ SMTP_URL: 'smtp://mail.example:587', PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true' })
+        .notifications,
+    ).toMatchObject({ smtpUrl: 'smtp://mail.example:587', pushAllowPrivateEndpoints: true });
+    try {
+      loadConfig({
+        SMTP_URL: 'mail.example',
+        VAPID_PUBLIC_KEY: 'B'.repeat(87),
+        VAPID_SUBJECT: 'admin@example.com',
+        PUSH_ALLOW_PRIVATE_ENDPOINTS: 'yes',
+      });
+      expect.unreachable('the configuration is invalid');
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/m);
+      expect(problems).toMatch(/^VAPID_SUBJECT: must be a mailto: or https:\/\/ URL/m);
+      expect(problems).toMatch(/^PUSH_ALLOW_PRIVATE_ENDPOINTS: must be true or false/m);
+    }
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: 'B'.repeat(87) })).toThrow(/set both or neither/);
+  });
+
   it('refuses a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be 0-65535/);
   });

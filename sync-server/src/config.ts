@@ -68,6 +68,30 @@ const envSchema = z.object({
   REGISTRATION: z
     .enum(REGISTRATION_MODES, { error: 'must be open, invite or closed' })
     .default('closed'),
+  /** Where reminder emails go out (smtp:// or smtps://, with credentials). Unset: no email. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Tasks <tasks@localhost>'),
+  /** Web Push VAPID keys (URL-safe base64). Unset: generated once into DATA_DIR. */
+  VAPID_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{80,90}$/, 'must be a P-256 public key in URL-safe base64')
+    .optional(),
+  VAPID_PRIVATE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{40,45}$/, 'must be a P-256 private key in URL-safe base64')
+    .optional(),
+  /** Who push services contact about this server's pushes (mailto: or https:). */
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https:// URL')
+    .default('mailto:admin@localhost'),
+  /** Lets push subscriptions name loopback endpoints (tests with a local push service). */
+  PUSH_ALLOW_PRIVATE_ENDPOINTS: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false'),
 });
 
 export interface Config {
@@ -100,6 +124,16 @@ export interface Config {
   registration: RegistrationMode;
   /** The calendar bridge's variables (calendar/oauth-config.ts). */
   calendar: CalendarConfig;
+  notifications: NotificationConfig;
+}
+
+export interface NotificationConfig {
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Both keys, or null to use (and on first start create) the ones kept in DATA_DIR. */
+  vapidKeys: { publicKey: string; privateKey: string } | null;
+  vapidSubject: string;
+  pushAllowPrivateEndpoints: boolean;
 }
 
 /** Reads the configuration; empty strings count as unset. Throws ConfigError listing problems. */
@@ -121,6 +155,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   if (typeof trustProxy === 'string') problems.push(`TRUST_PROXY: ${trustProxy}`);
+  if (
+    result.success &&
+    (result.data.VAPID_PUBLIC_KEY === undefined) !== (result.data.VAPID_PRIVATE_KEY === undefined)
+  ) {
+    problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
+  }
   if (!result.success || calendar === null || typeof trustProxy === 'string' || problems.length > 0)
     throw new ConfigError(problems);
   const e = result.data;
@@ -153,5 +193,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: e.MAX_BODY_BYTES,
     trustProxy,
     calendar,
+    notifications: {
+      smtpUrl: e.SMTP_URL ?? null,
+      mailFrom: e.MAIL_FROM,
+      vapidKeys:
+        e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY
+          ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY }
+          : null,
+      vapidSubject: e.VAPID_SUBJECT,
+      pushAllowPrivateEndpoints: e.PUSH_ALLOW_PRIVATE_ENDPOINTS === 'true',
+    },
   };
 }

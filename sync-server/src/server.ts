@@ -16,6 +16,16 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createTaskHistory } from './history/task-history.js';
 import type { Logger } from './logger.js';
+import { createEmailChannel } from './notifications/email-channel.js';
+import { createPushChannel, loadVapidKeys } from './notifications/push-channel.js';
+import { createPushSubscriptionStore } from './notifications/push-subscriptions.js';
+import type { ReminderChannel } from './notifications/reminder-channel.js';
+import {
+  createReminderScheduler,
+  type ReminderScheduler,
+  type ReminderSchedulerOptions,
+} from './notifications/reminder-scheduler.js';
+import { createUnsubscribeLinks } from './notifications/unsubscribe-links.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
@@ -40,6 +50,10 @@ export interface ServerDeps {
   >;
   /** Test hooks of the trash purge job (poll interval). */
   trashPurgeOptions?: Partial<Omit<TrashPurgerOptions, 'db' | 'access' | 'log' | 'clock'>>;
+  /** Test hooks of the reminder scheduler (poll interval, delays). */
+  reminderOptions?: Partial<
+    Omit<ReminderSchedulerOptions, 'db' | 'access' | 'changes' | 'log' | 'clock'>
+  >;
 }
 
 export interface RunningServer {
@@ -49,6 +63,8 @@ export interface RunningServer {
   calendar: CalendarBridge;
   /** The daily job emptying the trash of every document. */
   trash: TrashPurger;
+  /** Plans and sends reminders (in the inbox, by email, by Web Push). */
+  reminders: ReminderScheduler;
   /** Graceful stop: no new connections, sockets closed, pending updates committed. */
   close(): Promise<void>;
 }
@@ -104,6 +120,38 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   const sessionPruner = createSessionPruner({ db, log, clock });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
+  const notifications = config.notifications;
+  const vapidKeys = await loadVapidKeys(notifications.vapidKeys, config.dataDir);
+  const pushSubscriptions = createPushSubscriptionStore(db, clock);
+  const unsubscribe = createUnsubscribeLinks(secret, config.calendar.publicUrl);
+  const email = notifications.smtpUrl
+    ? createEmailChannel({
+        smtpUrl: notifications.smtpUrl,
+        from: notifications.mailFrom,
+        db,
+        publicUrl: config.calendar.publicUrl,
+        unsubscribeUrl: (userId, kind) => unsubscribe.url(userId, kind),
+      })
+    : null;
+  const channels: ReminderChannel[] = [
+    ...(email ? [email] : []),
+    createPushChannel({
+      subscriptions: pushSubscriptions,
+      keys: vapidKeys,
+      subject: notifications.vapidSubject,
+      allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+      log,
+    }),
+  ];
+  const reminders = createReminderScheduler({
+    db,
+    access,
+    changes: (listener) => relay.onDocumentChange(listener),
+    log,
+    clock,
+    channels,
+    ...deps.reminderOptions,
+  });
   const app = createApp({
     db,
     tokens,
@@ -121,6 +169,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     registration: config.registration,
     maxBodyBytes: config.maxBodyBytes,
     trustProxy: config.trustProxy,
+    unsubscribe,
+    push: {
+      subscriptions: pushSubscriptions,
+      vapidPublicKey: vapidKeys.publicKey,
+      allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+    },
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.
   // A sync message may carry a whole backlog (up to the quota); the relay holds every other
@@ -156,12 +210,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   calendar.start();
   trash.start();
   sessionPruner.start();
+  reminders.start();
   return {
     url,
     port,
     relay,
     calendar,
     trash,
+    reminders,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running syncs write to documents: they end (or give up their lease) before the relay.
@@ -170,6 +226,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       history.stop();
       await history.flush();
       await sessionPruner.stop();
+      await reminders.stop();
+      email?.close();
       await relay.close();
       sessionSockets.close();
       wss.close();

@@ -41,6 +41,7 @@ export async function startTestServer(
     relay?: Partial<RelayOptions>;
     calendar?: ServerDeps['calendarOptions'];
     trashPurge?: ServerDeps['trashPurgeOptions'];
+    reminders?: ServerDeps['reminderOptions'];
     /** The server's clock (default: the system's). */
     clock?: () => Date;
   } = {},
@@ -69,6 +70,7 @@ export async function startTestServer(
       relayOptions: options.relay ?? {},
       ...(options.calendar ? { calendarOptions: options.calendar } : {}),
       ...(options.trashPurge ? { trashPurgeOptions: options.trashPurge } : {}),
+      ...(options.reminders ? { reminderOptions: options.reminders } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     });
   let server = await start(config.port);

@@ -504,3 +504,45 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe('reminders', () => {
+  it('reads "remind 15m before", "remind 2h before" and "remind 1d before" as minutes before', () => {
+    expect(parse('Dentist tomorrow 3pm remind 15m before remind 2 hours before')).toEqual({
+      title: 'Dentist',
+      dueDate: '2025-10-16T19:00:00Z',
+      tags: [],
+      reminders: [{ minutesBefore: 15 }, { minutesBefore: 120 }],
+    });
+    expect(parse('Taxes friday remind me 1d before').reminders).toEqual([{ minutesBefore: 1440 }]);
+  });
+
+  it('reads "remind at 9am" as that time on the due day in the user’s zone', () => {
+    expect(parse('Send invoice tomorrow 3pm remind at 9am')).toEqual({
+      title: 'Send invoice',
+      dueDate: '2025-10-16T19:00:00Z',
+      tags: [],
+      reminders: [{ at: '2025-10-16T13:00:00Z' }],
+    });
+    expect(parse('Call Ken remind at 17:30 on 20 October', { timezone: TOKYO }).reminders).toEqual([
+      { at: '2025-10-20T08:30:00Z' },
+    ]);
+  });
+
+  it('without a due date, reminds at the next such time from now', () => {
+    // 08:00 in New York: 9am is still ahead today, 7am is tomorrow's.
+    expect(parse('Stretch remind at 9am')).toEqual({
+      title: 'Stretch',
+      tags: [],
+      reminders: [{ at: '2025-10-15T13:00:00Z' }],
+    });
+    expect(parse('Stretch remind at 7am').reminders).toEqual([{ at: '2025-10-16T11:00:00Z' }]);
+  });
+
+  it('leaves "remind" phrases it cannot read in the title', () => {
+    expect(parse('remind Bob about the report')).toEqual({
+      title: 'remind Bob about the report',
+      tags: [],
+    });
+    expect(parse('Stretch remind at 25:00').reminders).toBeUndefined();
+  });
+});

@@ -3,6 +3,7 @@ import {
   normalizeRecurrenceRule,
   PRIORITIES,
   type Priority,
+  type Reminder,
   TAG_NAME_MAX,
   TITLE_MAX,
   taskCreateInput,
@@ -44,6 +45,8 @@ export interface QuickAddResult {
   /** An RRULE without the `RRULE:` prefix, as `normalizeRecurrenceRule` returns it. */
   recurrenceRule?: string;
   projectId?: string;
+  /** From `remind 15m before` / `remind at 9am`. */
+  reminders?: Reminder[];
 }
 
 /** Longer input is not worth parsing: the title keeps at most TITLE_MAX characters anyway. */
@@ -97,7 +100,11 @@ const PRIORITY_WORDS: Readonly<Record<string, Priority>> = {
  * - a date or time anywhere (chrono-node: `tomorrow 3pm`, `next friday`, `on 12 March`,
  *   `in 3 days`, `at 9`) → dueDate, read in `timezone` relative to `now`: all-day
  *   `YYYY-MM-DD` without a time, a UTC instant with one. A recurrence without a date is due on
- *   its first occurrence from today.
+ *   its first occurrence from today;
+ * - `remind 15m before`, `remind 2h before`, `remind 1d before` → a reminder that long before the
+ *   due date (before the all-day reminder time for an all-day task); `remind at 9am`,
+ *   `remind at 17:30` → a reminder at that time on the due day (without a due date, the next
+ *   such time from now), in `timezone`. Several may be given.
  *
  * Recognized tokens leave the title; what is not recognized (an unknown project, `#123`,
  * `bob@example.com`) stays in it. Never throws: the worst case is the whole text as the title.
@@ -140,6 +147,7 @@ function parse(text: string, options: QuickAddOptions): QuickAddResult {
   const priority = extractPriority(masked);
   const estimatedDuration = extractDuration(masked);
   const recurrenceRule = extractRecurrence(masked);
+  const reminderTokens = extractReminders(masked);
   const due = extractDue(masked, now, zone);
 
   let dueDate: string | undefined;
@@ -155,6 +163,8 @@ function parse(text: string, options: QuickAddOptions): QuickAddResult {
   if (estimatedDuration !== undefined) result.estimatedDuration = estimatedDuration;
   if (recurrenceRule !== undefined) result.recurrenceRule = recurrenceRule;
   if (projectId !== undefined) result.projectId = projectId;
+  const reminders = resolveReminders(reminderTokens, dueDate, now, zone);
+  if (reminders.length > 0) result.reminders = reminders;
   if (result.title === '') result.title = fallbackTitle(text);
   return result;
 }
@@ -172,6 +182,7 @@ function validated(result: QuickAddResult, text: string): QuickAddResult {
   if (bad.has('estimatedDuration')) delete cleaned.estimatedDuration;
   if (bad.has('recurrenceRule')) delete cleaned.recurrenceRule;
   if (bad.has('projectId')) delete cleaned.projectId;
+  if (bad.has('reminders')) delete cleaned.reminders;
   return taskCreateInput.safeParse(cleaned).success
     ? cleaned
     : { title: fallbackTitle(text), tags: [] };
@@ -592,6 +603,79 @@ function dueOf(result: chrono.ParsedResult, now: Date, zone: string): Due | unde
 function instantOfWallTime(local: DateTime, zone: string): string | null {
   const wall = local.toISO({ includeOffset: false, suppressMilliseconds: true });
   return wall === null ? null : localDateTimeToInstant(wall, zone);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reminders
+
+const REMIND_BEFORE = new RegExp(
+  `${WB_START}remind(?:\\s+me)?\\s+(\\d{1,5})\\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)\\s+before${WB_END}`,
+  'giu',
+);
+const REMIND_AT = new RegExp(
+  `${WB_START}remind(?:\\s+me)?\\s+at\\s+(\\d{1,2})(?::(\\d{2}))?\\s*(am|pm)?${WB_END}`,
+  'giu',
+);
+const UNIT_MINUTES: Readonly<Record<string, number>> = { m: 1, h: 60, d: 1440, w: 10_080 };
+
+/** A reminder as typed: minutes before the due date, or a wall time of day. */
+type ReminderToken = { minutesBefore: number } | { hour: number; minute: number };
+
+function extractReminders(masked: Masked): ReminderToken[] {
+  const tokens: ReminderToken[] = [];
+  for (const match of [...masked.text.matchAll(REMIND_BEFORE)]) {
+    const unit = UNIT_MINUTES[(match[2] ?? 'm').charAt(0).toLowerCase()] ?? 1;
+    tokens.push({ minutesBefore: Number(match[1]) * unit });
+    masked.remove(match.index, match.index + match[0].length);
+  }
+  for (const match of [...masked.text.matchAll(REMIND_AT)]) {
+    let hour = Number(match[1]);
+    const minute = match[2] === undefined ? 0 : Number(match[2]);
+    const meridiem = match[3]?.toLowerCase();
+    if (meridiem !== undefined && (hour < 1 || hour > 12)) continue;
+    if (meridiem === 'pm' && hour < 12) hour += 12;
+    if (meridiem === 'am' && hour === 12) hour = 0;
+    if (hour > 23 || minute > 59) continue;
+    tokens.push({ hour, minute });
+    masked.remove(match.index, match.index + match[0].length);
+  }
+  return tokens;
+}
+
+/**
+ * The reminders of the typed tokens: a time of day is on the due day in `zone`, or without a due
+ * date the next such time after `now`.
+ */
+function resolveReminders(
+  tokens: readonly ReminderToken[],
+  dueDate: string | undefined,
+  now: Date,
+  zone: string,
+): Reminder[] {
+  const reminders: Reminder[] = [];
+  for (const token of tokens) {
+    if ('minutesBefore' in token) {
+      reminders.push(token);
+      continue;
+    }
+    let day: DateTime;
+    if (dueDate !== undefined) {
+      day =
+        dueDate.length === 10
+          ? DateTime.fromISO(dueDate, { zone })
+          : DateTime.fromISO(dueDate, { zone: 'UTC' }).setZone(zone);
+    } else {
+      day = DateTime.fromJSDate(now, { zone });
+      const today = instantOfWallTime(day.set({ hour: token.hour, minute: token.minute }), zone);
+      if (today !== null && Date.parse(today) <= now.getTime()) day = day.plus({ days: 1 });
+    }
+    const at = instantOfWallTime(
+      day.set({ hour: token.hour, minute: token.minute, second: 0, millisecond: 0 }),
+      zone,
+    );
+    if (at !== null) reminders.push({ at });
+  }
+  return reminders;
 }
 
 // ---------------------------------------------------------------------------------------------

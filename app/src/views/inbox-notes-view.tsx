@@ -1,5 +1,6 @@
 import {
   CALENDAR_CONFLICT_KIND,
+  completeTask,
   conflictDifferences,
   conflictRestorePatch,
   dismissInboxItem,
@@ -10,6 +11,8 @@ import {
   listInbox,
   markInboxItemRead,
   readCalendarConflict,
+  SNOOZE_MINUTES,
+  snoozeReminder,
 } from '@tasks/crdt';
 import { createMemo, For, Show } from 'solid-js';
 import { CONFLICT_FIELD_NAMES, conflictFieldText } from '../calendar/conflict-field-text.js';
@@ -39,6 +42,9 @@ export function InboxNotesView() {
                 <Show when={item.kind === CALENDAR_CONFLICT_KIND}>
                   <ConflictDetails item={item} />
                 </Show>
+                <Show when={item.kind === 'reminder'}>
+                  <ReminderActions item={item} />
+                </Show>
                 <p class="row">
                   <Show when={!item.readAt}>
                     <button
@@ -65,6 +71,56 @@ export function InboxNotesView() {
         </ul>
       </Show>
     </section>
+  );
+}
+
+/** The task a reminder's payload names (written by the server's scheduler), or null. */
+function reminderTaskId(payload: unknown): string | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const taskId = (payload as Record<string, unknown>).taskId;
+  return typeof taskId === 'string' ? taskId : null;
+}
+
+/** A reminder: mark its task done, or snooze it; either reads the notification. */
+function ReminderActions(props: { item: InboxItem }) {
+  const workspace = useWorkspace();
+  const task = createMemo(() => {
+    workspace.replica.version();
+    const taskId = reminderTaskId(props.item.payload);
+    return taskId ? getTask(workspace.docs, taskId) : null;
+  });
+  const open = () => {
+    const current = task();
+    return current !== null && current.deletedAt === null && current.status !== 'COMPLETED';
+  };
+  return (
+    <Show when={open()} fallback={<p>{task() ? 'Done.' : 'The task no longer exists.'}</p>}>
+      <p class="row">
+        <button
+          type="button"
+          onClick={() =>
+            workspace.act(() => {
+              completeTask(workspace.docs, task()?.id ?? '', workspace.ctx);
+              markInboxItemRead(workspace.docs, props.item.id, workspace.ctx);
+            })
+          }
+        >
+          Done
+        </button>
+        <button
+          type="button"
+          onClick={() =>
+            workspace.act(() => {
+              snoozeReminder(workspace.docs, task()?.id ?? '', workspace.ctx);
+              markInboxItemRead(workspace.docs, props.item.id, workspace.ctx);
+              workspace.notify(`Reminds you again in ${SNOOZE_MINUTES} minutes.`);
+            })
+          }
+        >
+          Snooze {SNOOZE_MINUTES} min
+        </button>
+      </p>
+    </Show>
   );
 }
 

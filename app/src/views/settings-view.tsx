@@ -90,6 +90,84 @@ function SchedulingSettings() {
   );
 }
 
+/** The default reminder's choices, in minutes before the date (null: none). */
+const DEFAULT_REMINDER_CHOICES: readonly { minutes: number | null; label: string }[] = [
+  { minutes: null, label: 'None' },
+  { minutes: 0, label: 'At the time' },
+  { minutes: 5, label: '5 minutes before' },
+  { minutes: 15, label: '15 minutes before' },
+  { minutes: 30, label: '30 minutes before' },
+  { minutes: 60, label: '1 hour before' },
+  { minutes: 1440, label: '1 day before' },
+];
+
+const CHANNELS = [
+  { key: 'notifyInApp', label: 'In the app' },
+  { key: 'notifyPush', label: 'Push notifications' },
+  { key: 'notifyEmail', label: 'Email' },
+] as const;
+
+/** The default reminder, the all-day reminder time and the channels reminders go out on. */
+function ReminderSettings() {
+  const workspace = useWorkspace();
+  const settings = createMemo(() => {
+    workspace.replica.version();
+    return getSettings(workspace.docs);
+  });
+  return (
+    <>
+      <h2>Reminders</h2>
+      <label for="settings-default-reminder">Default reminder for dated tasks</label>
+      <select
+        id="settings-default-reminder"
+        value={String(settings().defaultReminderMinutes)}
+        onChange={(event) => {
+          const value = event.currentTarget.value;
+          workspace.act(() =>
+            updateSettings(workspace.docs, {
+              defaultReminderMinutes: value === 'null' ? null : Number(value),
+            }),
+          );
+        }}
+      >
+        <For each={DEFAULT_REMINDER_CHOICES}>
+          {(choice) => <option value={String(choice.minutes)}>{choice.label}</option>}
+        </For>
+      </select>
+      <label for="settings-all-day-reminder">All-day tasks remind at</label>
+      <input
+        id="settings-all-day-reminder"
+        type="time"
+        value={settings().allDayReminderTime}
+        onChange={(event) =>
+          workspace.act(() =>
+            updateSettings(workspace.docs, { allDayReminderTime: event.currentTarget.value }),
+          )
+        }
+      />
+      <fieldset>
+        <legend>Send reminders</legend>
+        <For each={CHANNELS}>
+          {(channel) => (
+            <label>
+              <input
+                type="checkbox"
+                checked={settings()[channel.key]}
+                onChange={(event) =>
+                  workspace.act(() =>
+                    updateSettings(workspace.docs, { [channel.key]: event.currentTarget.checked }),
+                  )
+                }
+              />{' '}
+              {channel.label}
+            </label>
+          )}
+        </For>
+      </fieldset>
+    </>
+  );
+}
+
 /**
  * Time zone, working hours, week start, scheduling, projects, calendar connections and feed,
  * import and export, and the account.
@@ -191,6 +269,7 @@ export function SettingsView() {
         </tbody>
       </table>
       <SchedulingSettings />
+      <ReminderSettings />
       <h2>Projects</h2>
       <ul aria-label="Projects">
         <For each={projects()}>

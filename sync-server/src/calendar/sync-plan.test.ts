@@ -41,6 +41,7 @@ function task(id: string, fields: Partial<Task> = {}): Task {
     projectId: null,
     recurrenceRule: null,
     recurrenceExceptions: [],
+    reminders: [],
     seriesId: id,
     nextOccurrenceId: null,
     calendarEventId: null,

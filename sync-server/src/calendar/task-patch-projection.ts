@@ -56,6 +56,7 @@ export function newTask(id: string, patch: TaskPatch): Task {
     projectId: null,
     recurrenceRule: null,
     recurrenceExceptions: [],
+    reminders: [],
     seriesId: id,
     nextOccurrenceId: null,
     calendarEventId: null,

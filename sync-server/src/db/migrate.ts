@@ -4,6 +4,7 @@ import { migration as calendarConnections } from './migrations/1764000000002-cal
 import { migration as calendarDetached } from './migrations/1764000000003-calendar-detached.js';
 import { migration as calendarPushChannels } from './migrations/1764000000004-calendar-push-channels.js';
 import { migration as trashPurges } from './migrations/1764000000005-trash-purges.js';
+import { migration as reminderJobs } from './migrations/1764000000006-reminder-jobs.js';
 import { migration as registrationInvites } from './migrations/1764000000018-registration-invites.js';
 import { migration as ownYourData } from './migrations/1764000001700-own-your-data.js';
 import { migration as taskVersions } from './migrations/1764000001701-task-versions.js';
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   calendarDetached,
   calendarPushChannels,
   trashPurges,
+  reminderJobs,
   registrationInvites,
   ownYourData,
   taskVersions,

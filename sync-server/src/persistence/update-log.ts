@@ -38,7 +38,8 @@ export class UpdateLog {
   private queue: Waiting[] = [];
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private idleWaiters: Array<() => void> = [];
+  /** Settles with each appended update's commit (or failure): what `flush` waits for. */
+  private readonly unsettled = new Set<Promise<void>>();
   private queuedBytes = 0;
   private pressured = false;
   private readonly pressureListeners = new Set<(pressured: boolean) => void>();
@@ -59,7 +60,7 @@ export class UpdateLog {
     update: Uint8Array,
     abandoned?: () => boolean,
   ): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
+    const committed = new Promise<number>((resolve, reject) => {
       this.queue.push({
         name,
         ownerId,
@@ -73,6 +74,13 @@ export class UpdateLog {
       this.checkPressure();
       this.schedule();
     });
+    const settled = committed.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.unsettled.add(settled);
+    void settled.then(() => this.unsettled.delete(settled));
+    return committed;
   }
 
   /** Pending updates waiting for their batch. */
@@ -117,15 +125,11 @@ export class UpdateLog {
   }
 
   private startFlush(): void {
-    if (this.flushing || this.queue.length === 0) {
-      if (!this.flushing && this.queue.length === 0) this.notifyIdle();
-      return;
-    }
+    if (this.flushing || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.options.maxBatch ?? 5_000);
     this.flushing = this.write(batch).finally(() => {
       this.flushing = null;
       if (this.queue.length > 0) this.startFlush();
-      else this.notifyIdle();
     });
   }
 
@@ -150,22 +154,17 @@ export class UpdateLog {
     }
   }
 
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-
-  /** Resolves when every update appended so far has been committed (or has failed). */
+  /**
+   * Resolves once every update appended before the call has been committed (or has failed),
+   * whatever is appended meanwhile: a barrier, not a wait for the log to be idle.
+   */
   flush(): Promise<void> {
-    if (!this.flushing && this.queue.length === 0 && !this.timer) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.idleWaiters.push(resolve);
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
-        this.startFlush();
-      }
-    });
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.startFlush();
+    }
+    if (this.unsettled.size === 0) return Promise.resolve();
+    return Promise.all([...this.unsettled]).then(() => undefined);
   }
 }

@@ -61,6 +61,25 @@ export const IdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 
+/**
+ * A task's reminder in the spec's JSON. The shape only: crdt's `reminder` rule checks the values
+ * (the body's reminders are converted to its names first).
+ */
+export const ReminderSchema = z
+  .object({
+    minutes_before: z.number().optional().openapi({
+      description:
+        'Minutes before the due date (the start date without one; for an all-day task, before the user’s all-day reminder time that day), 0-40320',
+      example: 15,
+    }),
+    at: z.string().optional().openapi({
+      description: 'An instant, ISO-8601 with offset',
+      example: '2026-12-07T09:00:00Z',
+    }),
+  })
+  .strict()
+  .openapi('Reminder', { description: 'Either minutes_before or at' });
+
 export const TaskSchema = z
   .object({
     id: z.string(),
@@ -84,6 +103,7 @@ export const TaskSchema = z
       description:
         'Occurrences of the series skipped: the date (all-day) or UTC datetime each occurrence’s due date (start date without one) would have',
     }),
+    reminders: z.array(ReminderSchema),
     created_at: z.string(),
     updated_at: z.string(),
     completed_at: z.string().nullable(),

@@ -12,8 +12,11 @@ import { createAnalyticsRoutes } from './analytics-routes.js';
 import { createDataRoutes } from './data-routes.js';
 import type { DocumentAccess } from './document-access.js';
 import { createICalFeedRoutes } from './ical-feed-routes.js';
+import type { NotificationRouteDeps } from './notifications-routes.js';
+import { createNotificationRoutes } from './notifications-routes.js';
 import { createProjectRoutes } from './projects-routes.js';
 import { createScheduleRoutes } from './schedule-routes.js';
+import { createSettingsRoutes } from './settings-routes.js';
 import { createTagRoutes } from './tags-routes.js';
 import { createTaskRoutes } from './tasks-routes.js';
 import { createTimeRoutes } from './time-routes.js';
@@ -32,6 +35,8 @@ export interface ApiDeps {
   requestsPerMinute: number;
   /** /calendar (spec 5.2), from the calendar bridge. */
   calendar?: OpenAPIHono;
+  /** /notifications: Web Push keys and subscriptions (absent: no /notifications area). */
+  push?: Omit<NotificationRouteDeps, 'access'>;
 }
 
 const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
@@ -50,6 +55,8 @@ const AREAS = [
   'export',
   'import',
   'ical-feed',
+  'notifications',
+  'settings',
 ] as const;
 
 /**
@@ -78,6 +85,9 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   if (deps.calendar) api.route('/calendar', deps.calendar);
   api.route('/', createDataRoutes(deps));
   api.route('/ical-feed', createICalFeedRoutes(deps));
+  api.route('/settings', createSettingsRoutes(deps));
+  if (deps.push)
+    api.route('/notifications', createNotificationRoutes({ access: deps.access, ...deps.push }));
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

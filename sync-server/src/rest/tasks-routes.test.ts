@@ -84,6 +84,7 @@ describe.each(testDatabaseKinds())('tasks API on %s', (kind) => {
         'calendar_event_id',
         'recurrence_rule',
         'recurrence_exceptions',
+        'reminders',
         'created_at',
         'updated_at',
         'completed_at',
@@ -150,6 +151,32 @@ describe.each(testDatabaseKinds())('tasks API on %s', (kind) => {
         fields: [{ field: 'recurrence_exceptions', message: expect.stringMatching(/rule/) }],
       },
     });
+  });
+
+  it('keeps reminders given as minutes_before or at, and refuses malformed ones by field', async () => {
+    const task = await create({
+      title: 'Call the bank',
+      due_date: '2025-10-03T15:00:00Z',
+      reminders: [{ at: '2025-10-03T10:00:00+02:00' }, { minutes_before: 15 }],
+    });
+    expect(task.reminders).toEqual([{ minutes_before: 15 }, { at: '2025-10-03T08:00:00Z' }]);
+    const patched = await call(`/tasks/${task.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ reminders: [{ minutes_before: 60 }] }),
+    });
+    expect(((await patched.json()) as { reminders: unknown }).reminders).toEqual([
+      { minutes_before: 60 },
+    ]);
+    const bad = await call('/tasks', {
+      method: 'POST',
+      body: JSON.stringify({ title: 'x', reminders: [{ minutes_before: -5 }, { at: 'soon' }] }),
+    });
+    expect(bad.status).toBe(422);
+    const fields = ((await bad.json()) as { error: { fields: { field: string }[] } }).error.fields;
+    expect(fields.map((field) => field.field)).toEqual([
+      'reminders.0.minutes_before',
+      'reminders.1.at',
+    ]);
   });
 
   it('filters, searches, sorts and pages, with totals', async () => {

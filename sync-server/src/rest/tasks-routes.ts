@@ -31,6 +31,7 @@ import {
   jsonResponse,
   notFoundResponse,
   pageOf,
+  ReminderSchema,
   snakeObject,
   TaskSchema,
 } from './api-schemas.js';
@@ -46,6 +47,7 @@ const TaskCreateBody = snakeObject('task', taskFields)
       .number()
       .optional()
       .openapi({ description: 'Ignored: calculated from time entries' }),
+    reminders: z.array(ReminderSchema).optional(),
   })
   .strict()
   .openapi('TaskCreate');
@@ -56,6 +58,7 @@ const TaskPatchBody = snakeObject('task', taskFields)
       .number()
       .optional()
       .openapi({ description: 'Ignored: calculated from time entries' }),
+    reminders: z.array(ReminderSchema).optional(),
   })
   .strict()
   .openapi('TaskPatch');
