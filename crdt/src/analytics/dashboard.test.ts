@@ -30,6 +30,12 @@ const UTC_SETTINGS: Settings = {
   calendarImport: 'none',
   calendarImportKeyword: '#task',
   scheduling: DEFAULT_SCHEDULING,
+  defaultReminderMinutes: null,
+  allDayReminderTime: '09:00',
+  notifyInApp: true,
+  notifyPush: true,
+  notifyEmail: false,
+  agendaTime: null,
 };
 
 function task(id: string, fields: Partial<Task> = {}): Task {
@@ -55,6 +61,7 @@ function task(id: string, fields: Partial<Task> = {}): Task {
     updatedAt: '2020-01-01T00:00:00Z',
     completedAt: null,
     deletedAt: null,
+    reminders: [],
     ...fields,
   };
 }
