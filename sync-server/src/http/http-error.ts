@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../logger.js';
 import {
   isStorageOutage,
+  QuotaExceededError,
   STORAGE_RETRY_AFTER_SECONDS,
 } from '../persistence/storage-unavailable.js';
 
@@ -53,6 +54,9 @@ export function errorResponse(error: Error, c: Context, log: Logger): Response {
   if (error instanceof ConflictError) {
     const fields = error.field ? [{ field: error.field, message: error.message }] : [];
     return c.json(errorBody(error.code, error.message, fields), 409);
+  }
+  if (error instanceof QuotaExceededError) {
+    return c.json(errorBody('quota_exceeded', error.message), 413);
   }
   if (isStorageOutage(error)) {
     log.warn('storage unavailable', { path: c.req.path, error: error.message });

@@ -31,3 +31,13 @@ export function isStorageOutage(error: unknown): boolean {
   const cause = (error as { cause?: unknown } | null)?.cause;
   return cause !== undefined && cause !== error && isStorageOutage(cause);
 }
+
+/** A write would take the user's stored documents past their quota; nothing was changed. */
+export class QuotaExceededError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(
+      `This change would take your stored documents past the quota of ${Math.round(limitBytes / (1024 * 1024))} MiB; nothing was changed.`,
+    );
+    this.name = 'QuotaExceededError';
+  }
+}

@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import type { Logger } from '../logger.js';
-import { StorageUnavailableError } from '../persistence/storage-unavailable.js';
+import { QuotaExceededError, StorageUnavailableError } from '../persistence/storage-unavailable.js';
 import { AbandonedUpdateError, type UpdateLog } from '../persistence/update-log.js';
 import type { Compactor } from './compactor.js';
 import type { Connection } from './connection.js';
@@ -155,6 +155,14 @@ export class CommitPipeline {
       this.collecting?.push(Promise.reject(new StorageUnavailableError()));
       return;
     }
+    // Server-side writes are held to the quota like a device's (the lease read the usage).
+    const usage = this.deps.quota.current(cached.ownerId);
+    if (usage && usage.bytes + update.byteLength > this.deps.quota.limitBytes) {
+      this.deps.docs.poison(cached);
+      this.collecting?.push(Promise.reject(new QuotaExceededError(this.deps.quota.limitBytes)));
+      return;
+    }
+    if (usage) usage.bytes += update.byteLength;
     const room = this.deps.roomFor(cached.name, cached.ownerId);
     room.inflight += 1;
     const ranges = structRangesOf(update);
@@ -169,6 +177,7 @@ export class CommitPipeline {
               error: error.message,
             });
           }
+          if (usage) usage.bytes -= update.byteLength;
           this.deps.docs.poison(cached);
           throw new StorageUnavailableError(error);
         },
@@ -192,10 +201,17 @@ export class CommitPipeline {
   ): Promise<DocumentLease> {
     let cached: CachedDoc[];
     try {
+      // The owner's usage is read first: a write made under the lease is checked against it.
+      await this.deps.quota.hold(ownerId);
+    } catch (error) {
+      throw new StorageUnavailableError(error);
+    }
+    try {
       cached = await Promise.all(
         names.map((name) => this.deps.docs.acquire(name, ownerId, options.transient ?? false)),
       );
     } catch (error) {
+      this.deps.quota.release(ownerId);
       throw new StorageUnavailableError(error);
     }
     const commits: Promise<unknown>[] = [];
@@ -218,6 +234,7 @@ export class CommitPipeline {
         if (released) return;
         released = true;
         for (const entry of cached) this.deps.docs.release(entry);
+        this.deps.quota.release(ownerId);
       },
     };
   }

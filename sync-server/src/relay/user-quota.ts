@@ -2,6 +2,8 @@ import type { DocStore } from '../persistence/doc-store.js';
 
 interface Usage {
   bytes: Promise<{ bytes: number }>;
+  /** The same object once read (for synchronous checks). */
+  resolved: { bytes: number } | null;
   /** Connections and writes using it: the entry is forgotten when none are left. */
   holders: number;
 }
@@ -24,15 +26,25 @@ export class UserQuota {
     let usage = this.usage.get(userId);
     if (!usage) {
       const bytes = this.store.userSize(userId).then((total) => ({ bytes: total }));
-      usage = { bytes, holders: 0 };
+      usage = { bytes, holders: 0, resolved: null };
       const entry = usage;
-      bytes.catch(() => {
-        if (this.usage.get(userId) === entry) this.usage.delete(userId);
-      });
+      bytes.then(
+        (value) => {
+          entry.resolved = value;
+        },
+        () => {
+          if (this.usage.get(userId) === entry) this.usage.delete(userId);
+        },
+      );
       this.usage.set(userId, usage);
     }
     usage.holders += 1;
     return usage.bytes;
+  }
+
+  /** The user's bytes if held and read, for a check that cannot wait; null otherwise. */
+  current(userId: string): { bytes: number } | null {
+    return this.usage.get(userId)?.resolved ?? null;
   }
 
   release(userId: string): void {
