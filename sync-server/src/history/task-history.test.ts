@@ -225,6 +225,25 @@ describe.each(testDatabaseKinds())('task history on %s', (kind) => {
     expect(bad.body.error.fields).toEqual([{ field: 'limit', message: 'must be at most 100' }]);
   }, 60_000);
 
+  it('documents the recently deleted list in the OpenAPI document', async () => {
+    const response = await fetch(`${ts.url}/api/v1/openapi.json`);
+    const doc = (await response.json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const list = doc.paths['/tasks/history/deleted']?.get;
+    expect(list?.parameters?.map((parameter) => parameter.name)).toEqual(['page', 'limit']);
+    expect(Object.keys(doc.components.schemas.DeletedTask?.properties ?? {})).toEqual([
+      'task_id',
+      'title',
+      'deleted_at',
+      'version',
+      'recorded_at',
+      'devices',
+      'fields',
+    ]);
+  });
+
   it('answers 404 for another user’s task, an unknown one, or a version it does not have', async () => {
     const owner = await ts.register('owner');
     const other = await ts.register('other');
