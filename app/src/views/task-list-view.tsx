@@ -153,8 +153,8 @@ export function TaskListView() {
       </div>
       <Show when={route().view === 'trash'}>
         <p>
-          Tasks leave the trash for good after 30 days; the server’s history still keeps them under{' '}
-          <a href={routeHref({ view: 'settings' })}>Settings → Recently deleted</a>.
+          Tasks leave the trash for good after 30 days; the server’s history still keeps them:{' '}
+          <a href={routeHref({ view: 'settings' })}>Recently deleted</a>, in the settings.
         </p>
       </Show>
       <Show when={visible().length === 0}>
