@@ -151,6 +151,7 @@ test('lists a task emptied from the trash under Recently deleted and restores it
   await expect(deleted.getByRole('list', { name: 'Recently deleted tasks' })).toContainText(
     'Old receipts',
   );
+  await expect(page.getByRole('heading', { name: 'Recently deleted' })).toBeInViewport();
   await screenshot(page, 'recently-deleted');
   await deleted.getByRole('button', { name: 'Restore Old receipts' }).click();
   await expect(deleted).toContainText('Restored “Old receipts”.');

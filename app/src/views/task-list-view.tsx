@@ -20,6 +20,7 @@ import { createMemo, createSignal, For, Show } from 'solid-js';
 import { formatDue } from '../format.js';
 import { type Route, route, routeHref } from '../router.js';
 import { useWorkspace } from '../workspace-context.js';
+import { scrollToRecentlyDeleted } from '../your-data/recently-deleted.js';
 
 const ROW_HEIGHT = 44;
 
@@ -154,7 +155,10 @@ export function TaskListView() {
       <Show when={route().view === 'trash'}>
         <p>
           Tasks leave the trash for good after 30 days; the server’s history still keeps them:{' '}
-          <a href={routeHref({ view: 'settings' })}>Recently deleted</a>, in the settings.
+          <a href={routeHref({ view: 'settings' })} onClick={() => scrollToRecentlyDeleted()}>
+            Recently deleted
+          </a>
+          , in the settings.
         </p>
       </Show>
       <Show when={visible().length === 0}>

@@ -1,5 +1,5 @@
 import { getTimezone } from '@tasks/crdt';
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createResource, createSignal, For, onMount, Show } from 'solid-js';
 import { useWorkspace } from '../workspace-context.js';
 import { call } from './data-api.js';
 
@@ -8,6 +8,13 @@ interface DeletedTask {
   title: string;
   deleted_at: string;
   version: number;
+}
+
+let scrollOnMount = false;
+
+/** For a link to the settings (the trash's): the section scrolls into view once shown. */
+export function scrollToRecentlyDeleted(): void {
+  scrollOnMount = true;
 }
 
 /**
@@ -47,9 +54,16 @@ export function RecentlyDeletedSettings() {
       setStatus((error as Error).message);
     }
   };
+  let heading: HTMLHeadingElement | undefined;
+  onMount(() => {
+    if (scrollOnMount) heading?.scrollIntoView();
+    scrollOnMount = false;
+  });
   return (
     <section aria-labelledby="recently-deleted-title">
-      <h2 id="recently-deleted-title">Recently deleted</h2>
+      <h2 id="recently-deleted-title" ref={heading}>
+        Recently deleted
+      </h2>
       <p>
         Tasks no longer in the trash (emptied after 30 days, or removed on a device), from the
         history the server keeps.
