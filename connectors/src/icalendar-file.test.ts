@@ -150,7 +150,12 @@ describe('the calendar feed of dated tasks', () => {
   });
 });
 
-/** As Google Calendar exports a calendar: a weekly series with a skipped and a moved week. */
+/**
+ * As Google Calendar exports a calendar: a weekly series with a skipped and a moved week.
+ * Hand-written after Google's export format: Google cannot be reached from this machine (the
+ * Radicale file, by contrast, comes from a real Radicale in sync-server's
+ * src/rest/radicale-import.test.ts).
+ */
 const GOOGLE_ICS = `BEGIN:VCALENDAR
 PRODID:-//Google Inc//Google Calendar 70.9054//EN
 VERSION:2.0

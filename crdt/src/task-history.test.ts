@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { diffVersions, restoreVersion, versionFieldsOf, writersOf } from './task-history.js';
-import { createTask, deleteTask, getTask, updateTask } from './tasks.js';
+import { createProject, deleteProject } from './projects.js';
+import {
+  diffVersions,
+  recentlyDeleted,
+  restoreVersion,
+  versionFieldsOf,
+  writersOf,
+} from './task-history.js';
+import { createTask, deleteTask, getTask, purgeTask, updateTask } from './tasks.js';
 import { cloneReplica, manualContext, replica, sync } from './test-support.js';
+import { tasksOf } from './user-docs.js';
 
 describe('task history', () => {
   it('compares versions field by field, and a new task by what it was given', () => {
@@ -50,5 +58,91 @@ describe('task history', () => {
       deletedAt: null,
     });
     expect(versionFieldsOf(getTask(docs, task.id) as never)).toEqual(first);
+  });
+});
+
+describe('recently deleted', () => {
+  const last = (task: Parameters<typeof versionFieldsOf>[0], recordedAt: string) => ({
+    taskId: task.id,
+    version: 2,
+    recordedAt,
+    fields: versionFieldsOf(task),
+  });
+
+  it('lists the tasks gone from the document, not those alive or in the trash, latest first', () => {
+    const docs = replica(1);
+    const ctx = manualContext('t');
+    const kept = createTask(docs, { title: 'Kept' }, ctx);
+    const trashed = createTask(docs, { title: 'In the trash' }, ctx);
+    const old = createTask(docs, { title: 'Purged long ago' }, ctx);
+    const recent = createTask(docs, { title: 'Purged lately' }, ctx);
+    const removed = createTask(docs, { title: 'Removed by a device' }, ctx);
+    const versions = [kept, trashed, old, recent, removed].map((task) =>
+      last(task, '2026-03-01T10:00:00.000Z'),
+    );
+    for (const [index, task] of [trashed, old, recent].entries()) {
+      deleteTask(docs, task.id, manualContext(`d${index}`));
+    }
+    // What the server recorded last: the trash time for those deleted through the trash.
+    versions[2] = last(getTask(docs, old.id) as never, '2026-03-02T00:00:00.000Z');
+    versions[2].fields.deletedAt = '2026-01-05T09:00:00.000Z';
+    versions[3] = last(getTask(docs, recent.id) as never, '2026-03-02T00:00:00.000Z');
+    versions[3].fields.deletedAt = '2026-02-20T09:00:00.000Z';
+    purgeTask(docs, old.id);
+    purgeTask(docs, recent.id);
+    tasksOf(docs.main).delete(removed.id);
+    expect(recentlyDeleted(docs, versions).map((item) => item.fields.title)).toEqual([
+      'Removed by a device',
+      'Purged lately',
+      'Purged long ago',
+    ]);
+  });
+
+  it('brings a purged task back under its own id, out of the trash, parent and project kept if there', () => {
+    const docs = replica(1);
+    const ctx = manualContext('t');
+    const project = createProject(docs, { name: 'Home' }, ctx);
+    const parent = createTask(docs, { title: 'Move' }, ctx);
+    const child = createTask(
+      docs,
+      {
+        title: 'Pack books',
+        parentId: parent.id,
+        projectId: project.id,
+        tags: ['boxes'],
+        dueDate: '2026-05-01',
+        recurrenceRule: 'FREQ=WEEKLY',
+        recurrenceExceptions: ['2026-05-08'],
+      },
+      ctx,
+    );
+    deleteTask(docs, child.id, ctx);
+    const inTrash = versionFieldsOf(getTask(docs, child.id) as never);
+    purgeTask(docs, child.id);
+    expect(getTask(docs, child.id)).toBeNull();
+
+    const back = restoreVersion(docs, child.id, inTrash, ctx);
+    expect(back).toMatchObject({
+      id: child.id,
+      title: 'Pack books',
+      parentId: parent.id,
+      projectId: project.id,
+      tags: ['boxes'],
+      dueDate: '2026-05-01',
+      recurrenceRule: 'FREQ=WEEKLY',
+      recurrenceExceptions: ['2026-05-08'],
+      deletedAt: null,
+    });
+
+    // Without its parent (in the trash) and its project (gone): top-level, in no project.
+    purgeTask(docs, child.id);
+    deleteTask(docs, parent.id, ctx);
+    deleteProject(docs, project.id, ctx);
+    expect(restoreVersion(docs, child.id, inTrash, ctx)).toMatchObject({
+      title: 'Pack books',
+      parentId: null,
+      projectId: null,
+      deletedAt: null,
+    });
   });
 });

@@ -2,8 +2,8 @@ import type * as Y from 'yjs';
 import type { DocContext } from './context.js';
 import { asMap } from './record-fields.js';
 import type { Task } from './schema.js';
-import { deleteTask, getTask, restoreTask, updateTask } from './tasks.js';
-import { tasksOf, type UserDocs } from './user-docs.js';
+import { createTask, deleteTask, getTask, restoreTask, updateTask } from './tasks.js';
+import { projectsOf, tasksOf, type UserDocs } from './user-docs.js';
 import type { TaskPatch } from './validation.js';
 
 /**
@@ -80,7 +80,9 @@ export function taskMapOf(docs: UserDocs, taskId: string): Y.Map<unknown> | null
 
 /**
  * Makes the task what `version` was, as one new change: out of the trash (or into it) as the
- * version was, then every other field that differs. Returns the task as it now is.
+ * version was, then every other field that differs. A task no longer in the document (purged
+ * from the trash, or removed by a device) comes back under its own id (see `recreateTask`).
+ * Returns the task as it now is.
  */
 export function restoreVersion(
   docs: UserDocs,
@@ -89,7 +91,7 @@ export function restoreVersion(
   ctx: DocContext,
 ): Task | null {
   let current = getTask(docs, taskId);
-  if (!current) return null;
+  if (!current) return recreateTask(docs, taskId, version, ctx);
   if (current.deletedAt !== null && version.deletedAt === null) {
     current = restoreTask(docs, taskId, ctx);
   }
@@ -103,4 +105,67 @@ export function restoreVersion(
   }
   if (version.deletedAt !== null && current.deletedAt === null) deleteTask(docs, taskId, ctx);
   return getTask(docs, taskId);
+}
+
+/**
+ * A task that left the document ("recently deleted"), made again from a recorded version under
+ * its own id, so its history, subtasks and time entries find it: never into the trash (bringing
+ * it back is the point), under its parent only if that parent is there and not in the trash,
+ * in its project only if that project still exists. Fields the version does not hold start
+ * afresh (order at the end, created now, the default reminder of a dated task).
+ */
+function recreateTask(
+  docs: UserDocs,
+  taskId: string,
+  version: TaskVersionFields,
+  ctx: DocContext,
+): Task {
+  const parent = version.parentId ? getTask(docs, version.parentId) : null;
+  const hasProject =
+    version.projectId !== null && asMap(projectsOf(docs.main).get(version.projectId)) !== null;
+  return createTask(
+    docs,
+    {
+      id: taskId,
+      title: version.title,
+      description: version.description,
+      status: version.status,
+      priority: version.priority,
+      dueDate: version.dueDate,
+      startDate: version.startDate,
+      estimatedDuration: version.estimatedDuration,
+      tags: [...version.tags],
+      parentId: parent && parent.deletedAt === null ? parent.id : null,
+      projectId: hasProject ? version.projectId : null,
+      recurrenceRule: version.recurrenceRule,
+      recurrenceExceptions: [...version.recurrenceExceptions],
+    },
+    ctx,
+  );
+}
+
+/** The last recorded version of a task, as the server keeps it. */
+export interface LastVersion {
+  taskId: string;
+  version: number;
+  recordedAt: string;
+  fields: TaskVersionFields;
+}
+
+/** When a task left: when it went to the trash, or else when its last version was recorded. */
+export const deletedAtOf = (last: LastVersion) => last.fields.deletedAt ?? last.recordedAt;
+
+/**
+ * "Recently deleted" beyond the trash: the tasks history knows that are no longer in the
+ * document at all (purged from the trash, or removed by a device), most recently deleted first.
+ * Tasks still in the trash are the trash view's, not these.
+ */
+export function recentlyDeleted<T extends LastVersion>(docs: UserDocs, last: readonly T[]): T[] {
+  const tasks = tasksOf(docs.main);
+  return last
+    .filter((item) => !asMap(tasks.get(item.taskId)))
+    .sort(
+      (a, b) =>
+        Date.parse(deletedAtOf(b)) - Date.parse(deletedAtOf(a)) || a.taskId.localeCompare(b.taskId),
+    );
 }

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import WebSocket from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import { E2E_PORT } from '../playwright.config.js';
 import { expect, test } from './fixtures.js';
 import {
+  apiToken,
   newAccount,
   quickAdd,
   screenshot,
@@ -107,4 +112,50 @@ test('lists a task’s earlier versions in the editor and restores one', async (
   await history.getByRole('button', { name: 'Restore version 1' }).click();
   await expect(history).toContainText('Restored version 1.');
   await expect(title).toHaveValue('Book the venue');
+});
+
+test('lists a task emptied from the trash under Recently deleted and restores it', async ({
+  page,
+}) => {
+  const account = newAccount();
+  await signUp(page, account);
+  await quickAdd(page, 'Old receipts');
+  await page.getByRole('button', { name: 'Delete Old receipts' }).click();
+  await waitUntilSynced(page);
+
+  // Another device empties the trash (as the app's start-up purge does after 30 days).
+  const { token, userId } = await apiToken(page);
+  const doc = new Y.Doc();
+  const provider = new WebsocketProvider(`ws://127.0.0.1:${E2E_PORT}/sync`, userId, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    params: { token },
+    disableBc: true,
+  });
+  try {
+    const tasks = doc.getMap<Y.Map<unknown>>('tasks');
+    await expect
+      .poll(() => [...tasks.values()].some((task) => task.get('title') === 'Old receipts'))
+      .toBe(true);
+    for (const [id, task] of tasks.entries()) {
+      if (task.get('title') === 'Old receipts') tasks.delete(id);
+    }
+    await page.getByRole('link', { name: 'Trash' }).click();
+    await expect(taskRow(page, 'Old receipts')).toHaveCount(0); // the purge reached this device
+  } finally {
+    provider.destroy();
+  }
+
+  // The trash points to where the history keeps it.
+  await page.getByRole('link', { name: 'Recently deleted' }).click();
+  const deleted = page.getByRole('region', { name: 'Recently deleted' });
+  await expect(deleted.getByRole('list', { name: 'Recently deleted tasks' })).toContainText(
+    'Old receipts',
+  );
+  await expect(page.getByRole('heading', { name: 'Recently deleted' })).toBeInViewport();
+  await screenshot(page, 'recently-deleted');
+  await deleted.getByRole('button', { name: 'Restore Old receipts' }).click();
+  await expect(deleted).toContainText('Restored “Old receipts”.');
+  await expect(deleted).toContainText('Nothing deleted beyond the trash.');
+  await page.getByRole('link', { name: 'All tasks' }).click();
+  await expect(taskRow(page, 'Old receipts')).toBeVisible();
 });

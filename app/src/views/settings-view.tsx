@@ -11,6 +11,7 @@ import {
 import { createMemo, For } from 'solid-js';
 import { CalendarConnections } from '../calendar/calendar-connections.js';
 import { useWorkspace } from '../workspace-context.js';
+import { RecentlyDeletedSettings } from '../your-data/recently-deleted.js';
 import {
   AccountSettings,
   CalendarFeedSettings,
@@ -299,6 +300,7 @@ export function SettingsView() {
       <CalendarConnections />
       <CalendarFeedSettings />
       <ImportExportSettings />
+      <RecentlyDeletedSettings />
       <AccountSettings />
     </section>
   );

@@ -18,8 +18,9 @@ import {
 } from '@tasks/crdt';
 import { createMemo, createSignal, For, Show } from 'solid-js';
 import { formatDue } from '../format.js';
-import { type Route, route } from '../router.js';
+import { type Route, route, routeHref } from '../router.js';
 import { useWorkspace } from '../workspace-context.js';
+import { scrollToRecentlyDeleted } from '../your-data/recently-deleted.js';
 
 const ROW_HEIGHT = 44;
 
@@ -151,6 +152,15 @@ export function TaskListView() {
         </select>
         <span class="badge">{visible().length} tasks</span>
       </div>
+      <Show when={route().view === 'trash'}>
+        <p>
+          Tasks leave the trash for good after 30 days; the server’s history still keeps them:{' '}
+          <a href={routeHref({ view: 'settings' })} onClick={() => scrollToRecentlyDeleted()}>
+            Recently deleted
+          </a>
+          , in the settings.
+        </p>
+      </Show>
       <Show when={visible().length === 0}>
         <p>Nothing here. Add a task above (press n).</p>
       </Show>

@@ -17,6 +17,22 @@ interface Version {
   changes: { field: string; before: unknown; after: unknown }[];
 }
 
+interface DeletedPage {
+  items: {
+    task_id: string;
+    title: string;
+    deleted_at: string;
+    version: number;
+    recorded_at: string;
+    devices: string[];
+    fields: { deletedAt: string | null };
+  }[];
+  total: number;
+  page: number;
+  limit: number;
+  total_pages: number;
+}
+
 async function waitFor<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string) {
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -125,6 +141,108 @@ describe.each(testDatabaseKinds())('task history on %s', (kind) => {
       phone.provider.destroy();
     }
   }, 60_000);
+
+  it('lists tasks gone from the document as recently deleted, and restores one as a change', async () => {
+    const user = await ts.register('deleted');
+    const create = async (title: string) =>
+      (await call<{ id: string }>(ts, user, 'POST', '/tasks', { title, priority: 'HIGH' })).body.id;
+    const removed = await create('Old plan');
+    // Its version is recorded (the history flushes) a second before the next task goes to the
+    // trash (a deletedAt has whole seconds), so the list's order is known.
+    expect((await call(ts, user, 'GET', `/tasks/${removed}/history`)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const purged = await create('Draft the speech');
+    const trashed = await create('Still in the trash');
+    expect((await call(ts, user, 'DELETE', `/tasks/${purged}`)).status).toBe(204);
+    expect((await call(ts, user, 'DELETE', `/tasks/${trashed}`)).status).toBe(204);
+    const deletedList = () => call<DeletedPage>(ts, user, 'GET', '/tasks/history/deleted');
+    expect((await deletedList()).body.items).toEqual([]);
+
+    // A device empties part of the trash (as the app's start-up purge does) and removes a task.
+    const phone = device(ts, user, 3333);
+    try {
+      const tasks = phone.doc.getMap('tasks');
+      await waitFor(async () => tasks.has(purged) && tasks.has(removed), Boolean, 'the tasks');
+      phone.doc.transact(() => {
+        tasks.delete(purged);
+        tasks.delete(removed);
+      });
+      const listed = await waitFor(
+        deletedList,
+        (reply) => reply.body.total === 2,
+        'two recently deleted tasks',
+      );
+      expect(listed.status).toBe(200);
+      const [first, second] = listed.body.items;
+      expect(listed.body.items.map((item) => [item.task_id, item.title])).toEqual([
+        [purged, 'Draft the speech'],
+        [removed, 'Old plan'],
+      ]);
+      expect(first?.deleted_at).toBe(first?.fields.deletedAt);
+      expect(second?.deleted_at).toBe(second?.recorded_at);
+      expect(second?.fields.deletedAt).toBeNull();
+      expect(listed.body).toMatchObject({ total: 2, page: 1, limit: 50, total_pages: 1 });
+      const paged = await call<DeletedPage>(
+        ts,
+        user,
+        'GET',
+        '/tasks/history/deleted?limit=1&page=2',
+      );
+      expect(paged.body.items.map((item) => item.task_id)).toEqual([removed]);
+
+      // Restored from its last version: back under its id, out of the trash, on the device too.
+      const restored = await call<{
+        id: string;
+        title: string;
+        priority: string;
+        deleted_at: unknown;
+      }>(ts, user, 'POST', `/tasks/${purged}/history/${first?.version}/restore`);
+      expect(restored.status).toBe(200);
+      expect(restored.body).toMatchObject({
+        id: purged,
+        title: 'Draft the speech',
+        priority: 'HIGH',
+      });
+      expect((await call(ts, user, 'GET', `/tasks/${purged}`)).status).toBe(200);
+      await waitFor(async () => tasks.has(purged), Boolean, 'the restored task on the phone');
+      const after = await deletedList();
+      expect(after.body.items.map((item) => item.task_id)).toEqual([removed]);
+      const history = await call<{ items: Version[] }>(ts, user, 'GET', `/tasks/${purged}/history`);
+      expect(history.body.items[0]?.changes).toContainEqual({
+        field: 'deletedAt',
+        before: first?.fields.deletedAt,
+        after: null,
+      });
+    } finally {
+      phone.provider.destroy();
+    }
+    const other = await ts.register('stranger');
+    expect(
+      (await call<DeletedPage>(ts, other, 'GET', '/tasks/history/deleted')).body.items,
+    ).toEqual([]);
+    const bad = await call(ts, user, 'GET', '/tasks/history/deleted?limit=500');
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.fields).toEqual([{ field: 'limit', message: 'must be at most 100' }]);
+  }, 60_000);
+
+  it('documents the recently deleted list in the OpenAPI document', async () => {
+    const response = await fetch(`${ts.url}/api/v1/openapi.json`);
+    const doc = (await response.json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const list = doc.paths['/tasks/history/deleted']?.get;
+    expect(list?.parameters?.map((parameter) => parameter.name)).toEqual(['page', 'limit']);
+    expect(Object.keys(doc.components.schemas.DeletedTask?.properties ?? {})).toEqual([
+      'task_id',
+      'title',
+      'deleted_at',
+      'version',
+      'recorded_at',
+      'devices',
+      'fields',
+    ]);
+  });
 
   it('answers 404 for another user’s task, an unknown one, or a version it does not have', async () => {
     const owner = await ts.register('owner');

@@ -1,9 +1,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import {
+  deletedAtOf,
   diffVersions,
   listTags,
   NotFoundError,
+  paginate,
   readTasks,
+  recentlyDeleted,
   restoreVersion,
   type TaskVersionFields,
   taskToApi,
@@ -18,6 +21,7 @@ import {
   IdParam,
   jsonResponse,
   notFoundResponse,
+  pageOf,
   TaskSchema,
 } from '../rest/api-schemas.js';
 import type { DocumentAccess } from '../rest/document-access.js';
@@ -172,7 +176,60 @@ const VersionSchema = z
   })
   .openapi('TaskVersion');
 
-/** `GET /tasks/{id}/history` and `POST /tasks/{id}/history/{version}/restore`. */
+const DeletedQuery = z
+  .object({
+    page: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .default(1),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(50),
+  })
+  .strict();
+
+const DeletedTaskSchema = z
+  .object({
+    task_id: z.string(),
+    title: z.string(),
+    deleted_at: z.string().openapi({
+      description:
+        'When it went to the trash, or (removed without the trash) when its last version was recorded',
+    }),
+    version: z.number().int().openapi({ description: 'Its last version: restore this one' }),
+    recorded_at: z.string(),
+    devices: z.array(z.string()),
+    fields: z.record(z.string(), z.unknown()),
+  })
+  .openapi('DeletedTask');
+
+type VersionRow = {
+  version: number;
+  recorded_at: Date;
+  writers: unknown;
+  fields: unknown;
+};
+
+const parseJson = <T>(value: unknown) =>
+  (typeof value === 'string' ? JSON.parse(value) : value) as T;
+
+function versionOf(row: VersionRow) {
+  return {
+    version: Number(row.version),
+    recordedAt: new Date(row.recorded_at).toISOString(),
+    devices: parseJson<string[]>(row.writers),
+    fields: parseJson<TaskVersionFields>(row.fields),
+  };
+}
+
+/**
+ * `GET /tasks/{id}/history`, `POST /tasks/{id}/history/{version}/restore` (a task gone from the
+ * document too) and `GET /tasks/history/deleted` ("recently deleted" beyond the trash).
+ */
 export function createHistoryRoutes(deps: {
   db: Database;
   access: DocumentAccess;
@@ -183,25 +240,53 @@ export function createHistoryRoutes(deps: {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const versionsOf = async (userId: string, taskId: string) => {
     await deps.history.flush();
-    const rows = await deps.db.query<{
-      version: number;
-      recorded_at: Date;
-      writers: unknown;
-      fields: unknown;
-    }>(
+    const rows = await deps.db.query<VersionRow>(
       `select version, recorded_at, writers, fields from task_versions
         where user_id = $1 and task_id = $2 order by version`,
       [userId, taskId],
     );
-    const parse = <T>(value: unknown) =>
-      (typeof value === 'string' ? JSON.parse(value) : value) as T;
-    return rows.map((row) => ({
-      version: Number(row.version),
-      recordedAt: new Date(row.recorded_at).toISOString(),
-      devices: parse<string[]>(row.writers),
-      fields: parse<TaskVersionFields>(row.fields),
-    }));
+    return rows.map(versionOf);
   };
+
+  // Not a task's path: `/{id}/history` ends in `history`.
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/history/deleted',
+      summary: 'Recently deleted tasks, beyond the trash',
+      description:
+        'Tasks the history knows that are no longer in the document at all (purged from the trash after 30 days, or removed by a device), most recently deleted first, each with its last version. `POST /tasks/{id}/history/{version}/restore` brings one back under its own id, out of the trash, as a new change.',
+      tags: ['Tasks'],
+      request: { query: DeletedQuery },
+      responses: {
+        200: jsonResponse(pageOf(DeletedTaskSchema, 'DeletedTaskPage'), 'A page of deleted tasks'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { userId } = c.var.auth;
+      const { page, limit } = c.req.valid('query');
+      await deps.history.flush();
+      const rows = await deps.db.query<VersionRow & { task_id: string }>(
+        `select distinct on (task_id) task_id, version, recorded_at, writers, fields
+           from task_versions where user_id = $1 order by task_id, version desc`,
+        [userId],
+      );
+      const last = rows.map((row) => ({ taskId: row.task_id, ...versionOf(row) }));
+      const gone = await deps.access.use(userId, [], (docs) => recentlyDeleted(docs, last));
+      const found = paginate(gone, page, limit);
+      const items = found.items.map((item) => ({
+        task_id: item.taskId,
+        title: item.fields.title,
+        deleted_at: deletedAtOf(item),
+        version: item.version,
+        recorded_at: item.recordedAt,
+        devices: item.devices,
+        fields: item.fields,
+      }));
+      return c.json({ ...found, items }, 200);
+    },
+  );
 
   app.openapi(
     createRoute({
