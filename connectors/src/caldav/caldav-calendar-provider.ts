@@ -50,6 +50,8 @@ export interface CaldavCalendarProviderOptions {
   calendarPath: string;
   fetch?: Fetch;
   retry?: RetryOptions;
+  /** Aborts every request of this provider, the one in flight included (a sync's deadline). */
+  signal?: AbortSignal;
   now?: () => Date;
   /** Where objects we cannot read are reported (they are left out of pulls). */
   warn?: (message: string, details: Record<string, unknown>) => void;
@@ -70,7 +72,10 @@ function davSession(options: CaldavCalendarProviderOptions): DavSession {
     password: options.password,
   });
   return {
-    fetch: createRetryingFetch(options.fetch ?? globalThis.fetch, options.retry),
+    fetch: createRetryingFetch(options.fetch ?? globalThis.fetch, {
+      ...options.retry,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
     headers: { ...authorization },
     calendarUrl: calendarUrl.href,
   };

@@ -93,6 +93,35 @@ describe('a CalDAV answer without end', () => {
     }
   });
 
+  it("is cut by the caller's signal mid-body, with the signal's reason, and no request starts after it", async () => {
+    const { createServer } = await import('node:http');
+    const timers = new Set<NodeJS.Timeout>();
+    // A trickle far under the byte cap that never finishes: only a deadline ends it.
+    const server = createServer((_request, response) => {
+      response.writeHead(207, { 'content-type': 'application/xml' });
+      const timer = setInterval(() => response.write('<x/>'), 20);
+      timers.add(timer);
+      response.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    try {
+      const controller = new AbortController();
+      const reason = new Error('the sync deadline passed');
+      const bounded = createRetryingFetch(globalThis.fetch, { signal: controller.signal });
+      const response = await bounded(`http://127.0.0.1:${port}/`, { method: 'REPORT' });
+      const reading = response.text().catch((caught: unknown) => caught);
+      setTimeout(() => controller.abort(reason), 200);
+      expect(await reading).toBe(reason);
+      await expect(bounded(`http://127.0.0.1:${port}/`)).rejects.toBe(reason);
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('is refused at once when it declares a length over the cap', async () => {
     const big: Fetch = async () =>
       new Response('x'.repeat(100), { status: 200, headers: { 'content-length': '100' } });

@@ -28,6 +28,11 @@ export interface RetryOptions {
    * fails with ResponseTooLargeError at the cap instead of filling the memory.
    */
   maxResponseBytes?: number;
+  /**
+   * Ends every request, the one in flight included, when it aborts: a sync's wall-clock
+   * deadline. Each attempt is aborted by whichever comes first, this or `attemptTimeoutMs`.
+   */
+  signal?: AbortSignal;
 }
 
 /** A calendar server's answer went past `maxResponseBytes`. */
@@ -99,7 +104,11 @@ export function createRetryingFetch(fetchImpl: Fetch, options: RetryOptions = {}
   return async function retryingFetch(input, init) {
     // Bounded: every path out of an attempt returns, throws, or counts towards maxAttempts.
     for (let attempt = 1; ; attempt += 1) {
-      const signal = init?.signal ?? AbortSignal.timeout(attemptTimeoutMs);
+      options.signal?.throwIfAborted();
+      const attemptSignal = init?.signal ?? AbortSignal.timeout(attemptTimeoutMs);
+      const signal = options.signal
+        ? AbortSignal.any([attemptSignal, options.signal])
+        : attemptSignal;
       const response = await fetchImpl(input, { ...init, signal });
       if (response.status === 401) {
         await response.body?.cancel();

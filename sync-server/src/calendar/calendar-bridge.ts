@@ -170,13 +170,14 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     log.info('calendar push channel opened', { connectionId: connection.id, provider: built.kind });
   }
 
-  async function run(job: SyncJob): Promise<void> {
+  async function run(job: SyncJob, signal: AbortSignal): Promise<void> {
     const connection = await connections.find(job.connectionId);
     // Disconnected since the job was queued, or paused: nothing to do.
     if (!connection?.syncEnabled) return;
     const settings = await access.use(connection.userId, [], (docs) => getSettings(docs));
-    const built = await factory(connection, { timezone: settings.timezone });
+    const built = await factory(connection, { timezone: settings.timezone, signal });
     await runSync({
+      signal,
       connectionId: connection.id,
       provider: built.provider,
       userId: connection.userId,
@@ -208,6 +209,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     log,
     clock,
     concurrency: config.syncConcurrency,
+    deadlineMs: config.syncDeadlineMs,
     ...(deps.workerPollMs === undefined ? {} : { pollIntervalMs: deps.workerPollMs }),
   });
 

@@ -39,7 +39,11 @@ export interface ProviderFactoryDeps {
 
 export type ProviderFactory = (
   connection: CalendarConnection,
-  context: { timezone: string },
+  context: {
+    timezone: string;
+    /** Aborts the adapter's requests, the one in flight included (the sync's deadline). */
+    signal?: AbortSignal;
+  },
 ) => Promise<BuiltProvider>;
 
 /** Methods that call the provider: every one gets the refresh-once retry. */
@@ -97,6 +101,7 @@ export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactor
       const provider = createCaldavCalendarProvider({
         ...credentials,
         ...caldavNetwork,
+        ...(context.signal ? { signal: context.signal } : {}),
         warn: (message, details) =>
           deps.log.warn(message, { connectionId: connection.id, ...details }),
       });

@@ -22,6 +22,7 @@ describe('calendar configuration', () => {
       googleApiUrl: 'https://www.googleapis.com/',
       microsoftGraphUrl: 'https://graph.microsoft.com',
       syncConcurrency: 2,
+      syncDeadlineMs: 180_000,
       publicUrl: null,
       caldavPrivateNetworks: false,
       caldavPorts: [80, 443, 8008, 8080, 8443],

@@ -36,6 +36,11 @@ export interface CalendarConfig {
   /** Sync jobs one server runs at once. */
   syncConcurrency: number;
   /**
+   * The longest one sync may run (CALENDAR_SYNC_DEADLINE_MS): past it, the provider's requests
+   * are aborted, nothing of the sync is committed and the job is retried later.
+   */
+  syncDeadlineMs: number;
+  /**
    * The server's public origin as providers reach it (PUBLIC_URL). Set: Google and Microsoft
    * push changes to its webhooks; unset: polling only (every 15 min, CalDAV 30 min).
    */
@@ -108,6 +113,12 @@ const envSchema = z.object({
     .min(1, 'must be 1-32')
     .max(32, 'must be 1-32')
     .default(2),
+  CALENDAR_SYNC_DEADLINE_MS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be 100-3600000 (ms)')
+    .max(3_600_000, 'must be 100-3600000 (ms)')
+    .default(180_000),
   PUBLIC_URL: endpoint.optional(),
   CALDAV_ALLOW_PRIVATE_NETWORKS: z
     .enum(['true', 'false'], { error: 'must be true or false' })
@@ -182,6 +193,7 @@ export function loadCalendarConfig(
     googleApiUrl: e.GOOGLE_API_URL,
     microsoftGraphUrl: e.MICROSOFT_GRAPH_URL,
     syncConcurrency: e.CALENDAR_SYNC_CONCURRENCY,
+    syncDeadlineMs: e.CALENDAR_SYNC_DEADLINE_MS,
     publicUrl: e.PUBLIC_URL ? e.PUBLIC_URL.replace(/\/+$/, '') : null,
     caldavPrivateNetworks: e.CALDAV_ALLOW_PRIVATE_NETWORKS === 'true',
     caldavPorts:

@@ -103,6 +103,44 @@ describe('runSync against the fake Google Calendar', () => {
     expect(row?.cursor).not.toBeNull();
   });
 
+  it('commits nothing of a sync aborted halfway (its deadline), and the next one adds no duplicate', async () => {
+    await addTask('Write report');
+    await addTask('Call the bank');
+    const controller = new AbortController();
+    const reason = new Error('the sync deadline passed');
+    // The deadline passes just after the first event is created on the calendar.
+    const slow: CalendarProvider = {
+      ...provider,
+      createEvent: async (...args) => {
+        const created = await provider.createEvent(...args);
+        controller.abort(reason);
+        return created;
+      },
+    };
+    await expect(
+      runSync({
+        connectionId,
+        provider: slow,
+        userId,
+        db: test.db,
+        access,
+        clock,
+        signal: controller.signal,
+      }),
+    ).rejects.toBe(reason);
+    expect(liveEvents()).toHaveLength(1);
+    expect(await linkCount()).toBe(0);
+    const [row] = await test.db.query<{ cursor: string | null }>(
+      'select cursor from calendar_connections where id = $1',
+      [connectionId],
+    );
+    expect(row?.cursor).toBeNull();
+
+    await sync();
+    expect(liveEvents()).toHaveLength(2);
+    expect(await linkCount()).toBe(2);
+  });
+
   it('pulls an event edited on the calendar into the task', async () => {
     const task = await addTask('Old title');
     await sync();

@@ -64,6 +64,11 @@ export interface RunSyncInput {
   access: DocumentAccess;
   clock: () => Date;
   options?: RunSyncOptions;
+  /**
+   * Ends the sync (the worker's deadline, a lost lease, a stop): checked between steps and
+   * once more inside the commit's transaction, so an aborted sync commits nothing.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunSyncResult {
@@ -296,8 +301,11 @@ class StatusTable {
 export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   const { connectionId, provider, userId, db, access, clock } = input;
   const options = input.options ?? {};
+  const { signal } = input;
+  signal?.throwIfAborted();
   const loaded = await load(db, connectionId);
   const { result: pulled, full } = await pull(provider, loaded.cursor);
+  signal?.throwIfAborted();
 
   const prefix = `${connectionId}:`;
   const snapshot = await access.use(userId, [], (docs) => ({
@@ -481,6 +489,7 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   for (const action of actions) {
     const taskId = taskIdOf(action);
     if (taskId !== null && refused.has(taskId)) continue;
+    signal?.throwIfAborted();
     try {
       await apply(action);
       applied += 1;
@@ -492,8 +501,9 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   }
 
   const cursorSaved = !holdsCursor;
-  await db.transaction((tx) =>
-    table.commit(tx, connectionId, clock(), cursorSaved ? pulled.cursor : undefined),
-  );
+  await db.transaction((tx) => {
+    signal?.throwIfAborted();
+    return table.commit(tx, connectionId, clock(), cursorSaved ? pulled.cursor : undefined);
+  });
   return { actions, applied, refusedTaskIds: [...refused].sort(), cursorSaved, fullPull: full };
 }

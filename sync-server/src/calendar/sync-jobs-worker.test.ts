@@ -3,9 +3,9 @@ import type { Database } from '../db/database.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/test-databases.js';
 import { silentLogger } from '../logger.js';
 import { ConnectionFailedError, createConnectionStore } from './connection-store.js';
-import { insertTestConnection } from './connection-test-rows.js';
+import { insertTestConnection, insertTestUser } from './connection-test-rows.js';
 import { createSyncJobQueue, type SyncJob, type SyncJobQueue } from './sync-jobs.js';
-import { createSyncWorker, type SyncWorker } from './sync-jobs-worker.js';
+import { createSyncWorker, SyncDeadlineError, type SyncWorker } from './sync-jobs-worker.js';
 import { createTokenCrypto } from './token-crypto.js';
 
 const clock = () => new Date();
@@ -45,7 +45,11 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
     await test?.dispose();
   });
 
-  function startWorker(run: (job: SyncJob, signal: AbortSignal) => Promise<void>, concurrency = 2) {
+  function startWorker(
+    run: (job: SyncJob, signal: AbortSignal) => Promise<void>,
+    concurrency = 2,
+    deadlineMs = 60_000,
+  ) {
     const worker = createSyncWorker({
       queue,
       connections: connections(),
@@ -53,6 +57,7 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
       log: silentLogger,
       clock,
       concurrency,
+      deadlineMs,
       pollIntervalMs: 25,
       stopTimeoutMs: 2000,
     });
@@ -140,6 +145,63 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
     expect(overlap).toBe(0);
     expect(runs).toBeGreaterThanOrEqual(2);
     await Promise.all([first.stop(), second.stop()]);
+  });
+
+  it('cuts a sync at its deadline, even one deaf to the abort, then retries it and reports why', async () => {
+    const connectionId = await insertTestConnection(db);
+    const signals: AbortSignal[] = [];
+    // Never ends and never looks at its signal: only the deadline gets the worker back.
+    const worker = startWorker(
+      (_job, signal) => {
+        signals.push(signal);
+        return new Promise<void>(() => undefined);
+      },
+      2,
+      150,
+    );
+    const job = await queue.enqueue(connectionId);
+    const started = Date.now();
+    await until(async () => (await stateOf(job.id)) === 'failed');
+    // Two attempts (maxAttempts 2, no backoff), each cut at 150 ms.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(signals).toHaveLength(2);
+    expect(signals.every((signal) => signal.reason instanceof SyncDeadlineError)).toBe(true);
+    const failed = await queue.get(job.id);
+    expect(failed).toMatchObject({ attempts: 2 });
+    expect(failed?.error).toBe(
+      'the calendar server was too slow: the sync did not finish within 150 ms and was stopped, with nothing of it saved',
+    );
+    await until(async () => (await statusOf(connectionId))?.syncStatus === 'FAILED');
+    expect((await statusOf(connectionId))?.syncError).toBe(failed?.error);
+    expect(worker.active()).toBe(0);
+  });
+
+  it("runs another user's sync while one user's slow calendars wait their turn", async () => {
+    const slowUser = await insertTestUser(db);
+    const slow = [
+      await insertTestConnection(db, slowUser),
+      await insertTestConnection(db, slowUser),
+    ];
+    const other = await insertTestConnection(db);
+    const started: string[] = [];
+    const worker = startWorker(async (job, signal) => {
+      started.push(job.connectionId);
+      if (job.connectionId === other) return;
+      await new Promise<void>((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }, 2);
+    // The slow user's syncs are due first.
+    for (const id of slow) await queue.enqueue(id, { delayMs: -60_000 });
+    const otherJob = await queue.enqueue(other);
+    worker.wake();
+    await until(async () => (await stateOf(otherJob.id)) === 'succeeded');
+    // One of the slow user's calendars holds one worker; the other waits for it.
+    expect(started.filter((id) => slow.includes(id))).toHaveLength(1);
+    expect(worker.active()).toBe(1);
+    // The slow syncs, aborted by the stop, would wait for the next test's worker: drop them.
+    await worker.stop();
+    for (const id of slow) await queue.cancelQueued(id);
   });
 
   it('stops: aborts running syncs, waits for them, and claims nothing more', async () => {

@@ -20,6 +20,12 @@ export interface SyncWorkerOptions {
   clock: () => Date;
   /** Jobs running at once on this server (default 2). */
   concurrency?: number;
+  /**
+   * The longest one sync may run (default 3 minutes): then its signal aborts (the provider's
+   * requests with it) and the job fails with a SyncDeadlineError, to be retried. A sync that
+   * ignores the signal is let go of all the same: its slot frees at the deadline.
+   */
+  deadlineMs?: number;
   /** Between polls when idle (default 1 s). */
   pollIntervalMs?: number;
   /** Must be well under the queue's lease (default 60 s; the lease defaults to 5 minutes). */
@@ -46,6 +52,22 @@ interface Running {
   renewedAt: number;
 }
 
+/** A sync ran past the worker's deadline and was stopped; nothing of it was committed. */
+export class SyncDeadlineError extends Error {
+  override readonly name = 'SyncDeadlineError';
+  constructor(readonly deadlineMs: number) {
+    super(
+      `the calendar server was too slow: the sync did not finish within ${formatDuration(deadlineMs)} and was stopped, with nothing of it saved`,
+    );
+  }
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000) return `${Math.round(ms / 100) / 10} s`;
+  return `${ms} ms`;
+}
+
 const MAX_ERROR = 1000;
 const PRUNE_INTERVAL_MS = 3600_000;
 
@@ -62,6 +84,7 @@ function describe(error: unknown): string {
 export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   const { queue, log, clock } = options;
   const concurrency = options.concurrency ?? 2;
+  const deadlineMs = options.deadlineMs ?? 3 * 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const renewMs = options.leaseRenewIntervalMs ?? 60_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
@@ -98,13 +121,27 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
 
   function launch(job: SyncJob): void {
     const controller = new AbortController();
+    const { signal } = controller;
+    const deadline = setTimeout(
+      () => controller.abort(new SyncDeadlineError(deadlineMs)),
+      deadlineMs,
+    );
+    deadline.unref();
+    // Settles when the signal aborts, whether or not the sync notices: its slot is free then.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    aborted.catch(() => undefined);
     const done = (async () => {
       let outcome: { ok: true } | { ok: false; error: unknown };
       try {
-        await options.run(job, controller.signal);
+        await Promise.race([options.run(job, signal), aborted]);
         outcome = { ok: true };
       } catch (error) {
-        outcome = { ok: false, error };
+        // An abort's own reason says why (a request cut by it may report only "aborted").
+        outcome = { ok: false, error: signal.aborted ? signal.reason : error };
+      } finally {
+        clearTimeout(deadline);
       }
       try {
         await settle(job, outcome);

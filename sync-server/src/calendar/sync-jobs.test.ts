@@ -71,6 +71,58 @@ describe.each(testDatabaseKinds())('sync job queue on %s', (kind) => {
     expect((await queue.claim())?.id).toBe(next.id);
   });
 
+  it('runs one job per user at a time and takes users in turns, however many jobs one user has', async () => {
+    await drain();
+    const alice = randomUUID();
+    const bob = randomUUID();
+    // Alice's three calendars are all due before Bob's one.
+    const aliceJobs = [];
+    for (let i = 0; i < 3; i += 1) {
+      const connectionId = await insertConnection(db, alice);
+      aliceJobs.push(await queue.enqueue(connectionId, { delayMs: -(10 - i) * MINUTE }));
+    }
+    const bobJob = await queue.enqueue(await insertConnection(db, bob), { delayMs: -MINUTE });
+
+    const first = await queue.claim();
+    expect(first?.id).toBe(aliceJobs[0]?.id);
+    // Alice's sync is running: Bob's job goes next, and no second one of Alice's.
+    now += 1000;
+    const second = await queue.claim();
+    expect(second?.id).toBe(bobJob.id);
+    expect(await queue.claim()).toBeNull();
+
+    // Alice's sync ends: her next job, due first, runs.
+    expect(await queue.complete(first as NonNullable<typeof first>)).toBe(true);
+    now += 1000;
+    const third = await queue.claim();
+    expect(third?.id).toBe(aliceJobs[1]?.id);
+    expect(await queue.claim()).toBeNull();
+
+    // Both finish, and Bob has a job again, due after Alice's last one: Bob's turn came longer
+    // ago, so he goes first.
+    expect(await queue.complete(second as NonNullable<typeof second>)).toBe(true);
+    expect(await queue.complete(third as NonNullable<typeof third>)).toBe(true);
+    const bobAgain = await queue.enqueue(bobJob.connectionId);
+    now += 1000;
+    expect((await queue.claim())?.id).toBe(bobAgain.id);
+    expect((await queue.claim())?.id).toBe(aliceJobs[2]?.id);
+  });
+
+  it("lets a user's other job run once the running one's worker is lost (lease over)", async () => {
+    await drain();
+    const alice = randomUUID();
+    const stuck = await queue.enqueue(await insertConnection(db, alice));
+    const other = await queue.enqueue(await insertConnection(db, alice), { delayMs: 1000 });
+    expect((await queue.claim())?.id).toBe(stuck.id);
+    now += 2000;
+    expect(await queue.claim()).toBeNull();
+    now += 5 * MINUTE;
+    // The lost job is claimed again first; with it running under a live lease, the other waits.
+    expect((await queue.claim())?.id).toBe(stuck.id);
+    expect(await queue.claim()).toBeNull();
+    expect((await queue.get(other.id))?.state).toBe('queued');
+  });
+
   it("runs a crashed worker's job again once its lease is over, fencing the old claim", async () => {
     await drain();
     const connectionId = await insertConnection(db);

@@ -5,8 +5,9 @@ import type { Database, Queryable } from '../db/database.js';
  * The durable queue of calendar sync jobs, in Postgres through the Database seam (so on PGlite
  * too). A job is claimed with `FOR UPDATE SKIP LOCKED` under a lease (`locked_until`): workers
  * on several servers never take the same job, a connection never has two jobs running (a
- * partial unique index backs the claim's check), and a crashed worker's job runs again once its
- * lease is over. `attempts` doubles as the fencing token: a worker whose lease ran out cannot
+ * partial unique index backs the claim's check), a user never has two jobs running (claims take
+ * turns on an advisory lock; fair turns across users: see `claimOnce`), and a crashed worker's
+ * job runs again once its lease is over. `attempts` doubles as the fencing token: a worker whose lease ran out cannot
  * complete or fail a job another worker has since claimed. Times come from the injected clock.
  */
 export type SyncJobState = 'queued' | 'running' | 'succeeded' | 'failed';
@@ -71,6 +72,8 @@ const COLUMNS = `id, connection_id, state, attempts, run_after, locked_until, er
   started_at, finished_at`;
 const MAX_ERROR = 1000;
 const UNIQUE_VIOLATION = '23505';
+/** The advisory lock key claims take turns on (any fixed bigint; "sync" in ASCII). */
+const CLAIM_LOCK = 0x73796e63;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface JobRow {
@@ -129,16 +132,33 @@ export function createSyncJobQueue(db: Database, options: SyncJobQueueOptions): 
 
   /** One claim attempt in its own transaction: the row it picks stays locked until it is running. */
   async function claimOnce(tx: Queryable): Promise<{ job: SyncJob | null; gaveUp: boolean }> {
+    // Claims take turns across servers (held until this transaction ends, a few ms): without
+    // it two servers could each start a job of the same user, neither seeing the other's.
+    await tx.query('select pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
     const now = clock();
-    // A waiting job whose connection has nothing running, or a running job whose lease is over
-    // (its worker died). The running one goes first, so the waiting one keeps waiting for it.
+    // A waiting job whose connection has nothing running and whose user has nothing running
+    // under a live lease (one user's slow calendar holds one worker at most), or a running job
+    // whose lease is over (its worker died). The running one goes first, so the waiting one
+    // keeps waiting for it. Then users take turns: the one whose last sync started longest ago
+    // (or never) first, and within a user the job due first.
     const [candidate] = await tx.query<JobRow>(
-      `select ${COLUMNS} from sync_jobs j
+      `select ${COLUMNS.split(',')
+        .map((column) => `j.${column.trim()}`)
+        .join(', ')}
+       from sync_jobs j join calendar_connections c on c.id = j.connection_id
        where (j.state = 'queued' and j.run_after <= $1
               and not exists (select 1 from sync_jobs r
-                              where r.connection_id = j.connection_id and r.state = 'running'))
+                              where r.connection_id = j.connection_id and r.state = 'running')
+              and not exists (select 1 from sync_jobs r
+                              join calendar_connections rc on rc.id = r.connection_id
+                              where rc.user_id = c.user_id and r.state = 'running'
+                                and r.locked_until > $1))
           or (j.state = 'running' and j.locked_until <= $1)
-       order by (j.state = 'running') desc, j.run_after, j.id
+       order by (j.state = 'running') desc,
+         (select max(s.started_at) from sync_jobs s
+          join calendar_connections sc on sc.id = s.connection_id
+          where sc.user_id = c.user_id) asc nulls first,
+         j.run_after, j.id
        limit 1
        for update of j skip locked`,
       [now],
