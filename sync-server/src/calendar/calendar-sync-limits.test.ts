@@ -68,7 +68,10 @@ async function startHostileStandIn(upstream: string) {
   let mode: Mode = 'pass';
   const answers: HostileAnswer[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const hostile = (request: { method?: string; url?: string }, response: ServerResponse) => {
+  const hostile = (
+    request: { method?: string | undefined; url?: string | undefined },
+    response: ServerResponse,
+  ) => {
     const answer: HostileAnswer = {
       method: request.method ?? '',
       path: request.url ?? '',
