@@ -125,6 +125,11 @@ export function createApp(deps: AppDeps): Hono {
         deps.relay.closeUser(userId, CLOSE.sessionEnded, 'session ended: sign in again'),
     }),
   );
+  // `pnpm backup` authenticates with DATA_DIR's backup key, not a session: mounted before the
+  // admin area, whose routes all need an admin's session.
+  if (deps.dataDir) {
+    app.route('/api/v1/admin/backup', createBackupRoute({ db: deps.db, dataDir: deps.dataDir }));
+  }
   app.route(
     '/api/v1/admin',
     createAdminRoutes({
@@ -152,9 +157,6 @@ export function createApp(deps: AppDeps): Hono {
     clock: deps.clock,
     requestsPerMinute: deps.apiRequestsPerMinute,
   });
-  if (deps.dataDir) {
-    app.route('/api/v1/admin/backup', createBackupRoute({ db: deps.db, dataDir: deps.dataDir }));
-  }
   // Calendar apps subscribe here: the secret address is the only authentication.
   app.route('/ical', createICalFeed({ db: deps.db, access, clock: deps.clock }));
   app.all('/api/*', (c) =>

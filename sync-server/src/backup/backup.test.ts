@@ -25,6 +25,8 @@ async function serve(dataDir: string): Promise<{ server: RunningServer; db: Data
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     AUTH_REGISTER_PER_MINUTE: '1000',
+    // Two accounts: past the first, only an open server lets anyone register.
+    REGISTRATION: 'open',
   });
   const db = await openDatabase({ databaseUrl: null, dataDir });
   const server = await startServer({ config, db, log: silentLogger });

@@ -43,7 +43,13 @@ export async function waitFor(
 export function startServerProcess(env: Record<string, string>): ChildProcess {
   const { DATABASE_URL: _inherited, ...inherited } = process.env;
   return spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...inherited, LOG_LEVEL: 'warn', AUTH_SECRET: PROCESS_AUTH_SECRET, ...env },
+    env: {
+      ...inherited,
+      LOG_LEVEL: 'warn',
+      AUTH_SECRET: PROCESS_AUTH_SECRET,
+      REGISTRATION: 'open',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
