@@ -144,7 +144,7 @@ const blockMs = (block: TaskBlock) => Date.parse(block.end) - Date.parse(block.s
 class FreeTime {
   constructor(
     readonly gaps: Interval[],
-    private readonly buffer: number,
+    readonly buffer: number,
     readonly used: number[],
   ) {}
 
@@ -166,14 +166,24 @@ class FreeTime {
     return gap && gap.start <= start && end <= gap.end ? index : -1;
   }
 
-  /** Takes [start, end) out of gap `index`, with the buffer either side. */
+  /**
+   * Takes [start, end) out of gap `index`, with the buffer either side: out of every gap it
+   * reaches, since the next working range may begin a moment later (23:59, then 00:00).
+   */
   reserve(index: number, start: number, end: number): void {
-    const gap = this.gaps[index] as Interval;
-    const pieces: Interval[] = [];
-    if (start - this.buffer > gap.start) pieces.push({ ...gap, end: start - this.buffer });
-    if (end + this.buffer < gap.end) pieces.push({ ...gap, start: end + this.buffer });
-    this.gaps.splice(index, 1, ...pieces);
-    this.used[gap.day] = (this.used[gap.day] ?? 0) + (end - start);
+    const day = (this.gaps[index] as Interval).day;
+    const from = start - this.buffer;
+    const to = end + this.buffer;
+    for (let i = this.firstEndingAfter(from); i < this.gaps.length; ) {
+      const gap = this.gaps[i] as Interval;
+      if (gap.start >= to) break;
+      const pieces: Interval[] = [];
+      if (gap.start < from) pieces.push({ ...gap, end: from });
+      if (to < gap.end) pieces.push({ ...gap, start: to });
+      this.gaps.splice(i, 1, ...pieces);
+      i += pieces.length;
+    }
+    this.used[day] = (this.used[day] ?? 0) + (end - start);
   }
 }
 
@@ -200,10 +210,12 @@ function findChunks(
   const chunks: Chunk[] = [];
   const pendingByDay = new Map<number, number>();
   let rest = need;
+  // The task's own blocks keep the buffer between them too, across gaps.
+  let after = earliest;
   for (let i = free.firstEndingAfter(earliest); i < free.gaps.length && rest > 0; i += 1) {
     const gap = free.gaps[i] as Interval;
     if (gap.start >= deadline) break;
-    const start = Math.ceil(Math.max(gap.start, earliest) / GRID) * GRID;
+    const start = Math.ceil(Math.max(gap.start, after) / GRID) * GRID;
     const end = Math.min(gap.end, deadline);
     const capLeft = cap - (free.used[gap.day] ?? 0) - (pendingByDay.get(gap.day) ?? 0);
     const usable = Math.min(end - start, capLeft);
@@ -217,6 +229,7 @@ function findChunks(
     chunks.push({ gap: i, start, end: start + take });
     pendingByDay.set(gap.day, (pendingByDay.get(gap.day) ?? 0) + take);
     rest -= take;
+    after = start + take + free.buffer;
   }
   return rest > 0 ? null : chunks;
 }
