@@ -66,6 +66,25 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
     expect(await store.userSize(userId)).toBe(bytes);
   });
 
+  it('appends a batch larger than one statement across documents, each update intact and in order', async () => {
+    // Names with a quote and a backslash travel as array literals; sizes differ per update.
+    const names = [`${userId}/odd "name"`, `${userId}/odd \\ name`, `${userId}/plain`];
+    const entries = Array.from({ length: 10_050 }, (_, index) => ({
+      name: names[index % names.length] as string,
+      ownerId: userId,
+      update: new Uint8Array(1 + (index % 7)).fill(index % 251),
+    }));
+    const seqs = await store.appendBatch(entries);
+    expect(seqs).toHaveLength(entries.length);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    for (const [docIndex, name] of names.entries()) {
+      const mine = entries.filter((_, index) => index % names.length === docIndex);
+      const stored = await store.load(name);
+      expect(stored.updates).toEqual(mine.map((entry) => entry.update));
+      expect(stored.sizeBytes).toBe(mine.reduce((sum, entry) => sum + entry.update.byteLength, 0));
+    }
+  });
+
   it('folds the log into a snapshot and keeps what was appended after it', async () => {
     const name = `${userId}/time/2025-10`;
     const doc = new Y.Doc();

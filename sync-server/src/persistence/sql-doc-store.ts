@@ -1,89 +1,134 @@
 import type { Database } from '../db/database.js';
 import type { AppendEntry, DocStore, StoredDocument } from './doc-store.js';
 
-// PostgreSQL accepts at most 65,535 parameters per statement: two per appended update.
-const MAX_ROWS_PER_INSERT = 10_000;
+/**
+ * Snapshot row (part 0) and log tail (part 1) of one document, read by one statement. A
+ * document never written to has no rows.
+ */
+const LOAD_SQL = `
+  select 0 as part, snapshot as data, state_vector, snapshot_seq as seq, size_bytes
+    from documents where name = $1
+  union all
+  select 1 as part, update as data, null, seq, null
+    from document_updates where name = $1
+  order by part, seq`;
+
+/**
+ * A batch of updates in one statement, so one round trip (and one implicit transaction): the
+ * documents' rows are created or their sizes grown, and the updates appended. The SQL text never
+ * changes with the batch's size, so the driver prepares it once per connection; the updates
+ * travel as one byte string cut apart by offsets (both drivers take text arrays as literals).
+ */
+const APPEND_SQL = `
+  with grown as (
+    insert into documents (name, user_id, size_bytes)
+    select * from unnest($1::text[], $2::uuid[], $3::bigint[])
+    on conflict (name) do update
+      set size_bytes = documents.size_bytes + excluded.size_bytes, updated_at = now()
+  )
+  insert into document_updates (name, update)
+  select u.name, substring($4::bytea from u.start + 1 for u.length)
+    from unnest($5::text[], $6::int[], $7::int[]) with ordinality as u(name, start, length, position)
+    order by u.position
+  returning seq`;
+
+/** Rows per statement: the byte string of the updates stays well under a statement's limits. */
+const MAX_ROWS_PER_STATEMENT = 10_000;
+
+function arrayLiteral(values: readonly (string | number)[]): string {
+  return `{${values.map((value) => (typeof value === 'number' ? String(value) : `"${value.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
+}
+
+function appendStatement(entries: readonly AppendEntry[]): [string, unknown[]] {
+  // Documents in name order, so two processes appending to the same ones lock them alike.
+  const added = new Map<string, { ownerId: string; bytes: number }>();
+  for (const entry of entries) {
+    const doc = added.get(entry.name);
+    if (doc) doc.bytes += entry.update.byteLength;
+    else added.set(entry.name, { ownerId: entry.ownerId, bytes: entry.update.byteLength });
+  }
+  const names = [...added.keys()].sort();
+  const total = entries.reduce((sum, entry) => sum + entry.update.byteLength, 0);
+  const bytes = entries.length === 1 ? (entries[0] as AppendEntry).update : new Uint8Array(total);
+  const starts: number[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    if (entries.length > 1) bytes.set(entry.update, offset);
+    starts.push(offset);
+    offset += entry.update.byteLength;
+  }
+  return [
+    APPEND_SQL,
+    [
+      arrayLiteral(names),
+      arrayLiteral(names.map((name) => added.get(name)?.ownerId ?? '')),
+      arrayLiteral(names.map((name) => added.get(name)?.bytes ?? 0)),
+      bytes,
+      arrayLiteral(entries.map((entry) => entry.name)),
+      arrayLiteral(starts),
+      arrayLiteral(entries.map((entry) => entry.update.byteLength)),
+    ],
+  ];
+}
+
+/** Sequence numbers are taken in insertion order, so ascending order is the entries' order. */
+function seqsOf(rows: ReadonlyArray<Record<string, unknown>>): number[] {
+  return rows.map((row) => Number(row.seq)).sort((a, b) => a - b);
+}
 
 export function createSqlDocStore(db: Database): DocStore {
   return {
     async load(name): Promise<StoredDocument> {
-      // One transaction, so a compaction running meanwhile cannot show us half its work. The
-      // tail is every row left in the log: compaction deletes exactly the rows it merged.
-      return db.transaction(async (tx) => {
-        const [doc] = await tx.query<{
-          snapshot: Uint8Array | null;
-          state_vector: Uint8Array | null;
-          snapshot_seq: string | number;
-          size_bytes: string | number;
-        }>(
-          'select snapshot, state_vector, snapshot_seq, size_bytes from documents where name = $1',
-          [name],
-        );
-        const snapshotSeq = Number(doc?.snapshot_seq ?? 0);
-        const tail = await tx.query<{ seq: string | number; update: Uint8Array }>(
-          'select seq, update from document_updates where name = $1 order by seq',
-          [name],
-        );
-        const tailUpdates = tail.map((row) => row.update);
-        const tailSeqs = tail.map((row) => Number(row.seq));
-        const snapshot = doc?.snapshot ?? null;
-        return {
-          updates: snapshot ? [snapshot, ...tailUpdates] : tailUpdates,
-          snapshot,
-          stateVector: doc?.state_vector ?? null,
-          snapshotSeq,
-          tailSeqs,
-          lastSeq: Math.max(snapshotSeq, ...tailSeqs),
-          tailLength: tail.length,
-          tailBytes: tailUpdates.reduce((sum, update) => sum + update.byteLength, 0),
-          sizeBytes: Number(doc?.size_bytes ?? 0),
-        };
-      });
+      // One statement, so one snapshot of the database: a compaction committing meanwhile
+      // cannot show us half its work. The tail is every row left in the log: compaction
+      // deletes exactly the rows it merged.
+      const rows = await db.query<{
+        part: number;
+        data: Uint8Array | null;
+        state_vector: Uint8Array | null;
+        seq: string | number;
+        size_bytes: string | number | null;
+      }>(LOAD_SQL, [name]);
+      let snapshot: Uint8Array | null = null;
+      let stateVector: Uint8Array | null = null;
+      let snapshotSeq = 0;
+      let sizeBytes = 0;
+      const tailUpdates: Uint8Array[] = [];
+      const tailSeqs: number[] = [];
+      for (const row of rows) {
+        if (Number(row.part) === 0) {
+          snapshot = row.data;
+          stateVector = row.state_vector;
+          snapshotSeq = Number(row.seq);
+          sizeBytes = Number(row.size_bytes ?? 0);
+        } else if (row.data) {
+          tailUpdates.push(row.data);
+          tailSeqs.push(Number(row.seq));
+        }
+      }
+      return {
+        updates: snapshot ? [snapshot, ...tailUpdates] : tailUpdates,
+        snapshot,
+        stateVector,
+        snapshotSeq,
+        tailSeqs,
+        lastSeq: Math.max(snapshotSeq, ...tailSeqs),
+        tailLength: tailUpdates.length,
+        tailBytes: tailUpdates.reduce((sum, update) => sum + update.byteLength, 0),
+        sizeBytes,
+      };
     },
 
     async appendBatch(entries: readonly AppendEntry[]): Promise<number[]> {
       if (entries.length === 0) return [];
+      if (entries.length <= MAX_ROWS_PER_STATEMENT)
+        return db.query(...appendStatement(entries)).then(seqsOf);
       return db.transaction(async (tx) => {
-        const owners = new Map(entries.map((entry) => [entry.name, entry.ownerId]));
-        const ownerParams: unknown[] = [];
-        const ownerRows = [...owners].map(([name, ownerId], index) => {
-          ownerParams.push(name, ownerId);
-          return `($${index * 2 + 1}, $${index * 2 + 2}::uuid)`;
-        });
-        await tx.query(
-          `insert into documents (name, user_id) values ${ownerRows.join(', ')} on conflict (name) do nothing`,
-          ownerParams,
-        );
         const seqs: number[] = [];
-        for (let offset = 0; offset < entries.length; offset += MAX_ROWS_PER_INSERT) {
-          const chunk = entries.slice(offset, offset + MAX_ROWS_PER_INSERT);
-          const params: unknown[] = [];
-          const values = chunk.map((entry, index) => {
-            params.push(entry.name, entry.update);
-            return `($${index * 2 + 1}, $${index * 2 + 2})`;
-          });
-          const rows = await tx.query<{ seq: string | number }>(
-            `insert into document_updates (name, update) values ${values.join(', ')} returning seq`,
-            params,
-          );
-          // Rows come back in insertion order for a multi-row VALUES insert.
-          seqs.push(...rows.map((row) => Number(row.seq)));
+        for (let offset = 0; offset < entries.length; offset += MAX_ROWS_PER_STATEMENT) {
+          const chunk = entries.slice(offset, offset + MAX_ROWS_PER_STATEMENT);
+          seqs.push(...seqsOf(await tx.query(...appendStatement(chunk))));
         }
-        const added = new Map<string, number>();
-        for (const entry of entries) {
-          added.set(entry.name, (added.get(entry.name) ?? 0) + entry.update.byteLength);
-        }
-        const names = [...added.keys()];
-        const params: unknown[] = [];
-        const rows = names.map((name, index) => {
-          params.push(name, added.get(name));
-          return `($${index * 2 + 1}::text, $${index * 2 + 2}::bigint)`;
-        });
-        await tx.query(
-          `update documents d set size_bytes = d.size_bytes + v.added, updated_at = now()
-           from (values ${rows.join(', ')}) as v(name, added) where d.name = v.name`,
-          params,
-        );
         return seqs;
       });
     },
