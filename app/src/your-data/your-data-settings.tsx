@@ -156,6 +156,14 @@ export function ImportExportSettings() {
                   </li>
                 )}
               </For>
+              <For each={current().moved_occurrences.slice(0, 50)}>
+                {(item) => (
+                  <li>
+                    {item.ref}: moved, imported as a task of its own
+                    {item.series_id ? '; its series skips the original date' : ''}
+                  </li>
+                )}
+              </For>
             </ul>
           </section>
         )}
