@@ -31,7 +31,7 @@ async function exportedFile(page: Page, button: Locator): Promise<{ tasks: { tit
   return exported;
 }
 
-test('exports everything from Settings and imports a Todoist CSV with a report', async ({
+test('exports everything from Settings and imports a Todoist CSV and a calendar with a report', async ({
   page,
 }) => {
   const account = newAccount();
@@ -70,6 +70,38 @@ test('exports everything from Settings and imports a Todoist CSV with a report',
     buffer: Buffer.from(csv),
   });
   await expect(report).toContainText('Imported 0 tasks');
+
+  // A calendar whose weekly series has a moved week: the report lists it.
+  const ics = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Google Inc//Google Calendar 70.9054//EN',
+    'BEGIN:VEVENT',
+    'DTSTART:20260302T130000Z',
+    'DTEND:20260302T140000Z',
+    'RRULE:FREQ=WEEKLY;BYDAY=MO',
+    'UID:review@google.com',
+    'SUMMARY:Review',
+    'END:VEVENT',
+    'BEGIN:VEVENT',
+    'DTSTART:20260310T150000Z',
+    'DTEND:20260310T160000Z',
+    'UID:review@google.com',
+    'RECURRENCE-ID:20260309T130000Z',
+    'SUMMARY:Review (moved)',
+    'END:VEVENT',
+    'END:VCALENDAR',
+  ].join('\r\n');
+  await page.getByLabel(/Import a file/).setInputFiles({
+    name: 'Work.ics',
+    mimeType: 'text/calendar',
+    buffer: Buffer.from(ics),
+  });
+  await expect(report).toContainText('Imported 2 tasks');
+  await expect(report).toContainText(
+    'VEVENT review@google.com occurrence 2026-03-09T13:00:00Z (Review (moved)): moved, imported as a task of its own; its series skips the original date',
+  );
+
   await page.getByRole('link', { name: 'Inbox' }).first().click();
   await expect(taskRow(page, 'Buy stamps')).toHaveCount(1);
   await expect(taskRow(page, 'Call the plumber')).toHaveCount(1);
