@@ -405,6 +405,19 @@ describe('importing iCalendar files of other apps', () => {
     ]);
   });
 
+  it('reports an occurrence of an event that does not repeat as skipped, with the reason', () => {
+    const ics = GOOGLE_ICS.replace('RRULE:FREQ=WEEKLY;UNTIL=20260427T215959Z;BYDAY=MO\n', '');
+    const read = readICalendarTasks(ics, { timezone: 'UTC', source: 'google.ics' });
+    expect(read.tasks.map((task) => task.input.title)).toEqual(['Board review', 'Easter']);
+    expect(read.skipped).toEqual([
+      {
+        kind: 'task',
+        ref: 'VEVENT 4q9m1c0a8b7d6e5f4g3h2i1j0k@google.com occurrence 2026-03-09T14:00:00',
+        reason: 'an occurrence (RECURRENCE-ID) of an event that does not repeat (no RRULE)',
+      },
+    ]);
+  });
+
   it('refuses text that is not iCalendar', () => {
     expect(() => readICalendarTasks('hello', { timezone: 'UTC', source: 'x' })).toThrow(
       /not an iCalendar file/,

@@ -304,6 +304,17 @@ export function readICalendarTasks(
       input: { ...rest, title: title ?? 'Untitled event' },
       createdAt: createdOf(master),
     });
+    if (fields.recurrence === null) {
+      // Occurrences of a series whose master does not repeat: nothing to move them from.
+      for (const other of components) {
+        if (other === master || !other.hasProperty('recurrence-id')) continue;
+        result.skipped.push({
+          kind: 'task',
+          ref: `${ref} occurrence ${String(other.getFirstPropertyValue('recurrence-id'))}`,
+          reason: 'an occurrence (RECURRENCE-ID) of an event that does not repeat (no RRULE)',
+        });
+      }
+    }
     const anchor = patch.dueDate ?? patch.startDate ?? null;
     for (const override of fields.overrides) {
       if (override.cancelled || anchor === null) continue;
