@@ -1,6 +1,7 @@
 import {
   createManualContext,
   createTask,
+  getTask,
   importForeignTasks,
   listTasks,
   type Task,
@@ -151,10 +152,17 @@ describe('the calendar feed of dated tasks', () => {
 });
 
 /**
- * As Google Calendar exports a calendar: a weekly series with a skipped and a moved week.
- * Hand-written after Google's export format: Google cannot be reached from this machine (the
- * Radicale file, by contrast, comes from a real Radicale in sync-server's
- * src/rest/radicale-import.test.ts).
+ * As Google Calendar exports a calendar (Settings → Import & export → Export): a weekly series
+ * ending on a date (UNTIL in UTC, the end of that day in the calendar's zone), a skipped week
+ * (EXDATE with TZID), a moved week (a VEVENT of the series' UID with RECURRENCE-ID, repeating the
+ * series' description), and an all-day event. Hand-written, since Google cannot be reached from
+ * this machine, after the structure of a real export: the one in ls.joyous's tests
+ * (github.com/linuxsoftware/ls.joyous, ls/joyous/tests/test_ical.py, testGoogleCalendar): the
+ * header with METHOD:PUBLISH and X-WR-CALNAME/X-WR-TIMEZONE, the VTIMEZONE with X-LIC-LOCATION,
+ * Google's property order (DTSTART, DTEND, RRULE, EXDATE, DTSTAMP, UID, RECURRENCE-ID, CREATED,
+ * DESCRIPTION, LAST-MODIFIED, LOCATION, SEQUENCE, STATUS, SUMMARY, TRANSP), empty DESCRIPTION
+ * and LOCATION written out, lines folded at 75 octets. The Radicale file, by contrast, comes from
+ * a real Radicale in sync-server's src/rest/radicale-import.test.ts.
  */
 const GOOGLE_ICS = `BEGIN:VCALENDAR
 PRODID:-//Google Inc//Google Calendar 70.9054//EN
@@ -184,13 +192,15 @@ END:VTIMEZONE
 BEGIN:VEVENT
 DTSTART;TZID=Europe/Berlin:20260302T140000
 DTEND;TZID=Europe/Berlin:20260302T150000
-RRULE:FREQ=WEEKLY;BYDAY=MO
+RRULE:FREQ=WEEKLY;UNTIL=20260427T215959Z;BYDAY=MO
 EXDATE;TZID=Europe/Berlin:20260316T140000
 DTSTAMP:20260301T120000Z
 UID:4q9m1c0a8b7d6e5f4g3h2i1j0k@google.com
 CREATED:20260220T101500Z
-DESCRIPTION:Weekly review of the board
+DESCRIPTION:Weekly review of the board: the numbers of the week\\, the hirin
+ g plan and what is blocked.
 LAST-MODIFIED:20260225T090000Z
+LOCATION:Room 4.12
 SEQUENCE:1
 STATUS:CONFIRMED
 SUMMARY:Board review
@@ -202,14 +212,29 @@ DTEND;TZID=Europe/Berlin:20260310T170000
 DTSTAMP:20260301T120000Z
 UID:4q9m1c0a8b7d6e5f4g3h2i1j0k@google.com
 RECURRENCE-ID;TZID=Europe/Berlin:20260309T140000
+CREATED:20260220T101500Z
+DESCRIPTION:Weekly review of the board: the numbers of the week\\, the hirin
+ g plan and what is blocked.
+LAST-MODIFIED:20260226T081500Z
+LOCATION:Room 4.12
+SEQUENCE:2
+STATUS:CONFIRMED
 SUMMARY:Board review (moved)
+TRANSP:OPAQUE
 END:VEVENT
 BEGIN:VEVENT
 DTSTART;VALUE=DATE:20260405
 DTEND;VALUE=DATE:20260406
 DTSTAMP:20260301T120000Z
-UID:0a1b2c3d4e5f@google.com
+UID:0a1b2c3d4e5f6g7h8i9j0k1l2m@google.com
+CREATED:20260110T093000Z
+DESCRIPTION:
+LAST-MODIFIED:20260110T093000Z
+LOCATION:
+SEQUENCE:0
+STATUS:CONFIRMED
 SUMMARY:Easter
+TRANSP:TRANSPARENT
 END:VEVENT
 END:VCALENDAR
 `;
@@ -246,17 +271,27 @@ END:VCALENDAR
 `;
 
 describe('importing iCalendar files of other apps', () => {
-  it('takes a Google calendar’s events as tasks, a series once, in the event’s zone', () => {
+  it('takes a Google calendar’s events as tasks, its moved week as a task of its own, in the event’s zone', () => {
     const read = readICalendarTasks(GOOGLE_ICS, { timezone: 'UTC', source: 'google.ics' });
     expect(read.skipped).toEqual([]);
+    const description =
+      'Weekly review of the board: the numbers of the week, the hiring plan and what is blocked.';
     expect(read.tasks.map((task) => task.input)).toEqual([
       {
         title: 'Board review',
-        description: 'Weekly review of the board',
-        recurrenceRule: 'FREQ=WEEKLY;BYDAY=MO',
+        description,
+        // The same rule, its parts in ical.js's order.
+        recurrenceRule: 'FREQ=WEEKLY;BYDAY=MO;UNTIL=20260427T215959Z',
         startDate: '2026-03-02T13:00:00Z',
         dueDate: '2026-03-02T14:00:00Z',
         recurrenceExceptions: ['2026-03-16T14:00:00Z'],
+      },
+      {
+        title: 'Board review (moved)',
+        description,
+        recurrenceRule: null,
+        startDate: '2026-03-10T15:00:00Z',
+        dueDate: '2026-03-10T16:00:00Z',
       },
       {
         title: 'Easter',
@@ -266,11 +301,50 @@ describe('importing iCalendar files of other apps', () => {
         dueDate: '2026-04-05',
       },
     ]);
+    const [series, moved] = read.tasks;
+    // The moved week names its series and the occurrence it replaces, as the series' due date.
+    expect(moved?.occurrenceOf).toEqual({
+      seriesId: series?.id,
+      occurrence: '2026-03-09T14:00:00Z',
+    });
     const docs = new UserDocs('user-1');
-    expect(importForeignTasks(docs, read, createManualContext(NOW)).imported.task).toBe(2);
+    const report = importForeignTasks(docs, read, createManualContext(NOW));
+    expect(report.imported.task).toBe(3);
+    expect(report.moved).toEqual([
+      {
+        ref: `VEVENT 4q9m1c0a8b7d6e5f4g3h2i1j0k@google.com occurrence 2026-03-09T13:00:00Z (Board review (moved))`,
+        taskId: moved?.id,
+        seriesId: series?.id,
+        occurrence: '2026-03-09T14:00:00Z',
+      },
+    ]);
+    // The series skips the moved week; the moved week is a task of the series.
+    expect(getTask(docs, series?.id ?? '')).toMatchObject({
+      recurrenceExceptions: ['2026-03-09T14:00:00Z', '2026-03-16T14:00:00Z'],
+    });
+    expect(getTask(docs, moved?.id ?? '')).toMatchObject({
+      seriesId: series?.id,
+      recurrenceRule: null,
+      startDate: '2026-03-10T15:00:00Z',
+    });
     const again = readICalendarTasks(GOOGLE_ICS, { timezone: 'UTC', source: 'google.ics' });
-    expect(importForeignTasks(docs, again, createManualContext(NOW)).imported.task).toBe(0);
-    expect(listTasks(docs)).toHaveLength(2);
+    const second = importForeignTasks(docs, again, createManualContext(NOW));
+    expect(second.imported.task).toBe(0);
+    expect(second.moved).toEqual([]);
+    expect(listTasks(docs)).toHaveLength(3);
+  });
+
+  it('skips a cancelled occurrence (RECURRENCE-ID with STATUS:CANCELLED) as the series’ EXDATE', () => {
+    const cancelledWeek = GOOGLE_ICS.replace(
+      'SUMMARY:Board review (moved)',
+      'SUMMARY:Board review (moved)\nSTATUS:CANCELLED',
+    ).replace('STATUS:CONFIRMED\nSUMMARY:Board review (moved)', 'SUMMARY:Board review (moved)');
+    const read = readICalendarTasks(cancelledWeek, { timezone: 'UTC', source: 'google.ics' });
+    expect(read.tasks.map((task) => task.input.title)).toEqual(['Board review', 'Easter']);
+    expect(read.tasks[0]?.input.recurrenceExceptions).toEqual([
+      '2026-03-09T14:00:00Z',
+      '2026-03-16T14:00:00Z',
+    ]);
   });
 
   it('takes Radicale’s to-dos with status, priority, categories and the parent', () => {
@@ -298,6 +372,50 @@ describe('importing iCalendar files of other apps', () => {
       completedAt: '2026-03-05T11:00:00Z',
       parentId: move?.id,
     });
+  });
+
+  it('reports a changed occurrence of a recurring to-do as skipped, with the reason', () => {
+    const ics = [
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Nextcloud Tasks//EN',
+      'BEGIN:VTODO',
+      'UID:water-plants',
+      'SUMMARY:Water the plants',
+      'DUE;VALUE=DATE:20260303',
+      'RRULE:FREQ=WEEKLY',
+      'END:VTODO',
+      'BEGIN:VTODO',
+      'UID:water-plants',
+      'RECURRENCE-ID;VALUE=DATE:20260310',
+      'SUMMARY:Water the plants (balcony too)',
+      'DUE;VALUE=DATE:20260311',
+      'END:VTODO',
+      'END:VCALENDAR',
+    ].join('\r\n');
+    const read = readICalendarTasks(ics, { timezone: 'UTC', source: 'tasks.ics' });
+    expect(read.tasks.map((task) => task.input.title)).toEqual(['Water the plants']);
+    expect(read.skipped).toEqual([
+      {
+        kind: 'task',
+        ref: 'VTODO water-plants occurrence 2026-03-10',
+        reason:
+          'a changed occurrence of a recurring to-do (RECURRENCE-ID) is not imported: the series is, as it repeats',
+      },
+    ]);
+  });
+
+  it('reports an occurrence of an event that does not repeat as skipped, with the reason', () => {
+    const ics = GOOGLE_ICS.replace('RRULE:FREQ=WEEKLY;UNTIL=20260427T215959Z;BYDAY=MO\n', '');
+    const read = readICalendarTasks(ics, { timezone: 'UTC', source: 'google.ics' });
+    expect(read.tasks.map((task) => task.input.title)).toEqual(['Board review', 'Easter']);
+    expect(read.skipped).toEqual([
+      {
+        kind: 'task',
+        ref: 'VEVENT 4q9m1c0a8b7d6e5f4g3h2i1j0k@google.com occurrence 2026-03-09T14:00:00',
+        reason: 'an occurrence (RECURRENCE-ID) of an event that does not repeat (no RRULE)',
+      },
+    ]);
   });
 
   it('refuses text that is not iCalendar', () => {

@@ -18,7 +18,7 @@ import {
 } from './caldav/icalendar-event.js';
 import { buildVtimezone, isKnownTimeZone, timeZoneWindow, wallClock } from './caldav/vtimezone.js';
 import type { EventTime } from './calendar-provider.js';
-import { eventToTaskPatch, taskToEvent } from './task-event-mapping.js';
+import { eventToTaskPatch, startToAnchor, taskToEvent } from './task-event-mapping.js';
 
 /**
  * Whole iCalendar files (RFC 5545) of a user's tasks, read and written with ical.js: an export of
@@ -290,16 +290,65 @@ export function readICalendarTasks(
       result.skipped.push({ kind: 'task', ref, reason: 'an event without a start (DTSTART)' });
       continue;
     }
-    const patch = eventToTaskPatch(fields, null, options.timezone);
+    // A cancelled occurrence (RECURRENCE-ID with STATUS:CANCELLED) is skipped, as an EXDATE.
+    const cancelled = fields.overrides.flatMap((o) => (o.cancelled ? [o.originalStart] : []));
+    const series = { ...fields, exceptions: [...fields.exceptions, ...cancelled] };
+    const patch = eventToTaskPatch(series, null, options.timezone);
     const master = components.find((c) => !c.hasProperty('recurrence-id')) ?? components[0];
     if (!master) continue;
     const { title, ...rest } = patch;
+    const seriesId = idOf(uid, master);
     result.tasks.push({
-      id: idOf(uid, master),
+      id: seriesId,
       ref: `${ref} (${fields.summary || 'no title'})`,
       input: { ...rest, title: title ?? 'Untitled event' },
       createdAt: createdOf(master),
     });
+    if (fields.recurrence === null) {
+      // Occurrences of a series whose master does not repeat: nothing to move them from.
+      for (const other of components) {
+        if (other === master || !other.hasProperty('recurrence-id')) continue;
+        result.skipped.push({
+          kind: 'task',
+          ref: `${ref} occurrence ${String(other.getFirstPropertyValue('recurrence-id'))}`,
+          reason: 'an occurrence (RECURRENCE-ID) of an event that does not repeat (no RRULE)',
+        });
+      }
+    }
+    const anchor = patch.dueDate ?? patch.startDate ?? null;
+    for (const override of fields.overrides) {
+      if (override.cancelled || anchor === null) continue;
+      // A moved occurrence: a task of its own, dated as the file moved it (see
+      // importForeignTasks, which makes the series skip it).
+      const { title: movedTitle, ...moved } = eventToTaskPatch(
+        {
+          summary: override.summary,
+          description: fields.description,
+          start: override.start,
+          end: override.end,
+          recurrence: null,
+          exceptions: [],
+          taskId: null,
+          priority: fields.priority,
+        },
+        null,
+        options.timezone,
+      );
+      const [occurrence] = startToAnchor(
+        [override.originalStart],
+        fields.start,
+        anchor,
+        options.timezone,
+      );
+      if (occurrence === undefined) continue;
+      result.tasks.push({
+        id: stableImportId(`ical:${options.source}:${uid}:${override.originalStart}`),
+        ref: `${ref} occurrence ${override.originalStart} (${override.summary || 'no title'})`,
+        input: { ...moved, title: movedTitle ?? 'Untitled event' },
+        createdAt: createdOf(master),
+        occurrenceOf: { seriesId, occurrence },
+      });
+    }
   }
 
   const todos: ForeignTask[] = [];
@@ -307,6 +356,15 @@ export function readICalendarTasks(
   for (const { uid, components } of masters(calendar, 'vtodo')) {
     const todo = components.find((c) => !c.hasProperty('recurrence-id')) ?? components[0];
     if (!todo) continue;
+    for (const changed of components) {
+      if (changed === todo || !changed.hasProperty('recurrence-id')) continue;
+      result.skipped.push({
+        kind: 'task',
+        ref: `VTODO ${uid} occurrence ${String(changed.getFirstPropertyValue('recurrence-id'))}`,
+        reason:
+          'a changed occurrence of a recurring to-do (RECURRENCE-ID) is not imported: the series is, as it repeats',
+      });
+    }
     const task = readTodo(uid, todo, alone);
     task.id = idOf(uid, todo);
     const related = text(todo, 'related-to');

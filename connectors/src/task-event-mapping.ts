@@ -70,7 +70,7 @@ function anchorToStart(
 }
 
 /** The inverse of `anchorToStart`: an event's skipped starts as a task anchored at `anchor`. */
-function startToAnchor(
+export function startToAnchor(
   exceptions: readonly string[],
   start: EventTime,
   anchor: string,

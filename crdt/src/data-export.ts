@@ -144,11 +144,25 @@ export interface ImportSkip {
   reason: string;
 }
 
+/** An occurrence of a series that another app's file moved, imported as a task of its own. */
+export interface ImportedMovedOccurrence {
+  /** How the report names the moved occurrence (its UID, original start and title). */
+  ref: string;
+  /** The task it became. */
+  taskId: string;
+  /** The series' task, which skips the occurrence; null when the series was not imported. */
+  seriesId: string | null;
+  /** The occurrence the series skips for it, named as the series' skipped occurrences are. */
+  occurrence: string;
+}
+
 export interface ImportReport {
   imported: Record<ImportKind, number>;
   skipped: ImportSkip[];
   /** Records imported with something left out (a date in words another app wrote), and what. */
   warnings: ImportSkip[];
+  /** Moved occurrences of a series, each imported as a task linked to its series. */
+  moved: ImportedMovedOccurrence[];
 }
 
 export function emptyImportReport(): ImportReport {
@@ -156,6 +170,7 @@ export function emptyImportReport(): ImportReport {
     imported: { settings: 0, project: 0, tag: 0, task: 0, timeEntry: 0 },
     skipped: [],
     warnings: [],
+    moved: [],
   };
 }
 
@@ -394,6 +409,12 @@ export interface ForeignTask {
   parentId?: string | null;
   completedAt?: string | null;
   createdAt?: string | null;
+  /**
+   * For one occurrence of a series that the file moved (another day, time or title: iCalendar's
+   * RECURRENCE-ID): the series' task among the file's, and the occurrence, named as the series'
+   * skipped occurrences are (its due date, or start date without one).
+   */
+  occurrenceOf?: { seriesId: string; occurrence: string };
 }
 
 /** What a reader of another app's file found: tasks, and rows it left out or read in part. */
@@ -401,6 +422,31 @@ export interface ForeignTaskList {
   tasks: ForeignTask[];
   skipped: ImportSkip[];
   warnings: ImportSkip[];
+}
+
+/** The occurrences each series of the list moved (each a task of its own), by series id. */
+function movedOccurrencesBySeries(tasks: readonly ForeignTask[]): Map<string, string[]> {
+  const moved = new Map<string, string[]>();
+  for (const task of tasks) {
+    if (!task.occurrenceOf) continue;
+    const { seriesId, occurrence } = task.occurrenceOf;
+    moved.set(seriesId, [...(moved.get(seriesId) ?? []), occurrence]);
+  }
+  return moved;
+}
+
+/**
+ * A series whose occurrences were moved skips them where the rule puts them: each moved one is a
+ * task of its own (a task holds one rule and its skips, not moved occurrences), linked to the
+ * series by `seriesId`, so the calendar shows every occurrence once.
+ */
+function withMovedOccurrencesSkipped(
+  task: ForeignTask,
+  moved: readonly string[] | undefined,
+): ForeignTask['input'] {
+  if (!moved || !task.input.recurrenceRule) return task.input;
+  const skipped = new Set([...(task.input.recurrenceExceptions ?? []), ...moved]);
+  return { ...task.input, recurrenceExceptions: [...skipped].sort() };
 }
 
 /**
@@ -418,6 +464,7 @@ export function importForeignTasks(
   report.skipped.push(...list.skipped);
   report.warnings.push(...list.warnings);
   const map = tasksOf(docs.main);
+  const moved = movedOccurrencesBySeries(tasks);
   docs.main.transact(() => {
     for (const task of tasks) {
       if (map.has(task.id)) {
@@ -428,12 +475,17 @@ export function importForeignTasks(
       try {
         const created = createTask(
           docs,
-          { ...task.input, id: task.id, parentId },
+          { ...withMovedOccurrencesSkipped(task, moved.get(task.id)), id: task.id, parentId },
           at(ctx, task.createdAt ?? undefined),
         );
+        const stored = asMap(map.get(created.id));
         const completedAt = task.completedAt ? instant(task.completedAt) : undefined;
-        if (completedAt && created.status === 'COMPLETED') {
-          asMap(map.get(created.id))?.set('completedAt', completedAt);
+        if (completedAt && created.status === 'COMPLETED') stored?.set('completedAt', completedAt);
+        if (task.occurrenceOf) {
+          const { seriesId, occurrence } = task.occurrenceOf;
+          const series = map.has(seriesId) ? seriesId : null;
+          if (series) stored?.set('seriesId', series);
+          report.moved.push({ ref: task.ref, taskId: created.id, seriesId: series, occurrence });
         }
         report.imported.task += 1;
       } catch (error) {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Locator, Page } from '@playwright/test';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
@@ -15,7 +16,22 @@ import {
   waitUntilSynced,
 } from './helpers.js';
 
-test('exports everything from Settings and imports a Todoist CSV with a report', async ({
+/** The JSON export the button downloads, checked to be our format. */
+async function exportedFile(page: Page, button: Locator): Promise<{ tasks: { title: string }[] }> {
+  const downloading = page.waitForEvent('download');
+  await button.click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^tasks-export-\d{4}-\d{2}-\d{2}\.json$/);
+  const exported = JSON.parse(await readFile((await download.path()) as string, 'utf8')) as {
+    format: string;
+    version: number;
+    tasks: { title: string }[];
+  };
+  expect(exported).toMatchObject({ format: 'tasks-platform-export', version: 1 });
+  return exported;
+}
+
+test('exports everything from Settings and imports a Todoist CSV and a calendar with a report', async ({
   page,
 }) => {
   const account = newAccount();
@@ -24,15 +40,10 @@ test('exports everything from Settings and imports a Todoist CSV with a report',
   await expect(taskRow(page, 'Renew passport')).toBeVisible();
   await page.getByRole('link', { name: 'Settings' }).click();
 
-  const downloading = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export everything (JSON)' }).click();
-  const download = await downloading;
-  expect(download.suggestedFilename()).toMatch(/^tasks-export-\d{4}-\d{2}-\d{2}\.json$/);
-  const exported = JSON.parse(await readFile((await download.path()) as string, 'utf8')) as {
-    format: string;
-    tasks: { title: string }[];
-  };
-  expect(exported.format).toBe('tasks-platform-export');
+  const exported = await exportedFile(
+    page,
+    page.getByRole('button', { name: 'Export everything (JSON)' }),
+  );
   expect(exported.tasks.map((task) => task.title)).toEqual(['Renew passport']);
 
   const csv = [
@@ -59,12 +70,44 @@ test('exports everything from Settings and imports a Todoist CSV with a report',
     buffer: Buffer.from(csv),
   });
   await expect(report).toContainText('Imported 0 tasks');
+
+  // A calendar whose weekly series has a moved week: the report lists it.
+  const ics = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Google Inc//Google Calendar 70.9054//EN',
+    'BEGIN:VEVENT',
+    'DTSTART:20260302T130000Z',
+    'DTEND:20260302T140000Z',
+    'RRULE:FREQ=WEEKLY;BYDAY=MO',
+    'UID:review@google.com',
+    'SUMMARY:Review',
+    'END:VEVENT',
+    'BEGIN:VEVENT',
+    'DTSTART:20260310T150000Z',
+    'DTEND:20260310T160000Z',
+    'UID:review@google.com',
+    'RECURRENCE-ID:20260309T130000Z',
+    'SUMMARY:Review (moved)',
+    'END:VEVENT',
+    'END:VCALENDAR',
+  ].join('\r\n');
+  await page.getByLabel(/Import a file/).setInputFiles({
+    name: 'Work.ics',
+    mimeType: 'text/calendar',
+    buffer: Buffer.from(ics),
+  });
+  await expect(report).toContainText('Imported 2 tasks');
+  await expect(report).toContainText(
+    'VEVENT review@google.com occurrence 2026-03-09T13:00:00Z (Review (moved)): moved, imported as a task of its own; its series skips the original date',
+  );
+
   await page.getByRole('link', { name: 'Inbox' }).first().click();
   await expect(taskRow(page, 'Buy stamps')).toHaveCount(1);
   await expect(taskRow(page, 'Call the plumber')).toHaveCount(1);
 });
 
-test('signs out everywhere from Settings, and the account can be deleted after a warning', async ({
+test('signs out everywhere from Settings, and the account can be deleted after a warning and an export', async ({
   page,
 }) => {
   const account = newAccount();
@@ -80,6 +123,15 @@ test('signs out everywhere from Settings, and the account can be deleted after a
   await page.getByRole('button', { name: 'Delete my account…' }).click();
   const form = page.getByRole('form', { name: 'Delete account' });
   await expect(form).toContainText('Export everything first');
+  // The export is right there in the step, and made on this device: offline too.
+  await page.context().setOffline(true);
+  const exported = await exportedFile(
+    page,
+    form.getByRole('button', { name: 'Export my data first' }),
+  );
+  expect(exported.tasks.map((task) => task.title)).toEqual(['Something to lose']);
+  await expect(page.getByText('Exported 1 tasks, 0 projects and 0 time entries')).toBeVisible();
+  await page.context().setOffline(false);
   await form.getByLabel('Your password').fill('not the password');
   await form.getByRole('button', { name: 'Delete my account for good' }).click();
   await expect(page.getByText('password: is not your current password')).toBeVisible();

@@ -18,6 +18,8 @@ export interface ImportReport {
   };
   skipped: ImportSkip[];
   warnings: ImportSkip[];
+  /** Occurrences of a series the file moved, each imported as a task of its own. */
+  moved_occurrences: { ref: string; task_id: string; series_id: string | null }[];
 }
 
 export interface FeedState {

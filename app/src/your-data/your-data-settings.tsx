@@ -35,6 +35,26 @@ function readWithProgress(file: File, onProgress: (loaded: number) => void): Pro
   });
 }
 
+/**
+ * Everything this device keeps, as our JSON export, saved as a file: built from the local replica
+ * (crdt's exportUserData), so it works offline. Answers what to tell the user.
+ */
+async function exportFromThisDevice(workspace: ReturnType<typeof useWorkspace>): Promise<string> {
+  try {
+    // Every month this device keeps, opened first: the file then holds all its time entries.
+    const names = (await indexedDB.databases?.())?.map((db) => db.name ?? '') ?? [];
+    await workspace.replica.ensureMonths(monthsOfLocalDatabases(names, workspace.session().userId));
+    const data = exportUserData(workspace.docs, { now: new Date() });
+    saveFile(
+      new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
+      `tasks-export-${today()}.json`,
+    );
+    return `Exported ${data.tasks.length} tasks, ${data.projects.length} projects and ${data.timeEntries.length} time entries from this device.`;
+  } catch (error) {
+    return `The export failed: ${messageOf(error)}`;
+  }
+}
+
 /** Settings → Import / Export: everything out (offline too), other apps' files in, with a report. */
 export function ImportExportSettings() {
   const workspace = useWorkspace();
@@ -44,23 +64,7 @@ export function ImportExportSettings() {
 
   const exportEverything = async () => {
     setStatus('Preparing the export…');
-    try {
-      // Every month this device keeps, opened first: the file then holds all its time entries.
-      const names = (await indexedDB.databases?.())?.map((db) => db.name ?? '') ?? [];
-      await workspace.replica.ensureMonths(
-        monthsOfLocalDatabases(names, workspace.session().userId),
-      );
-      const data = exportUserData(workspace.docs, { now: new Date() });
-      saveFile(
-        new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }),
-        `tasks-export-${today()}.json`,
-      );
-      setStatus(
-        `Exported ${data.tasks.length} tasks, ${data.projects.length} projects and ${data.timeEntries.length} time entries from this device.`,
-      );
-    } catch (error) {
-      setStatus(`The export failed: ${messageOf(error)}`);
-    }
+    setStatus(await exportFromThisDevice(workspace));
   };
 
   const downloadFile = async (path: string, name: string) => {
@@ -153,6 +157,14 @@ export function ImportExportSettings() {
                 {(item) => (
                   <li>
                     {item.ref}: {item.reason}
+                  </li>
+                )}
+              </For>
+              <For each={current().moved_occurrences.slice(0, 50)}>
+                {(item) => (
+                  <li>
+                    {item.ref}: moved, imported as a task of its own
+                    {item.series_id ? '; its series skips the original date' : ''}
                   </li>
                 )}
               </For>
@@ -365,8 +377,17 @@ export function AccountSettings() {
         >
           <p>
             This removes every task, project, time entry and calendar connection for good. Export
-            everything first (Import / Export above): nothing can bring it back.
+            everything first: nothing can bring it back.
           </p>
+          <button
+            type="button"
+            onClick={async () => {
+              setStatus('Preparing the export…');
+              setStatus(await exportFromThisDevice(workspace));
+            }}
+          >
+            Export my data first
+          </button>
           <label for="delete-password">Your password</label>
           <input
             id="delete-password"

@@ -69,6 +69,26 @@ const ImportReportSchema = z
     }),
     skipped: z.array(SkipSchema),
     warnings: z.array(SkipSchema),
+    moved_occurrences: z
+      .array(
+        z.object({
+          ref: z
+            .string()
+            .openapi({ description: 'The occurrence: its UID, original start, title' }),
+          task_id: z.string().openapi({ description: 'The task it became' }),
+          series_id: z
+            .string()
+            .nullable()
+            .openapi({ description: 'The series’ task, which skips it (null: not imported)' }),
+          occurrence: z
+            .string()
+            .openapi({ description: 'The occurrence the series skips, as in its exceptions' }),
+        }),
+      )
+      .openapi({
+        description:
+          'Occurrences of a series the file moved (iCalendar RECURRENCE-ID): each is a task of its own, dated where the file put it, and its series skips the original date',
+      }),
   })
   .openapi('ImportReport');
 
@@ -88,6 +108,12 @@ function reportToApi(report: ImportReport) {
     },
     skipped: report.skipped.map(skip),
     warnings: report.warnings.map(skip),
+    moved_occurrences: report.moved.map(({ ref, taskId, seriesId, occurrence }) => ({
+      ref,
+      task_id: taskId,
+      series_id: seriesId,
+      occurrence,
+    })),
   };
 }
 

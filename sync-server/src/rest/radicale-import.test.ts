@@ -60,8 +60,8 @@ const OBJECTS: Record<string, string> = {
     'DESCRIPTION:Quarterly numbers\\, the hiring plan and the café budget: bring the laptop a',
     ' nd the printed slides for everyone.',
     'END:VEVENT',
-    // The week of 9 March moved to Tuesday: an overridden occurrence. The import takes the
-    // series once (a task cannot hold one moved occurrence), not as a task of its own.
+    // The week of 9 March moved to Tuesday: an overridden occurrence. A task holds one rule and
+    // its skips, so the import makes it a task of its own, linked to the series, which skips it.
     'BEGIN:VEVENT',
     'UID:board-review-7f3a',
     'DTSTAMP:20260301T120000Z',
@@ -171,35 +171,68 @@ describe.runIf(hasRadicale)('importing a calendar exported from a real Radicale'
       await ts?.dispose();
     });
 
-    it('imports each event and to-do as a task, a series once with its skipped week, once only', async () => {
+    it('imports each event and to-do as a task, a series with its skipped and its moved week, once only', async () => {
       const user = await ts.register('radicale');
       const path = '/import?source=radicale-home';
       const report = await call<{
         imported: { tasks: number };
         skipped: unknown[];
         warnings: unknown[];
+        moved_occurrences: unknown[];
       }>(ts, user, 'POST', path, exported, 'text/calendar');
       expect(report.status).toBe(200);
-      expect(report.body.imported.tasks).toBe(5);
+      expect(report.body.imported.tasks).toBe(6);
       expect(report.body.skipped).toEqual([]);
+      expect(report.body.warnings).toEqual([]);
 
       const list = await call<{ items: ApiTask[] }>(ts, user, 'GET', '/tasks?sort=title');
       const byTitle = new Map(list.body.items.map((task) => [task.title, task]));
       expect([...byTitle.keys()]).toEqual([
         'Board review',
+        'Board review (moved)',
         'Dentist',
         'Easter',
         'Order boxes',
         'Plan the move',
       ]);
-      expect(byTitle.get('Board review')).toMatchObject({
+      const series = byTitle.get('Board review');
+      expect(series).toMatchObject({
         description:
           'Quarterly numbers, the hiring plan and the café budget: bring the laptop and the printed slides for everyone.',
         start_date: '2026-03-02T13:00:00Z',
         due_date: '2026-03-02T14:00:00Z',
         recurrence_rule: 'FREQ=WEEKLY;BYDAY=MO',
-        recurrence_exceptions: ['2026-03-16T14:00:00Z'],
+        // 16 March skipped (EXDATE), 9 March moved (RECURRENCE-ID): named by their due dates.
+        recurrence_exceptions: ['2026-03-09T14:00:00Z', '2026-03-16T14:00:00Z'],
       });
+      // Tuesday 10 March, 16:00 to 17:00 in Berlin, a dated task of its own.
+      const moved = byTitle.get('Board review (moved)');
+      expect(moved).toMatchObject({
+        start_date: '2026-03-10T15:00:00Z',
+        due_date: '2026-03-10T16:00:00Z',
+        recurrence_rule: null,
+        recurrence_exceptions: [],
+        description: series?.description,
+      });
+      expect(report.body.moved_occurrences).toEqual([
+        {
+          ref: 'VEVENT board-review-7f3a occurrence 2026-03-09T13:00:00Z (Board review (moved))',
+          task_id: moved?.id,
+          series_id: series?.id,
+          occurrence: '2026-03-09T14:00:00Z',
+        },
+      ]);
+      // The link to the series is the task's series id, which the export keeps.
+      const exportedData = await call<{ tasks: { id: string; seriesId?: string }[] }>(
+        ts,
+        user,
+        'GET',
+        '/export',
+      );
+      expect(exportedData.body.tasks.find((task) => task.id === moved?.id)?.seriesId).toBe(
+        series?.id,
+      );
+
       expect(byTitle.get('Dentist')).toMatchObject({
         start_date: '2026-02-12T08:30:00Z',
         due_date: '2026-02-12T09:15:00Z',
@@ -221,7 +254,7 @@ describe.runIf(hasRadicale)('importing a calendar exported from a real Radicale'
         parent_task_id: move?.id,
       });
 
-      const again = await call<{ imported: { tasks: number } }>(
+      const again = await call<{ imported: { tasks: number }; moved_occurrences: unknown[] }>(
         ts,
         user,
         'POST',
@@ -230,8 +263,9 @@ describe.runIf(hasRadicale)('importing a calendar exported from a real Radicale'
         'text/calendar',
       );
       expect(again.body.imported.tasks).toBe(0);
+      expect(again.body.moved_occurrences).toEqual([]);
       const total = await call<{ total: number }>(ts, user, 'GET', '/tasks');
-      expect(total.body.total).toBe(5);
+      expect(total.body.total).toBe(6);
     }, 60_000);
   });
 });
