@@ -5,6 +5,11 @@ import type { WebSocketServer } from 'ws';
 import { InvalidTokenError, type TokenService, type VerifiedClaims } from './auth/token-service.js';
 import type { Logger } from './logger.js';
 import { ACCESS_TOKEN_COOKIE } from './middleware/require-auth/index.js';
+import {
+  isStorageOutage,
+  STORAGE_RETRY_AFTER_SECONDS,
+  StorageUnavailableError,
+} from './persistence/storage-unavailable.js';
 import type { Relay } from './relay/relay.js';
 import { parseRoomPath } from './relay/room-name.js';
 import type { SessionSockets } from './session-sockets.js';
@@ -19,7 +24,7 @@ export interface SyncUpgradeDeps {
   sessions?: Pick<SessionSockets, 'track'>;
 }
 
-type Status = 400 | 401 | 403 | 404 | 500;
+type Status = 400 | 401 | 403 | 404 | 500 | 503;
 
 const STATUS_TEXT: Record<Status, string> = {
   400: 'Bad Request',
@@ -27,16 +32,22 @@ const STATUS_TEXT: Record<Status, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 function reject(socket: Duplex, status: Status): void {
   if (socket.destroyed) return;
   const text = STATUS_TEXT[status];
   const body = JSON.stringify({
-    error: { code: text.toLowerCase().replaceAll(' ', '_'), message: text, fields: [] },
+    error: {
+      code: status === 503 ? 'storage_unavailable' : text.toLowerCase().replaceAll(' ', '_'),
+      message: status === 503 ? new StorageUnavailableError().message : text,
+      fields: [],
+    },
   });
+  const retry = status === 503 ? `Retry-After: ${STORAGE_RETRY_AFTER_SECONDS}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -106,7 +117,7 @@ export function createSyncUpgradeHandler(deps: SyncUpgradeDeps) {
       }
       // Once ws took the socket over, a status line would land in the middle of its frames.
       if (progress.handedOver) socket.destroy();
-      else reject(socket, 500);
+      else reject(socket, isStorageOutage(error) ? 503 : 500);
     });
   };
 }
@@ -134,7 +145,7 @@ async function upgrade(
     claims = await deps.tokens.verifyAccessToken(token);
   } catch (error) {
     if (error instanceof InvalidTokenError) return reject(socket, 401);
-    throw error; // not the client's doing: logged, 500
+    throw error; // not the client's doing: logged, 503 while storage is down, else 500
   }
   const { userId } = claims;
   if (userId !== room.ownerId) return reject(socket, 403);

@@ -75,10 +75,15 @@ export class CommitPipeline {
     const count = connection.updatesReceived;
     room.inflight += 1;
     connection.queue(bytes);
+    // Held (and read) by the connection already; a failed read was refused before this point,
+    // and one that fails now only means the count is re-read by the next holder.
     const usage = this.deps.quota.hold(connection.info.userId);
-    void usage.then((quota) => {
-      quota.bytes += bytes;
-    });
+    void usage.then(
+      (quota) => {
+        quota.bytes += bytes;
+      },
+      () => undefined,
+    );
     const commit = this.deps.updateLog.append(
       room.name,
       room.ownerId,
@@ -93,9 +98,12 @@ export class CommitPipeline {
         }
       },
       (error: Error) => {
-        void usage.then((quota) => {
-          quota.bytes -= bytes;
-        });
+        void usage.then(
+          (quota) => {
+            quota.bytes -= bytes;
+          },
+          () => undefined,
+        );
         this.uncommitted(connection, error);
       },
     );

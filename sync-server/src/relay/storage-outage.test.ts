@@ -145,7 +145,24 @@ describe.skipIf(!url)('storage outage and kill -9 on postgres', () => {
     expect(((await during.json()) as { error: { code: string } }).error.code).toBe(
       'storage_unavailable',
     );
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // A device connecting meanwhile is told to come back, not that the server broke.
+    const refused = await new Promise<{ status: number; retryAfter: string | undefined }>(
+      (resolve, reject) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/sync/${userId}?token=${token}`);
+        socket.on('unexpected-response', (_request, response) => {
+          resolve({
+            status: response.statusCode ?? 0,
+            retryAfter: response.headers['retry-after'],
+          });
+          socket.terminate();
+        });
+        socket.on('open', () => reject(new Error('upgraded while storage was down')));
+        socket.on('error', () => undefined);
+      },
+    );
+    expect(refused.status).toBe(503);
+    expect(Number(refused.retryAfter)).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     proxy.restore();
 
     // After the outage, writes succeed again (the first may still meet a dead pooled connection).
