@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/test-databases.js';
 import { silentLogger } from '../logger.js';
+import { createSessionPruner } from './session-prune.js';
 import { createDatabaseRevocations } from './session-revocation.js';
 
 const HOUR_MS = 3600 * 1000;
@@ -85,6 +86,19 @@ describe.each(testDatabaseKinds())('revoked sessions kept in the database (%s)',
     expect(await a.isRevoked(ids.s1)).toBe(false);
     expect(await a.prune(clock())).toBeGreaterThanOrEqual(1);
     expect(await server().isRevoked(ids.s2)).toBe(true);
+    const rows = await db.query<{ session_id: string }>(
+      'select session_id from revoked_sessions where session_id = any($1::text[])',
+      [[ids.s1, ids.s2]],
+    );
+    expect(rows.map((row) => row.session_id)).toEqual([ids.s2]);
+  });
+
+  it('has the session pruner delete lapsed revocations and keep the others', async () => {
+    const a = server();
+    await a.revoke([ids.s1], new Date(now + HOUR_MS));
+    await a.revoke([ids.s2], new Date(now + 3 * HOUR_MS));
+    now += 2 * HOUR_MS;
+    await createSessionPruner({ db, log: silentLogger, clock, revocations: a }).runOnce();
     const rows = await db.query<{ session_id: string }>(
       'select session_id from revoked_sessions where session_id = any($1::text[])',
       [[ids.s1, ids.s2]],

@@ -118,14 +118,14 @@ export function createDatabaseRevocations(
   let polling: Promise<void> = Promise.resolve();
 
   const learn = async (sessionId: string, lapsesAt: Date) => {
-    const now = clock().getTime();
-    for (const [session, lapse] of told) if (lapse <= now) told.delete(session);
     if ((told.get(sessionId) ?? 0) >= lapsesAt.getTime()) return;
     told.set(sessionId, lapsesAt.getTime());
     await known.revoke([sessionId], lapsesAt);
   };
 
   const pollOnce = async () => {
+    const now = clock().getTime();
+    for (const [session, lapse] of told) if (lapse <= now) told.delete(session);
     const rows = await db.query<{
       session_id: string | null;
       lapses_at: Date | null;
