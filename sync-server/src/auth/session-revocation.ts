@@ -180,11 +180,19 @@ export function createDatabaseRevocations(
     },
     start() {
       if (timer) return;
+      let busy = false;
       const poll = () => {
+        // A tick while a poll is still under way (a slow database) is skipped, not queued.
+        if (busy) return;
+        busy = true;
         // A failed poll is retried at the next tick from where the last one ended.
-        polling = polling.then(pollOnce).catch((error: unknown) => {
-          log.warn('polling session revocations failed', { error: String(error) });
-        });
+        polling = pollOnce()
+          .catch((error: unknown) => {
+            log.warn('polling session revocations failed', { error: String(error) });
+          })
+          .finally(() => {
+            busy = false;
+          });
       };
       poll();
       timer = setInterval(poll, pollIntervalMs);
