@@ -19,8 +19,8 @@ import {
 
 /**
  * Revocations outside the one process that made them: a signed-out session's access token is
- * still refused after the server restarts (kill -9), and by a second server on the same
- * PostgreSQL, which also closes that session's socket within 5 s.
+ * still refused after the server restarts (kill -9; embedded PGlite and PostgreSQL), and by a
+ * second server on the same PostgreSQL, which also closes that session's socket within 5 s.
  */
 const url = testDatabaseUrl();
 
@@ -31,79 +31,101 @@ interface Server {
   child: ChildProcess;
 }
 
-describe.skipIf(!url)('revoked sessions across restarts and servers on postgres', () => {
-  let database: { url: string; drop(): Promise<void> };
+/** Server processes on one database (PGlite under the first one's DATA_DIR without a URL). */
+function serverProcesses(databaseUrl: () => string | null) {
   const servers: Server[] = [];
+  return {
+    async start(existing?: Server): Promise<Server> {
+      const port = existing?.port ?? (await freePort());
+      const dataDir = existing?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tasks-revoke-')));
+      const database = databaseUrl();
+      const child = startServerProcess({
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ...(database ? { DATABASE_URL: database } : {}),
+      });
+      const server = { base: `http://127.0.0.1:${port}`, port, dataDir, child };
+      servers.push(server);
+      await waitFor(() => healthy(server.base), 60_000, 'server start');
+      return server;
+    },
+    async stopAll() {
+      for (const server of servers) await killNow(server.child);
+      for (const dataDir of new Set(servers.map((server) => server.dataDir))) {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
 
-  async function start(existing?: Server): Promise<Server> {
-    const port = existing?.port ?? (await freePort());
-    const dataDir = existing?.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tasks-revoke-')));
-    const child = startServerProcess({
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: database.url,
+async function signIn(base: string, name: string): Promise<{ access: string; refresh: string }> {
+  const response = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: `${name}@example.com`, password: 'correct horse battery' }),
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { access_token: string; refresh_token: string };
+  return { access: body.access_token, refresh: body.refresh_token };
+}
+
+const signOut = (base: string, refresh: string) =>
+  fetch(`${base}/api/v1/auth/logout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refresh_token: refresh }),
+  });
+
+const tasks = async (base: string, access: string) =>
+  (await fetch(`${base}/api/v1/tasks`, { headers: { authorization: `Bearer ${access}` } })).status;
+
+describe.each(url ? ['pglite', 'postgres'] : ['pglite'])(
+  'a revoked session after a restart on %s',
+  (kind) => {
+    let database: { url: string; drop(): Promise<void> } | null = null;
+    const processes = serverProcesses(() => database?.url ?? null);
+    beforeAll(async () => {
+      assertServerBuilt();
+      if (kind === 'postgres') database = await createScratchDatabase(url as string, 'revoke');
+    }, 60_000);
+    afterAll(async () => {
+      await processes.stopAll();
+      await database?.drop();
     });
-    const server = { base: `http://127.0.0.1:${port}`, port, dataDir, child };
-    servers.push(server);
-    await waitFor(() => healthy(server.base), 30_000, 'server start');
-    return server;
-  }
 
+    it('refuses a signed-out session after the server restarts', async () => {
+      let server = await processes.start();
+      await registerUser(server.base, 'restart');
+      const signedOut = await signIn(server.base, 'restart');
+      const kept = await signIn(server.base, 'restart');
+      expect((await signOut(server.base, signedOut.refresh)).status).toBe(204);
+      expect(await tasks(server.base, signedOut.access)).toBe(401);
+
+      await killNow(server.child);
+      server = await processes.start(server);
+      expect(await tasks(server.base, signedOut.access)).toBe(401);
+      // The other session of the account lives on: the refusal is the revocation's.
+      expect(await tasks(server.base, kept.access)).toBe(200);
+    }, 120_000);
+  },
+);
+
+describe.skipIf(!url)('a revoked session on two servers sharing postgres', () => {
+  let database: { url: string; drop(): Promise<void> } | null = null;
+  const processes = serverProcesses(() => database?.url ?? null);
   beforeAll(async () => {
     assertServerBuilt();
     database = await createScratchDatabase(url as string, 'revoke');
   }, 60_000);
-
   afterAll(async () => {
-    for (const server of servers) await killNow(server.child);
+    await processes.stopAll();
     await database?.drop();
-    for (const dataDir of new Set(servers.map((server) => server.dataDir))) {
-      await rm(dataDir, { recursive: true, force: true });
-    }
   });
 
-  async function signIn(base: string, name: string): Promise<{ access: string; refresh: string }> {
-    const response = await fetch(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `${name}@example.com`, password: 'correct horse battery' }),
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { access_token: string; refresh_token: string };
-    return { access: body.access_token, refresh: body.refresh_token };
-  }
-
-  const signOut = (base: string, refresh: string) =>
-    fetch(`${base}/api/v1/auth/logout`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ refresh_token: refresh }),
-    });
-
-  const tasks = async (base: string, access: string) =>
-    (await fetch(`${base}/api/v1/tasks`, { headers: { authorization: `Bearer ${access}` } }))
-      .status;
-
-  it('refuses a signed-out session after the server restarts', async () => {
-    let server = await start();
-    await registerUser(server.base, 'restart');
-    const signedOut = await signIn(server.base, 'restart');
-    const kept = await signIn(server.base, 'restart');
-    expect((await signOut(server.base, signedOut.refresh)).status).toBe(204);
-    expect(await tasks(server.base, signedOut.access)).toBe(401);
-
-    await killNow(server.child);
-    server = await start(server);
-    expect(await tasks(server.base, signedOut.access)).toBe(401);
-    // The other session of the account lives on: the refusal is the revocation's.
-    expect(await tasks(server.base, kept.access)).toBe(200);
-    await killNow(server.child);
-  }, 90_000);
-
   it('refuses on a second server a session signed out on the first, and closes its socket there within 5 s', async () => {
-    const a = await start();
-    const b = await start();
+    const a = await processes.start();
+    const b = await processes.start();
     const { userId } = await registerUser(a.base, 'twoservers');
     const session = await signIn(a.base, 'twoservers');
     const other = await signIn(a.base, 'twoservers');
@@ -130,5 +152,5 @@ describe.skipIf(!url)('revoked sessions across restarts and servers on postgres'
     expect(otherWs.readyState).toBe(WebSocket.OPEN);
     expect(await tasks(b.base, other.access)).toBe(200);
     otherWs.close();
-  }, 90_000);
+  }, 120_000);
 });
