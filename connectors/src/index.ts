@@ -13,4 +13,5 @@ export * from './icalendar-file.js';
 export * from './microsoft/fake-graph-calendar.js';
 export * from './microsoft/graph-calendar-provider.js';
 export * from './oauth/fake-oauth-server.js';
+export * from './silent-stand-in.js';
 export * from './task-event-mapping.js';

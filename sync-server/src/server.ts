@@ -5,6 +5,7 @@ import { createApp } from './app.js';
 import { guardAccessTokens } from './auth/account-sessions.js';
 import { loadAuthSecret } from './auth/auth-secret.js';
 import { createSessionPruner } from './auth/session-prune.js';
+import { createDatabaseRevocations } from './auth/session-revocation.js';
 import { createTokenService } from './auth/token-service.js';
 import {
   type CalendarBridge,
@@ -74,8 +75,11 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, db, log } = deps;
   const clock = deps.clock ?? (() => new Date());
   const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
+  // Revoked sessions live in the database: a revocation holds after a restart and on every
+  // server sharing the database, whose sockets of the session close at its next poll.
+  const revocations = createDatabaseRevocations({ db, clock, log });
   // A password change, sign-out everywhere or deleted account ends access tokens at once.
-  const tokens = guardAccessTokens(createTokenService({ secret, clock }), db);
+  const tokens = guardAccessTokens(createTokenService({ secret, clock, revocations }), db);
   // Sockets of a revoked session close at once; every socket closes when its token expires.
   const sessionSockets = createSessionSockets({ revocations: tokens.revocations, clock });
   const relay = new Relay({
@@ -118,7 +122,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     log,
   });
-  const sessionPruner = createSessionPruner({ db, log, clock });
+  const sessionPruner = createSessionPruner({ db, log, clock, revocations });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });
   const notifications = config.notifications;
   const vapidKeys = await loadVapidKeys(notifications.vapidKeys, config.dataDir);
@@ -210,6 +214,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   calendar.start();
   trash.start();
   sessionPruner.start();
+  revocations.start();
   reminders.start();
   return {
     url,
@@ -226,6 +231,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       history.stop();
       await history.flush();
       await sessionPruner.stop();
+      await revocations.stop();
       await reminders.stop();
       email?.close();
       await relay.close();

@@ -43,6 +43,11 @@ export interface GoogleCalendarProviderOptions {
   maxPages?: number;
   /** Per-request timeout (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Aborts every request of this provider, the one in flight included (a sync's deadline): the
+   * call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** A push notification channel (events.watch): Google posts to `address` when events change. */
@@ -114,10 +119,14 @@ export function createGoogleCalendarProvider(
     retry: false,
     timeout: options.timeoutMs ?? 30_000,
   });
-  const send = createSendWithRetry(options.retry);
+  const { signal } = options;
+  const send = createSendWithRetry(options.retry, signal);
 
   async function requestOptions(headers: Record<string, string> = {}): Promise<MethodOptions> {
-    return { headers: { ...headers, Authorization: `Bearer ${await options.accessToken()}` } };
+    return {
+      headers: { ...headers, Authorization: `Bearer ${await options.accessToken()}` },
+      ...(signal ? { signal } : {}),
+    };
   }
 
   /** The stored resource, `status: 'cancelled'` included; null when Google has none. */

@@ -1,3 +1,4 @@
+import { abortReasonOr, sleepUntilAborted } from '../abortable.js';
 import { RateLimitedError } from '../calendar-provider.js';
 
 /**
@@ -121,7 +122,14 @@ function isTransient(error: GoogleResponseError): boolean {
   return error.status === 0 || error.status >= 500 || isRateLimit(error);
 }
 
-export function createSendWithRetry(options: GoogleRetryOptions = {}): SendWithRetry {
+/**
+ * `signal` (a sync's deadline) ends the call: no attempt starts and no backoff waits once it
+ * aborted, and the call rejects with its reason, the request in flight aborted with it.
+ */
+export function createSendWithRetry(
+  options: GoogleRetryOptions = {},
+  signal?: AbortSignal,
+): SendWithRetry {
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 5));
   const baseDelayMs = options.baseDelayMs ?? 500;
   const maxDelayMs = options.maxDelayMs ?? 32_000;
@@ -146,12 +154,14 @@ export function createSendWithRetry(options: GoogleRetryOptions = {}): SendWithR
         const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
         const delay = last.retryAfterMs ?? Math.floor(random() * ceiling);
         if (delay > maxDelayMs) throw giveUp(last);
-        await sleep(delay);
+        await sleepUntilAborted(sleep, delay, signal);
       }
+      signal?.throwIfAborted();
       attempts.count = attempt + 1;
       try {
         return await call();
       } catch (thrown) {
+        if (signal?.aborted) throw abortReasonOr(signal, thrown);
         const failure = describeFailure(thrown);
         if (!failure) throw thrown;
         if (!isTransient(failure.error)) throw giveUp(failure);

@@ -43,6 +43,11 @@ export interface GraphCalendarProviderOptions {
   pageSize?: number;
   /** Bound on the pages of one pull (default 1,000). */
   maxPages?: number;
+  /**
+   * Aborts every request of this provider, the one in flight included (a sync's deadline): the
+   * call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface SubscribeOptions {
@@ -103,6 +108,7 @@ export function createGraphCalendarProvider(
     baseUrl: options.baseUrl ?? 'https://graph.microsoft.com',
     accessToken: options.accessToken,
     retry: options.retry,
+    signal: options.signal,
   });
   const mapping: GraphMappingOptions = { allDayTimeZone: options.allDayTimeZone ?? 'UTC' };
   const pageSize = options.pageSize ?? 50;

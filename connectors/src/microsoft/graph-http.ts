@@ -9,6 +9,7 @@ import {
   type GraphRequest,
   HTTPMessageHandler,
 } from '@microsoft/microsoft-graph-client';
+import { abortReasonOr, sleepUntilAborted } from '../abortable.js';
 import {
   PreconditionFailedError,
   ProviderAuthError,
@@ -36,6 +37,11 @@ export interface GraphHttpOptions {
   baseUrl: string;
   accessToken: () => Promise<string>;
   retry?: RetryOptions | undefined;
+  /**
+   * Aborts every request, the one in flight included (a sync's deadline): the call rejects with
+   * the signal's reason, and no retry or backoff follows.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** A Graph error answer, with Graph's error code ("ErrorItemNotFound", "SyncStateNotFound"). */
@@ -97,7 +103,10 @@ function toProviderError(error: unknown): Error {
 
 const RETRYABLE = new Set([429, 503, 504]);
 
-function retrying(retry: RetryOptions = {}): <T>(send: () => Promise<T>) => Promise<T> {
+function retrying(
+  retry: RetryOptions = {},
+  signal?: AbortSignal,
+): <T>(send: () => Promise<T>) => Promise<T> {
   const maxAttempts = Math.max(1, retry.maxAttempts ?? 4);
   const baseDelayMs = retry.baseDelayMs ?? 500;
   const maxDelayMs = retry.maxDelayMs ?? 60_000;
@@ -109,9 +118,11 @@ function retrying(retry: RetryOptions = {}): <T>(send: () => Promise<T>) => Prom
     let lastRetryAfter: number | null = null;
     let lastStatus = 0;
     for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+      signal?.throwIfAborted();
       try {
         return await send();
       } catch (error) {
+        if (signal?.aborted) throw abortReasonOr(signal, error);
         if (!(error instanceof GraphError) || !RETRYABLE.has(error.statusCode))
           throw toProviderError(error);
         lastStatus = error.statusCode;
@@ -122,7 +133,7 @@ function retrying(retry: RetryOptions = {}): <T>(send: () => Promise<T>) => Prom
         // Retry-After is what Graph's throttling guidance asks us to honour; without it,
         // exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
         const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await sleep(lastRetryAfter ?? Math.floor(random() * cap));
+        await sleepUntilAborted(sleep, lastRetryAfter ?? Math.floor(random() * cap), signal);
       }
     }
     return Promise.reject(
@@ -142,7 +153,8 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     // Our own chain: the SDK's default one retries 429 by itself, with real sleeps.
     middleware: [new HTTPMessageHandler()],
   });
-  const withRetry = retrying(options.retry);
+  const { signal } = options;
+  const withRetry = retrying(options.retry, signal);
   /**
    * The SDK's AuthenticationHandler sends the token only to `https://` hosts (Graph's or
    * `customHosts`: GraphRequestUtil.isValidEndpoint checks for https), so an http fake never
@@ -158,7 +170,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   ) =>
     withRetry<T>(async () => {
       const token = await options.accessToken();
-      return call(client.api(path).headers({ ...headers, Authorization: `Bearer ${token}` }));
+      const request = client.api(path).headers({ ...headers, Authorization: `Bearer ${token}` });
+      // The SDK hands its options to fetch as they are: the signal aborts the request in flight.
+      return call(signal ? request.option('signal', signal) : request);
     });
   return {
     get: <T>(path: string, headers: RequestHeaders = {}) =>

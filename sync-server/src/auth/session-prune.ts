@@ -1,12 +1,16 @@
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
+import type { DatabaseRevocations } from './session-revocation.js';
 import { createSessionStore } from './session-store.js';
 
 export interface SessionPruner {
   start(): void;
   /** Stops the timer and waits for a pass under way. */
   stop(): Promise<void>;
-  /** One pass: deletes expired refresh-token rows in batches; how many went. */
+  /**
+   * One pass: deletes expired refresh-token rows in batches, and revocations no token can
+   * outlive any more; how many refresh-token rows went.
+   */
   runOnce(): Promise<number>;
 }
 
@@ -14,6 +18,8 @@ export interface SessionPrunerOptions {
   db: Database;
   log: Logger;
   clock: () => Date;
+  /** The revoked sessions, whose lapsed rows go too. */
+  revocations: Pick<DatabaseRevocations, 'prune'>;
   /** Time between passes (default six hours); the first runs at start. */
   intervalMs?: number;
   batchSize?: number;
@@ -21,7 +27,7 @@ export interface SessionPrunerOptions {
 
 /**
  * The job deleting refresh-token rows long expired (`SessionStore.prune`), so the table holds
- * live sessions and recent evidence only. Servers sharing a database may all run it: a delete
+ * live sessions and recent evidence only, and lapsed revocations (`revoked_sessions`). Servers sharing a database may all run it: a delete
  * of what another server deleted already deletes nothing.
  */
 export function createSessionPruner(options: SessionPrunerOptions): SessionPruner {
@@ -39,7 +45,10 @@ export function createSessionPruner(options: SessionPrunerOptions): SessionPrune
       total += deleted;
       if (deleted < batchSize) break;
     }
-    if (total > 0) log.info('expired refresh tokens pruned', { rows: total });
+    const lapsed = await options.revocations.prune(clock());
+    if (total > 0 || lapsed > 0) {
+      log.info('expired refresh tokens pruned', { rows: total, lapsedRevocations: lapsed });
+    }
     return total;
   };
   const pass = () => {

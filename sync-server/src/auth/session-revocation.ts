@@ -1,13 +1,17 @@
+import type { Database } from '../db/database.js';
+import type { Logger } from '../logger.js';
+
 /**
  * Revoked sessions, so that revoking one bites at once: every access token names its session
  * (the `sid` claim: the refresh-token family), and `verifyAccessToken` refuses a token whose
  * session is in this set. An entry is kept as long as a token of that session could still be
  * unexpired (the access-token lifetime after the revocation), then forgotten.
  *
- * The set answers asynchronously so that a shared store (Redis, when several servers share the
- * sessions) can back it behind the same interface; `createInProcessRevocations` is the one-process
- * store. Listeners hear every revocation this process learns of, which is how open sockets of a
- * revoked session are closed (sync-upgrade.ts).
+ * The set answers asynchronously so that a shared store can back it behind the same interface:
+ * `createInProcessRevocations` is the one-process store (it forgets on restart),
+ * `createDatabaseRevocations` the server's, kept in the database so that a revocation survives a
+ * restart and reaches every server sharing the database. Listeners hear every revocation this
+ * process learns of, which is how open sockets of a revoked session are closed (sync-upgrade.ts).
  */
 export interface SessionRevocations {
   /** Revokes the sessions; their access tokens are refused from now until `until`. */
@@ -68,3 +72,143 @@ export function createInProcessRevocations(
     },
   };
 }
+
+export interface DatabaseRevocationsOptions {
+  db: Database;
+  clock: () => Date;
+  log: Logger;
+  /**
+   * How often revocations recorded by other servers are looked for, so that their sockets here
+   * close (default 1 s). Token checks never wait for it: they ask the database.
+   */
+  pollIntervalMs?: number;
+}
+
+export interface DatabaseRevocations extends SessionRevocations {
+  /** Starts polling for revocations recorded by other servers. */
+  start(): void;
+  /** Stops polling and waits for a poll under way. */
+  stop(): Promise<void>;
+  /** One poll (tests): tells the listeners of every revocation not heard of yet. */
+  pollOnce(): Promise<void>;
+  /** Deletes the rows no token can outlive any more; how many went (the session pruner). */
+  prune(now: Date): Promise<number>;
+}
+
+/**
+ * A revocation is a row of `revoked_sessions`, kept until its session's last access token has
+ * lapsed. A token check asks the database (one primary-key read; a session known to be revoked
+ * is answered from memory), so a revocation holds at once on every server and after a restart.
+ * Sockets are closed by listeners, which hear of revocations made here at once and of those made
+ * by other servers at the next poll.
+ */
+export function createDatabaseRevocations(
+  options: DatabaseRevocationsOptions,
+): DatabaseRevocations {
+  const { db, clock, log } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  // Sessions known to be revoked, and the listeners: the one-process set does both.
+  const known = createInProcessRevocations({ clock });
+  // What this process has told its listeners of (session → lapse), so a poll tells each once.
+  const told = new Map<string, number>();
+  // Database time of the last poll, less a margin for a revocation committed a moment after the
+  // database stamped it; null before the first poll, which reads every live revocation.
+  let cursor: Date | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let polling: Promise<void> = Promise.resolve();
+
+  const learn = async (sessionId: string, lapsesAt: Date) => {
+    if ((told.get(sessionId) ?? 0) >= lapsesAt.getTime()) return;
+    told.set(sessionId, lapsesAt.getTime());
+    await known.revoke([sessionId], lapsesAt);
+  };
+
+  const pollOnce = async () => {
+    const now = clock().getTime();
+    for (const [session, lapse] of told) if (lapse <= now) told.delete(session);
+    const rows = await db.query<{
+      session_id: string | null;
+      lapses_at: Date | null;
+      polled_at: Date;
+    }>(
+      `select r.session_id, r.lapses_at, n.polled_at
+         from (select clock_timestamp() as polled_at) n
+         left join revoked_sessions r
+           on r.recorded_at >= coalesce($1::timestamptz, '-infinity') and r.lapses_at > $2::timestamptz`,
+      [cursor?.toISOString() ?? null, clock().toISOString()],
+    );
+    for (const row of rows) {
+      if (row.session_id !== null && row.lapses_at !== null) {
+        await learn(row.session_id, new Date(row.lapses_at));
+      }
+    }
+    const polledAt = rows[0]?.polled_at;
+    if (polledAt) cursor = new Date(new Date(polledAt).getTime() - POLL_OVERLAP_MS);
+  };
+
+  return {
+    async revoke(sessionIds, until) {
+      if (sessionIds.length === 0) return;
+      await db.query(
+        `insert into revoked_sessions (session_id, lapses_at)
+           select unnest($1::text[]), $2::timestamptz
+         on conflict (session_id) do update
+           set lapses_at = greatest(revoked_sessions.lapses_at, excluded.lapses_at),
+               recorded_at = clock_timestamp()`,
+        [[...sessionIds], until.toISOString()],
+      );
+      for (const sessionId of sessionIds) await learn(sessionId, until);
+    },
+    async isRevoked(sessionId) {
+      if (await known.isRevoked(sessionId)) return true;
+      const [row] = await db.query<{ lapses_at: Date }>(
+        'select lapses_at from revoked_sessions where session_id = $1 and lapses_at > $2::timestamptz',
+        [sessionId, clock().toISOString()],
+      );
+      if (!row) return false;
+      await learn(sessionId, new Date(row.lapses_at));
+      return true;
+    },
+    onRevoked: (listener) => known.onRevoked(listener),
+    pollOnce,
+    async prune(now) {
+      const rows = await db.query<{ session_id: string }>(
+        'delete from revoked_sessions where lapses_at <= $1::timestamptz returning session_id',
+        [now.toISOString()],
+      );
+      return rows.length;
+    },
+    start() {
+      if (timer) return;
+      let busy = false;
+      const poll = () => {
+        // A tick while a poll is still under way (a slow database) is skipped, not queued.
+        if (busy) return;
+        busy = true;
+        // A failed poll is retried at the next tick from where the last one ended.
+        polling = pollOnce()
+          .catch((error: unknown) => {
+            log.warn('polling session revocations failed', { error: String(error) });
+          })
+          .finally(() => {
+            busy = false;
+          });
+      };
+      poll();
+      timer = setInterval(poll, pollIntervalMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await polling;
+    },
+  };
+}
+
+/**
+ * How far each poll looks back past the previous one: a revocation is stamped by the database
+ * when inserted and visible once committed, a moment later; a single-statement insert commits
+ * within this margin.
+ */
+const POLL_OVERLAP_MS = 5000;

@@ -133,6 +133,7 @@ export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactor
         rootUrl: config.googleApiUrl,
         accessToken,
         calendarId: connection.calendarId,
+        ...(context.signal ? { signal: context.signal } : {}),
       });
       return { kind: 'GOOGLE', provider: withAuthRetry(provider, onAuthError, refused) };
     }
@@ -142,6 +143,7 @@ export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactor
       calendarId: connection.calendarId,
       window: deps.window,
       allDayTimeZone: context.timezone,
+      ...(context.signal ? { signal: context.signal } : {}),
     });
     return { kind: 'MICROSOFT', provider: withAuthRetry(provider, onAuthError, refused) };
   };

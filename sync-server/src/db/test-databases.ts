@@ -25,6 +25,11 @@ export function testDatabaseKinds(): DatabaseKind[] {
 
 export interface TestDatabase {
   db: Database;
+  /**
+   * PostgreSQL only: another pool on the same schema, as a second server would have (closed by
+   * `dispose`); null on PGlite, which has one connection.
+   */
+  connect(options: { max: number }): Database | null;
   /** Drops what the test created. */
   dispose(): Promise<void>;
 }
@@ -37,7 +42,7 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase
   if (kind === 'pglite') {
     const db = await createPgliteDatabase(null);
     await migrate(db);
-    return { db, dispose: () => db.close() };
+    return { db, connect: () => null, dispose: () => db.close() };
   }
   const url = testDatabaseUrl();
   if (!url) throw new Error('no PostgreSQL URL for the postgres test database');
@@ -46,9 +51,16 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase
   await admin.exec(`create schema ${schema}`);
   const db = createPostgresDatabase({ url, schema, max: 5 });
   await migrate(db);
+  const others: Database[] = [];
   return {
     db,
+    connect({ max }) {
+      const other = createPostgresDatabase({ url, schema, max });
+      others.push(other);
+      return other;
+    },
     async dispose() {
+      for (const other of others) await other.close();
       await db.close();
       await admin.exec(`drop schema ${schema} cascade`);
       await admin.close();
