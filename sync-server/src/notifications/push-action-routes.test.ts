@@ -1,3 +1,4 @@
+import type { PushPayload } from '@tasks/crdt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
 import {
@@ -11,7 +12,6 @@ import {
 } from '../test-server.js';
 import { waitFor } from '../test-support/server-process.js';
 import { createPushActionTokens } from './push-action-tokens.js';
-import type { PushPayload } from './push-channel.js';
 import { type PushServiceStandIn, startPushServiceStandIn } from './push-service-stand-in.js';
 
 /**

@@ -5,6 +5,7 @@ import {
   listInbox,
   markInboxItemRead,
   NotFoundError,
+  PUSH_ACTIONS,
   snoozeReminder,
 } from '@tasks/crdt';
 import type { Database } from '../db/database.js';
@@ -13,7 +14,7 @@ import { clientIp, rateLimit } from '../middleware/rate-limit/index.js';
 import { errorResponses, jsonBody, jsonResponse, notFoundResponse } from '../rest/api-schemas.js';
 import type { DocumentAccess } from '../rest/document-access.js';
 import { validationHook } from '../rest/validation-hook.js';
-import { PUSH_ACTIONS, type PushActionTokens } from './push-action-tokens.js';
+import type { PushActionTokens } from './push-action-tokens.js';
 
 /**
  * `POST /api/v1/push-actions`: what a Web Push notification's "Done" and "Snooze 10 min" buttons

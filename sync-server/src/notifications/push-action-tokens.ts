@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { PUSH_ACTIONS, type PushAction } from '@tasks/crdt';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Database } from '../db/database.js';
 import { HttpError } from '../http/http-error.js';
@@ -12,9 +13,6 @@ import { HttpError } from '../http/http-error.js';
  * one notification share a use id: the first action taken uses it up (table
  * `push_action_uses`), so a replayed or second button press changes nothing.
  */
-export const PUSH_ACTIONS = ['done', 'snooze'] as const;
-export type PushAction = (typeof PUSH_ACTIONS)[number];
-
 /** How long a notification's buttons work: the push service's TTL for the message. */
 export const PUSH_ACTION_TOKEN_TTL_SECONDS = 86_400;
 

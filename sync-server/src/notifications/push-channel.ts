@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { createGuardedFetch, isPrivateAddress } from '@tasks/connectors';
-import type { Settings } from '@tasks/crdt';
+import type { PushPayload, Settings } from '@tasks/crdt';
 import webpush from 'web-push';
 import { loadKeptSecret } from '../files/kept-secret-file.js';
 import type { Logger } from '../logger.js';
-import type { PushAction, PushActionTokens } from './push-action-tokens.js';
+import type { PushActionTokens } from './push-action-tokens.js';
 import type { PushSubscriptionStore } from './push-subscriptions.js';
 import type { ReminderChannel } from './reminder-channel.js';
 import type { ReminderMessage } from './reminder-message.js';
@@ -45,19 +45,6 @@ export async function loadVapidKeys(
     parseVapidKeys,
     'does not hold VAPID keys; restore it or set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY',
   );
-}
-
-/** What the service worker receives (`event.data.json()`). */
-export interface PushPayload {
-  notificationId: string;
-  taskId: string;
-  title: string;
-  body: string;
-  /** Where clicking the notification opens the app: the task itself. */
-  url: string;
-  fireAt: string;
-  /** The buttons' tokens for `POST /api/v1/push-actions` (push-action-tokens.ts). */
-  actions: Record<PushAction, string>;
 }
 
 /** The app's address of a task (its router's `#/task/<id>`). */
