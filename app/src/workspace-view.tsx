@@ -17,6 +17,7 @@ import { Sidebar } from './components/sidebar.js';
 import { SignOutDialog } from './components/sign-out-dialog.js';
 import { SyncStatus } from './components/sync-status.js';
 import { TaskEditor } from './components/task-editor.js';
+import { turnPushOff } from './notifications/web-push.js';
 import { Replica } from './replica/replica.js';
 import { route, routeHref } from './router.js';
 import { createSignOutFlow } from './session/create-sign-out-flow.js';
@@ -54,6 +55,10 @@ export function WorkspaceView(props: {
   let noticeId = 0;
   // Signing out deletes this device's copy: changes the server has not acknowledged need consent.
   const signOutFlow = createSignOutFlow(replica.pending, async () => {
+    // This browser stops receiving the account's reminders (while the session still works).
+    await turnPushOff(props.session).catch((error: unknown) =>
+      notify(error instanceof Error ? error.message : String(error)),
+    );
     await signOutRemote(props.session);
     await replica.wipe();
     props.onSession(null);

@@ -146,6 +146,7 @@ export async function turnPushOn(session: Session): Promise<void> {
 
 /** Unsubscribes this browser and deletes the subscription on the server. */
 export async function turnPushOff(session: Session): Promise<void> {
+  if (unsupportedReason()) return;
   const worker = await registration();
   const subscription = (await worker?.pushManager.getSubscription()) ?? null;
   const saved = loadSaved(session.userId);
