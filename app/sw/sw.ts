@@ -57,7 +57,8 @@ function readReminder(data: PushMessageData | null): Reminder | null {
   const actions = r.actions as Record<string, unknown> | null | undefined;
   const fields = [r.notificationId, r.taskId, r.title, r.body, r.url, r.fireAt];
   if (!fields.every(isText) || !isText(actions?.done) || !isText(actions?.snooze)) return null;
-  if (!(r.url as string).startsWith('/')) return null;
+  // Only the app's own views: never another site (`//host`).
+  if (!(r.url as string).startsWith('/#/')) return null;
   return value as Reminder;
 }
 
