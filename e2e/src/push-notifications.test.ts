@@ -102,6 +102,14 @@ async function clickNotification(context: BrowserContext, action: string): Promi
   }, action);
 }
 
+/** The app's DELETE of its push subscription on the server. */
+const subscriptionDeleted = (page: Page) =>
+  page.waitForResponse(
+    (response) =>
+      response.request().method() === 'DELETE' &&
+      response.url().includes('/api/v1/notifications/push-subscriptions/'),
+  );
+
 let push: PushServiceStandIn | null = null;
 
 test.afterEach(async () => {
@@ -196,11 +204,7 @@ test('push turned on in Settings: the reminder shows its task and time, Done com
 
   // Off again: the browser unsubscribes and the server forgets the subscription.
   await page.getByRole('link', { name: 'Settings' }).click();
-  const deleted = page.waitForResponse(
-    (response) =>
-      response.request().method() === 'DELETE' &&
-      response.url().includes('/api/v1/notifications/push-subscriptions/'),
-  );
+  const deleted = subscriptionDeleted(page);
   await page.getByRole('button', { name: 'Turn off push notifications' }).click();
   expect((await deleted).status()).toBe(204);
   await expect(page.locator('#push-state')).toHaveText(
@@ -254,4 +258,23 @@ test('turning push on when the browser blocks notifications says how to allow th
   await expect(page.locator('#push-state')).toHaveText(
     'Your browser blocks notifications for this site. Allow them in the browser’s site settings to turn push notifications on.',
   );
+});
+
+test('signing out turns push off in this browser first', async ({ page, context }) => {
+  push = await startPushServiceStandIn();
+  await context.addInitScript(standInPushManager, push.subscribe());
+  await context.grantPermissions(['notifications']);
+  await signUp(page, newAccount());
+  await waitForServiceWorker(page);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Turn on push notifications' }).click();
+  await expect(page.locator('#push-state')).toHaveText(
+    'Push notifications are on in this browser.',
+  );
+  await waitUntilSynced(page);
+  const deleted = subscriptionDeleted(page);
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  expect((await deleted).status()).toBe(204);
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  expect(await page.evaluate(() => localStorage.getItem('e2e.push-subscription'))).toBeNull();
 });
