@@ -11,14 +11,17 @@ export default defineConfig({
       // Registered by src/service-worker-registration.ts (workbox-window), with an update prompt.
       injectRegister: false,
       registerType: 'prompt',
-      strategies: 'generateSW',
+      // Our own worker (sw/sw.ts, built to /sw.js as the generated one was): the precache
+      // manifest is injected into it, and it adds Web Push (the reminder notification and its
+      // Done / Snooze buttons).
+      strategies: 'injectManifest',
+      srcDir: 'sw',
+      filename: 'sw.ts',
       includeAssets: ['icons/apple-touch-icon.png'],
-      workbox: {
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest}'],
-        // Every client-side view loads index.html, offline too; the API and relay never do.
-        navigateFallback: '/index.html',
-        navigateFallbackDenylist: [/^\/api\//, /^\/sync\//, /^\/healthz/, /^\/readyz/],
-        cleanupOutdatedCaches: true,
+        // A classic script, as workbox-window registers it.
+        rollupFormat: 'iife',
       },
       manifest: {
         name: 'Tasks — plan, track, review',

@@ -21,7 +21,9 @@ export type Route =
         | 'inbox-notes';
     }
   | { view: 'project'; id: string }
-  | { view: 'tag'; key: string };
+  | { view: 'tag'; key: string }
+  /** One task, opened in the editor over All tasks (what a reminder notification links to). */
+  | { view: 'task'; id: string };
 
 export function parseRoute(hash: string): Route {
   const [, view = 'inbox', arg = ''] = hash.replace(/^#/, '').split('/');
@@ -31,6 +33,8 @@ export function parseRoute(hash: string): Route {
       return decoded ? { view, id: decoded } : { view: 'inbox' };
     case 'tag':
       return decoded ? { view, key: decoded } : { view: 'inbox' };
+    case 'task':
+      return decoded ? { view, id: decoded } : { view: 'inbox' };
     case 'today':
     case 'upcoming':
     case 'all':
@@ -51,6 +55,7 @@ export function parseRoute(hash: string): Route {
 export function routeHref(route: Route): string {
   if (route.view === 'project') return `#/project/${encodeURIComponent(route.id)}`;
   if (route.view === 'tag') return `#/tag/${encodeURIComponent(route.key)}`;
+  if (route.view === 'task') return `#/task/${encodeURIComponent(route.id)}`;
   return `#/${route.view}`;
 }
 

@@ -25,5 +25,12 @@ export function registerServiceWorker(): void {
     banner.append(box);
     document.body.append(banner);
   });
+  // A reminder notification clicked while the app is open: the worker asks to show its task.
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    const data = event.data as { type?: unknown; url?: unknown } | null;
+    if (data?.type !== 'open' || typeof data.url !== 'string' || !data.url.startsWith('/#/'))
+      return;
+    location.hash = data.url.slice(1);
+  });
   void workbox.register();
 }

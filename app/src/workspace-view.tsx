@@ -1,5 +1,15 @@
 import { ConflictError, NotFoundError, ValidationError } from '@tasks/crdt';
-import { createSignal, For, lazy, Match, onCleanup, onMount, Show, Switch } from 'solid-js';
+import {
+  createEffect,
+  createSignal,
+  For,
+  lazy,
+  Match,
+  onCleanup,
+  onMount,
+  Show,
+  Switch,
+} from 'solid-js';
 import { CALLBACK_FLAG } from './calendar/oauth-flow.js';
 import { QuickAdd } from './components/quick-add.js';
 import { RunningTimerBadge } from './components/running-timer-badge.js';
@@ -7,8 +17,9 @@ import { Sidebar } from './components/sidebar.js';
 import { SignOutDialog } from './components/sign-out-dialog.js';
 import { SyncStatus } from './components/sync-status.js';
 import { TaskEditor } from './components/task-editor.js';
+import { turnPushOff } from './notifications/web-push.js';
 import { Replica } from './replica/replica.js';
-import { route } from './router.js';
+import { route, routeHref } from './router.js';
 import { createSignOutFlow } from './session/create-sign-out-flow.js';
 import { refreshSession, type Session, signOutRemote } from './session/session.js';
 import { startUp } from './start-up.js';
@@ -44,9 +55,22 @@ export function WorkspaceView(props: {
   let noticeId = 0;
   // Signing out deletes this device's copy: changes the server has not acknowledged need consent.
   const signOutFlow = createSignOutFlow(replica.pending, async () => {
+    // This browser stops receiving the account's reminders (while the session still works).
+    await turnPushOff(props.session).catch((error: unknown) =>
+      notify(error instanceof Error ? error.message : String(error)),
+    );
     await signOutRemote(props.session);
     await replica.wipe();
     props.onSession(null);
+  });
+
+  // `#/task/<id>` (a reminder notification's link): the task opens in the editor over All tasks,
+  // once this device has it (a cold start reads the local copy and syncs first).
+  createEffect(() => {
+    const current = route();
+    if (current.view !== 'task' || !tasks[current.id]) return;
+    setOpenTaskId(current.id);
+    location.replace(routeHref({ view: 'all' }));
   });
 
   const notify = (text: string, action?: Notice['action']) => {

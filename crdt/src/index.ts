@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './event-series.js';
 export * from './inbox.js';
 export * from './projects.js';
+export * from './push-payload.js';
 export * from './recurrence.js';
 export * from './reminder-keys.js';
 export * from './reminders.js';

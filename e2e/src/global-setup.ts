@@ -68,6 +68,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     PUBLIC_URL: `http://127.0.0.1:${E2E_PORT}`,
     // The test's Radicale runs on 127.0.0.1.
     CALDAV_ALLOW_PRIVATE_NETWORKS: 'true',
+    // So does the push-service stand-in of push-notifications.test.ts.
+    PUSH_ALLOW_PRIVATE_ENDPOINTS: 'true',
   };
   let dropDatabase = async () => {};
   const baseUrl = process.env.DATABASE_URL;

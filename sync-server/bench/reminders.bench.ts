@@ -23,6 +23,7 @@ import { openSyncFixture } from '../src/calendar/sync-test-fixture.js';
 import { testDatabaseUrl } from '../src/db/test-databases.js';
 import { silentLogger } from '../src/logger.js';
 import { createEmailChannel } from '../src/notifications/email-channel.js';
+import { createPushActionTokens } from '../src/notifications/push-action-tokens.js';
 import { createPushChannel } from '../src/notifications/push-channel.js';
 import { startPushServiceStandIn } from '../src/notifications/push-service-stand-in.js';
 import { createPushSubscriptionStore } from '../src/notifications/push-subscriptions.js';
@@ -122,6 +123,7 @@ const scheduler = createReminderScheduler({
             subject: 'mailto:bench@localhost',
             allowPrivateEndpoints: true,
             log: silentLogger,
+            actionTokens: createPushActionTokens({ secret: 'bench-'.repeat(8), db, clock }),
           }),
         ]
       : []),

@@ -18,6 +18,7 @@ import type { Database } from './db/database.js';
 import { createTaskHistory } from './history/task-history.js';
 import type { Logger } from './logger.js';
 import { createEmailChannel } from './notifications/email-channel.js';
+import { createPushActionTokens } from './notifications/push-action-tokens.js';
 import { createPushChannel, loadVapidKeys } from './notifications/push-channel.js';
 import { createPushSubscriptionStore } from './notifications/push-subscriptions.js';
 import type { ReminderChannel } from './notifications/reminder-channel.js';
@@ -127,6 +128,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const notifications = config.notifications;
   const vapidKeys = await loadVapidKeys(notifications.vapidKeys, config.dataDir);
   const pushSubscriptions = createPushSubscriptionStore(db, clock);
+  const pushActionTokens = createPushActionTokens({ secret, db, clock });
   const unsubscribe = createUnsubscribeLinks(secret, config.calendar.publicUrl);
   const email = notifications.smtpUrl
     ? createEmailChannel({
@@ -145,6 +147,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       subject: notifications.vapidSubject,
       allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
       log,
+      actionTokens: pushActionTokens,
     }),
   ];
   const reminders = createReminderScheduler({
@@ -178,6 +181,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       subscriptions: pushSubscriptions,
       vapidPublicKey: vapidKeys.publicKey,
       allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+      actionTokens: pushActionTokens,
     },
   });
   // permessage-deflate stays off: it costs CPU and memory per socket for small updates.

@@ -10,6 +10,7 @@ import {
 } from '@tasks/crdt';
 import { createMemo, For } from 'solid-js';
 import { CalendarConnections } from '../calendar/calendar-connections.js';
+import { PushSettings } from '../notifications/push-settings.js';
 import { useWorkspace } from '../workspace-context.js';
 import { RecentlyDeletedSettings } from '../your-data/recently-deleted.js';
 import {
@@ -165,6 +166,7 @@ function ReminderSettings() {
           )}
         </For>
       </fieldset>
+      <PushSettings />
     </>
   );
 }

@@ -8,6 +8,7 @@ import { migration as reminderJobs } from './migrations/1764000000006-reminder-j
 import { migration as registrationInvites } from './migrations/1764000000018-registration-invites.js';
 import { migration as ownYourData } from './migrations/1764000001700-own-your-data.js';
 import { migration as taskVersions } from './migrations/1764000001701-task-versions.js';
+import { migration as pushActionUses } from './migrations/1764000001716-push-action-uses.js';
 import { migration as revokedSessions } from './migrations/1764000001800-revoked-sessions.js';
 
 export interface Migration {
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   registrationInvites,
   ownYourData,
   taskVersions,
+  pushActionUses,
   revokedSessions,
 ];
 

@@ -163,8 +163,9 @@ describe.each(testDatabaseKinds())('reminder channels on %s', (kind) => {
       taskId: created.body.id,
       title: 'Renew the passport',
       body: 'Due Wed 10 Mar, 15:00',
-      url: '/#/inbox-notes',
+      url: `/#/task/${created.body.id}`,
       fireAt: '2027-03-10T13:00:00.000Z',
+      actions: { done: expect.any(String), snooze: expect.any(String) },
     });
     expect(received?.endpoint).toBe(phone.endpoint);
     expect(received?.urgency).toBe('high');

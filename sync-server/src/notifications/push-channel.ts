@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { createGuardedFetch, isPrivateAddress } from '@tasks/connectors';
-import type { Settings } from '@tasks/crdt';
+import type { PushPayload, Settings } from '@tasks/crdt';
 import webpush from 'web-push';
 import { loadKeptSecret } from '../files/kept-secret-file.js';
 import type { Logger } from '../logger.js';
+import type { PushActionTokens } from './push-action-tokens.js';
 import type { PushSubscriptionStore } from './push-subscriptions.js';
 import type { ReminderChannel } from './reminder-channel.js';
 import type { ReminderMessage } from './reminder-message.js';
@@ -46,15 +47,8 @@ export async function loadVapidKeys(
   );
 }
 
-/** What the service worker receives (`event.data.json()`). */
-export interface PushPayload {
-  notificationId: string;
-  taskId: string;
-  title: string;
-  body: string;
-  url: string;
-  fireAt: string;
-}
+/** The app's address of a task (its router's `#/task/<id>`). */
+export const taskUrl = (taskId: string) => `/#/task/${encodeURIComponent(taskId)}`;
 
 export interface PushChannelOptions {
   subscriptions: PushSubscriptionStore;
@@ -62,6 +56,8 @@ export interface PushChannelOptions {
   subject: string;
   allowPrivateEndpoints: boolean;
   log: Logger;
+  /** Mints the tokens of the notification's Done and Snooze buttons. */
+  actionTokens: PushActionTokens;
   /** Seconds a push service keeps an undelivered message (default 1 day). */
   ttlSeconds?: number;
 }
@@ -87,16 +83,23 @@ export function createPushChannel(options: PushChannelOptions): ReminderChannel 
     name: 'push',
     enabled: (settings: Settings) => settings.notifyPush,
     async send(message: ReminderMessage) {
+      const subscriptions = await options.subscriptions.list(message.userId);
+      if (subscriptions.length === 0) return;
       const payload: PushPayload = {
         notificationId: message.id,
         taskId: message.taskId,
         title: message.title,
         body: message.body,
-        url: message.url,
+        url: taskUrl(message.taskId),
         fireAt: message.fireAt,
+        actions: await options.actionTokens.mint({
+          userId: message.userId,
+          taskId: message.taskId,
+          notificationId: message.id,
+        }),
       };
       const failures: string[] = [];
-      for (const subscription of await options.subscriptions.list(message.userId)) {
+      for (const subscription of subscriptions) {
         const request = webpush.generateRequestDetails(
           {
             endpoint: subscription.endpoint,

@@ -8,6 +8,8 @@ import type { Database } from '../db/database.js';
 import { createHistoryRoutes, type TaskHistory } from '../history/task-history.js';
 import { rateLimit } from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
+import { createPushActionRoutes } from '../notifications/push-action-routes.js';
+import type { PushActionTokens } from '../notifications/push-action-tokens.js';
 import { createAnalyticsRoutes } from './analytics-routes.js';
 import { createDataRoutes } from './data-routes.js';
 import type { DocumentAccess } from './document-access.js';
@@ -35,8 +37,11 @@ export interface ApiDeps {
   requestsPerMinute: number;
   /** /calendar (spec 5.2), from the calendar bridge. */
   calendar?: OpenAPIHono;
-  /** /notifications: Web Push keys and subscriptions (absent: no /notifications area). */
-  push?: Omit<NotificationRouteDeps, 'access'>;
+  /**
+   * /notifications: Web Push keys and subscriptions, and /push-actions: the notifications'
+   * buttons, authorized by the tokens they carry (absent: neither area).
+   */
+  push?: Omit<NotificationRouteDeps, 'access'> & { actionTokens: PushActionTokens };
 }
 
 const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
@@ -86,8 +91,19 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
   api.route('/', createDataRoutes(deps));
   api.route('/ical-feed', createICalFeedRoutes(deps));
   api.route('/settings', createSettingsRoutes(deps));
-  if (deps.push)
+  if (deps.push) {
     api.route('/notifications', createNotificationRoutes({ access: deps.access, ...deps.push }));
+    // No session: the service worker's request carries the notification's action token.
+    api.route(
+      '/push-actions',
+      createPushActionRoutes({
+        access: deps.access,
+        db: deps.db,
+        tokens: deps.push.actionTokens,
+        clock: deps.clock,
+      }),
+    );
+  }
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
