@@ -347,7 +347,7 @@ export function createHistoryRoutes(deps: {
         const restored = restoreVersion(docs, id, found.fields, ctx);
         if (!restored) throw new NotFoundError('task', id);
         const tagNames = new Map(listTags(docs).map((tag) => [tag.key, tag.name]));
-        return taskToApi(restored, { userId, tagNames, actualDuration: minutes.get(id) ?? 0 });
+        return taskToApi(restored, { userId, tagNames, actualDuration: minutes.get(id) });
       });
       return c.json(task, 200);
     },

@@ -119,7 +119,7 @@ export function createTaskRoutes(deps: {
     const tagNames = new Map(listTags(docs).map((tag) => [tag.key, tag.name]));
     const minutes = await deps.tracked.minutesByTask(userId, deps.clock());
     return tasks.map((task) =>
-      taskToApi(task, { userId, tagNames, actualDuration: minutes.get(task.id) ?? 0 }),
+      taskToApi(task, { userId, tagNames, actualDuration: minutes.get(task.id) }),
     );
   };
   const one = async (userId: string, task: Task): Promise<ApiTask> => {

@@ -15,6 +15,13 @@ interface UserTotals {
   at: number;
   /** Each month's entries, as of its stored version. */
   months: Map<string, { version: string; copies: TrackedCopy[] }>;
+  /** Seconds per task over every month's shares; null once a share changed. */
+  seconds: Map<string, number> | null;
+}
+
+/** Minutes tracked per task id (0 for a task nobody tracked). */
+export interface TrackedMinutes {
+  get(taskId: string): number;
 }
 
 const MAX_USERS = 10_000;
@@ -34,7 +41,7 @@ export class TrackedTime {
   constructor(private readonly access: DocumentAccess) {}
 
   /** Minutes per task id for this user, from every month document they have. */
-  async minutesByTask(userId: string, now: Date): Promise<Map<string, number>> {
+  async minutesByTask(userId: string, now: Date): Promise<TrackedMinutes> {
     const [versions, timers] = await Promise.all([
       this.access.monthVersions(userId),
       this.access.use(userId, [], (docs) => ({
@@ -49,6 +56,7 @@ export class TrackedTime {
         runningTaskId: timers.runningTaskId,
         at: now.getTime(),
         months: new Map(),
+        seconds: null,
       };
     }
     this.cache.delete(userId);
@@ -57,7 +65,11 @@ export class TrackedTime {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    for (const month of totals.months.keys()) if (!versions.has(month)) totals.months.delete(month);
+    for (const month of totals.months.keys()) {
+      if (versions.has(month)) continue;
+      totals.months.delete(month);
+      totals.seconds = null;
+    }
     const at = new Date(totals.at);
     for (const [month, version] of versions) {
       if (totals.months.get(month)?.version === version) continue;
@@ -66,17 +78,16 @@ export class TrackedTime {
         trackedCopiesOfMonth(docs, month, at),
       );
       totals.months.set(month, { version, copies });
+      totals.seconds = null;
     }
-    const seconds = sumTrackedTime([...totals.months.values()].map((month) => month.copies));
+    // Summed once per change of a month or of the timers, not per request (100,000 entries).
+    totals.seconds ??= sumTrackedTime([...totals.months.values()].map((month) => month.copies));
+    const seconds = totals.seconds;
+    const runningTaskId = totals.runningTaskId;
     const growing = Math.max(0, (now.getTime() - totals.at) / 1000);
-    const minutes = new Map<string, number>();
-    for (const [taskId, total] of seconds) {
-      const running = taskId === totals.runningTaskId ? growing : 0;
-      minutes.set(taskId, Math.floor((total + running) / 60));
-    }
-    if (totals.runningTaskId && !seconds.has(totals.runningTaskId)) {
-      minutes.set(totals.runningTaskId, Math.floor(growing / 60));
-    }
-    return minutes;
+    return {
+      get: (taskId) =>
+        Math.floor(((seconds.get(taskId) ?? 0) + (taskId === runningTaskId ? growing : 0)) / 60),
+    };
   }
 }
