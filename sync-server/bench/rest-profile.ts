@@ -45,7 +45,11 @@ function label(frame: CallFrame, root: string): string {
   return `${name} ${where}:${frame.lineNumber + 1}`;
 }
 
-/** The newest `.cpuprofile` in `dir`, summarized: top functions by self and by total time. */
+/**
+ * The main thread's `.cpuprofile` in `dir` (worker threads write their own, with another thread
+ * id in the name: `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`), summarized: top
+ * functions by self and by total time.
+ */
 export function summarizeProfile(
   dir: string,
   root: string,
@@ -54,7 +58,7 @@ export function summarizeProfile(
   const files = readdirSync(dir)
     .filter((file) => file.endsWith('.cpuprofile'))
     .sort();
-  const file = files.at(-1);
+  const file = files.find((name) => name.split('.').at(-3) === '0') ?? files.at(-1);
   if (!file) return null;
   const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
