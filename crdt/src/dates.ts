@@ -4,12 +4,39 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 // An ISO-8601 datetime with an explicit offset or Z: a time without a zone is ambiguous.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
-export function isDateOnly(value: string): boolean {
-  return DATE_ONLY.test(value) && DateTime.fromISO(value, { zone: 'UTC' }).isValid;
+/** Whether year, month and day (as written, 1-based) name a day of the proleptic calendar. */
+function isRealDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
 }
+
+// Checked by arithmetic rather than by luxon: the planner and every reader of the document
+// check thousands of stored dates, and a luxon parse each is most of a cold read.
+export function isDateOnly(value: string): boolean {
+  return (
+    DATE_ONLY.test(value) &&
+    isRealDay(Number(value.slice(0, 4)), Number(value.slice(5, 7)), Number(value.slice(8, 10)))
+  );
+}
+
+/** The form stored values take (`2026-03-23T09:00:00Z`), read without luxon when valid. */
+const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 
 /** A datetime with an explicit offset, normalized to UTC (`2025-10-15T17:00:00Z`), or null. */
 export function normalizeDateTime(value: string): string | null {
+  const canonical = CANONICAL_UTC.exec(value);
+  if (canonical) {
+    const [year, month, day, hour, minute, second] = canonical.slice(1).map(Number) as number[];
+    const valid =
+      isRealDay(year as number, month as number, day as number) &&
+      (hour as number) < 24 &&
+      (minute as number) < 60 &&
+      (second as number) < 60;
+    // Already what the slow path returns for it.
+    if (valid) return value;
+  }
   if (!DATE_TIME.test(value)) return null;
   const parsed = DateTime.fromISO(value, { setZone: true });
   if (!parsed.isValid) return null;

@@ -93,6 +93,11 @@ function isExpandable(text: string, options: Partial<Options>): boolean {
   return true;
 }
 
+const FIXED_UNIT_MS: Partial<Record<'days' | 'weeks' | 'months' | 'years', number>> = {
+  days: 86_400_000,
+  weeks: 7 * 86_400_000,
+};
+
 /** A wall-clock time as a "floating" one whose UTC fields are the local fields (rrule's advice). */
 function floating(local: DateTime): DateTime {
   return local.setZone('UTC', { keepLocalTime: true });
@@ -118,9 +123,18 @@ function fastForward(options: Partial<Options>, start: DateTime, from: DateTime)
     if (asList(options.bymonth).length === 0) implied.bymonth = [start.month];
   }
   const interval = options.interval ?? 1;
-  const periods = Math.floor(from.diff(start, unit).as(unit)) - 1;
+  // Floating times have no DST: days and weeks are fixed lengths, counted without luxon's diff.
+  const fixed = FIXED_UNIT_MS[unit];
+  const span =
+    fixed === undefined
+      ? from.diff(start, unit).as(unit)
+      : (from.toMillis() - start.toMillis()) / fixed;
+  const periods = Math.floor(span) - 1;
   const steps = Math.floor(periods / interval) * interval;
   if (!Number.isFinite(steps) || steps <= 0) return { ...options, ...implied };
+  if (fixed !== undefined) {
+    return { ...options, ...implied, dtstart: new Date(start.toMillis() + steps * fixed) };
+  }
   // A day of month that the new start's month lacks is no occurrence: move to the 1st.
   const moved = start.plus({ [unit]: steps });
   const dtstart = unit === 'months' || unit === 'years' ? moved.set({ day: 1 }) : moved;
