@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import type { Options, Weekday } from 'rrule';
 import * as rruleModule from 'rrule';
 import { isDateOnly, isValidTimezone } from './dates.js';
@@ -181,15 +181,11 @@ export function seriesOccurrenceStarts(
     // Floating bounds first (cheap): a COUNT series walks every occurrence since its start.
     if (date.getTime() < earliest) return true;
     if (date.getTime() >= latest) return false;
-    const local = DateTime.fromJSDate(date, { zone: 'UTC' });
-    const at = dateOnly ? local : DateTime.fromObject(local.toObject(), { zone }).toUTC();
-    if (at.toMillis() >= range.to.getTime()) return false;
-    if (at.toMillis() >= range.from.getTime()) {
-      starts.push(
-        dateOnly
-          ? (local.toISODate() as string)
-          : (at.toISO({ suppressMilliseconds: true }) as string),
-      );
+    const at = dateOnly ? date.getTime() : wallClockToUtc(date.getTime(), zone);
+    if (at >= range.to.getTime()) return false;
+    if (at >= range.from.getTime()) {
+      const iso = new Date(at).toISOString();
+      starts.push(dateOnly ? iso.slice(0, 10) : iso.replace('.000Z', 'Z'));
     }
     return starts.length < MAX_SERIES_OCCURRENCES;
   };
@@ -202,6 +198,26 @@ export function seriesOccurrenceStarts(
   const walk = options.count ? base : fastForward(base, seriesStart, from);
   new RRule({ ...walk, until: until.toJSDate() }).all(visit);
   return starts;
+}
+
+/**
+ * The instant a wall-clock time (given as a floating time: its UTC fields are the local ones)
+ * has in `zone`, as luxon's `fromObject` finds it (a time the clocks skip moves on by the gap)
+ * but without building DateTimes: the zone's offset is asked at most three times. The first
+ * guess is the offset at the wall time itself, so a time the clocks repeat always reads as its
+ * later instant (luxon guessed with the offset of the machine's "now").
+ */
+function wallClockToUtc(wall: number, zone: string): number {
+  const tz = IANAZone.create(zone);
+  const offset = (at: number) => tz.offset(at) * 60_000;
+  const first = offset(wall);
+  let guess = wall - first;
+  const second = offset(guess);
+  if (second === first) return guess;
+  guess -= second - first;
+  const third = offset(guess);
+  if (third === second) return guess;
+  return wall - Math.min(second, third);
 }
 
 /**
