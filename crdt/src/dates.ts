@@ -80,6 +80,24 @@ export function otherPassOf(instant: DateTime): DateTime | null {
 const DAY_MS = 86_400_000;
 
 /**
+ * The instant of a wall-clock time given as a floating time (epoch milliseconds whose UTC fields
+ * are the local ones) in a valid IANA zone, read as `localDateTimeToInstant` reads one (a time
+ * shown twice is its first pass, a skipped one moves forward by the gap), with the zone's
+ * offsets alone: no DateTime is built, which matters where thousands are converted (recurring
+ * events). Assumes at most one change of the clocks within a day of the time.
+ */
+export function wallClockToInstant(wall: number, zone: string): number {
+  const tz = IANAZone.create(zone);
+  const offsets = [tz.offset(wall - DAY_MS), tz.offset(wall + DAY_MS)].map((o) => o * 60_000);
+  const passes = offsets
+    .map((offset) => wall - offset)
+    .filter((at, i) => tz.offset(at) * 60_000 === offsets[i]);
+  if (passes.length > 0) return Math.min(...passes);
+  // Skipped by the clocks: forward by the gap (the smaller offset, the later instant).
+  return wall - Math.min(...offsets);
+}
+
+/**
  * The instant of a wall-clock time in `zone` (`2025-10-15T17:00` in Europe/Berlin →
  * `2025-10-15T15:00:00Z`), or null when either is invalid. As RFC 5545 reads local times: a time
  * the zone shows twice is its first pass, a time it skips (clocks going forward) moves forward by

@@ -1,7 +1,7 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime } from 'luxon';
 import type { Options, Weekday } from 'rrule';
 import * as rruleModule from 'rrule';
-import { isDateOnly, isValidTimezone } from './dates.js';
+import { isDateOnly, isValidTimezone, wallClockToInstant } from './dates.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
 
 // rrule 2.8 is CommonJS to Node and ESM to bundlers (see recurrence.ts).
@@ -181,7 +181,7 @@ export function seriesOccurrenceStarts(
     // Floating bounds first (cheap): a COUNT series walks every occurrence since its start.
     if (date.getTime() < earliest) return true;
     if (date.getTime() >= latest) return false;
-    const at = dateOnly ? date.getTime() : wallClockToUtc(date.getTime(), zone);
+    const at = dateOnly ? date.getTime() : wallClockToInstant(date.getTime(), zone);
     if (at >= range.to.getTime()) return false;
     if (at >= range.from.getTime()) {
       const iso = new Date(at).toISOString();
@@ -198,26 +198,6 @@ export function seriesOccurrenceStarts(
   const walk = options.count ? base : fastForward(base, seriesStart, from);
   new RRule({ ...walk, until: until.toJSDate() }).all(visit);
   return starts;
-}
-
-/**
- * The instant a wall-clock time (given as a floating time: its UTC fields are the local ones)
- * has in `zone`, as luxon's `fromObject` finds it (a time the clocks skip moves on by the gap)
- * but without building DateTimes: the zone's offset is asked at most three times. The first
- * guess is the offset at the wall time itself, so a time the clocks repeat always reads as its
- * later instant (luxon guessed with the offset of the machine's "now").
- */
-function wallClockToUtc(wall: number, zone: string): number {
-  const tz = IANAZone.create(zone);
-  const offset = (at: number) => tz.offset(at) * 60_000;
-  const first = offset(wall);
-  let guess = wall - first;
-  const second = offset(guess);
-  if (second === first) return guess;
-  guess -= second - first;
-  const third = offset(guess);
-  if (third === second) return guess;
-  return wall - Math.min(second, third);
 }
 
 /**
