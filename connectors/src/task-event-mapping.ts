@@ -1,4 +1,10 @@
-import { isDateOnly, sameRecurrenceRule, type Task, type TaskPatch } from '@tasks/crdt';
+import {
+  type CalendarBlock,
+  isDateOnly,
+  sameRecurrenceRule,
+  type Task,
+  type TaskPatch,
+} from '@tasks/crdt';
 import { DateTime } from 'luxon';
 import type { EventInput, EventTime, ProviderEvent } from './calendar-provider.js';
 
@@ -130,6 +136,24 @@ export function taskToEvent(task: Task, timezone: string): EventInput | null {
     start: eventStart,
     end: { dateTime: utcIso(end), timeZone: timezone },
     exceptions: skipped(eventStart),
+  };
+}
+
+/**
+ * A planned block as the event written for it ("put planned blocks in my calendar"): the task's
+ * title, the planner's reasons as the description, and the block's marker where a task's event
+ * has the task id, so a pull never takes it for the task's own event or for busy time.
+ */
+export function blockToEvent(block: CalendarBlock, timezone: string): EventInput {
+  return {
+    summary: block.title,
+    description: block.reasons.join('\n'),
+    start: { dateTime: block.start, timeZone: timezone },
+    end: { dateTime: block.end, timeZone: timezone },
+    recurrence: null,
+    exceptions: [],
+    taskId: block.marker,
+    priority: block.priority,
   };
 }
 

@@ -1,6 +1,11 @@
 import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { localDateTimeToInstant, normalizeLocalDateTime, otherPassOf } from './dates.js';
+import {
+  localDateTimeToInstant,
+  normalizeLocalDateTime,
+  otherPassOf,
+  wallClockToInstant,
+} from './dates.js';
 
 describe('local datetimes in a zone', () => {
   afterEach(() => {
@@ -60,5 +65,40 @@ describe('local datetimes in a zone', () => {
     expect(
       otherPassOf(DateTime.fromISO('2027-03-28T01:30:00Z').setZone('Europe/Berlin')),
     ).toBeNull();
+  });
+});
+
+describe('wall-clock times as instants, from the zone offsets alone', () => {
+  it('reads every quarter hour of DST days as localDateTimeToInstant does (first pass, gaps forward)', () => {
+    const days = [
+      ['Europe/Berlin', '2026-03-29'],
+      ['Europe/Berlin', '2026-10-25'],
+      ['America/New_York', '2026-03-08'],
+      ['America/New_York', '2026-11-01'],
+      ['Australia/Sydney', '2026-04-05'],
+      ['Asia/Kolkata', '2026-06-01'],
+    ] as const;
+    for (const [zone, date] of days) {
+      for (let minutes = 0; minutes < 24 * 60; minutes += 15) {
+        const local = `${date}T${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+        const expected = localDateTimeToInstant(local, zone);
+        const at = new Date(wallClockToInstant(Date.parse(`${local}:00Z`), zone));
+        expect([zone, local, at.toISOString().replace('.000Z', 'Z')]).toEqual([
+          zone,
+          local,
+          expected,
+        ]);
+      }
+    }
+    expect(
+      new Date(
+        wallClockToInstant(Date.parse('2026-10-25T02:30:00Z'), 'Europe/Berlin'),
+      ).toISOString(),
+    ).toBe('2026-10-25T00:30:00.000Z');
+    expect(
+      new Date(
+        wallClockToInstant(Date.parse('2026-03-29T02:30:00Z'), 'Europe/Berlin'),
+      ).toISOString(),
+    ).toBe('2026-03-29T01:30:00.000Z');
   });
 });

@@ -4,12 +4,39 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 // An ISO-8601 datetime with an explicit offset or Z: a time without a zone is ambiguous.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
-export function isDateOnly(value: string): boolean {
-  return DATE_ONLY.test(value) && DateTime.fromISO(value, { zone: 'UTC' }).isValid;
+/** Whether year, month and day (as written, 1-based) name a day of the proleptic calendar. */
+function isRealDay(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
 }
+
+// Checked by arithmetic rather than by luxon: the planner and every reader of the document
+// check thousands of stored dates, and a luxon parse each is most of a cold read.
+export function isDateOnly(value: string): boolean {
+  return (
+    DATE_ONLY.test(value) &&
+    isRealDay(Number(value.slice(0, 4)), Number(value.slice(5, 7)), Number(value.slice(8, 10)))
+  );
+}
+
+/** The form stored values take (`2026-03-23T09:00:00Z`), read without luxon when valid. */
+const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 
 /** A datetime with an explicit offset, normalized to UTC (`2025-10-15T17:00:00Z`), or null. */
 export function normalizeDateTime(value: string): string | null {
+  const canonical = CANONICAL_UTC.exec(value);
+  if (canonical) {
+    const [year, month, day, hour, minute, second] = canonical.slice(1).map(Number) as number[];
+    const valid =
+      isRealDay(year as number, month as number, day as number) &&
+      (hour as number) < 24 &&
+      (minute as number) < 60 &&
+      (second as number) < 60;
+    // Already what the slow path returns for it.
+    if (valid) return value;
+  }
   if (!DATE_TIME.test(value)) return null;
   const parsed = DateTime.fromISO(value, { setZone: true });
   if (!parsed.isValid) return null;
@@ -51,6 +78,24 @@ export function otherPassOf(instant: DateTime): DateTime | null {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The instant of a wall-clock time given as a floating time (epoch milliseconds whose UTC fields
+ * are the local ones) in a valid IANA zone, read as `localDateTimeToInstant` reads one (a time
+ * shown twice is its first pass, a skipped one moves forward by the gap), with the zone's
+ * offsets alone: no DateTime is built, which matters where thousands are converted (recurring
+ * events). Assumes at most one change of the clocks within a day of the time.
+ */
+export function wallClockToInstant(wall: number, zone: string): number {
+  const tz = IANAZone.create(zone);
+  const offsets = [tz.offset(wall - DAY_MS), tz.offset(wall + DAY_MS)].map((o) => o * 60_000);
+  const passes = offsets
+    .map((offset) => wall - offset)
+    .filter((at, i) => tz.offset(at) * 60_000 === offsets[i]);
+  if (passes.length > 0) return Math.min(...passes);
+  // Skipped by the clocks: forward by the gap (the smaller offset, the later instant).
+  return wall - Math.min(...offsets);
+}
 
 /**
  * The instant of a wall-clock time in `zone` (`2025-10-15T17:00` in Europe/Berlin →

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Options, Weekday } from 'rrule';
 import * as rruleModule from 'rrule';
-import { isDateOnly, isValidTimezone } from './dates.js';
+import { isDateOnly, isValidTimezone, wallClockToInstant } from './dates.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
 
 // rrule 2.8 is CommonJS to Node and ESM to bundlers (see recurrence.ts).
@@ -93,6 +93,11 @@ function isExpandable(text: string, options: Partial<Options>): boolean {
   return true;
 }
 
+const FIXED_UNIT_MS: Partial<Record<'days' | 'weeks' | 'months' | 'years', number>> = {
+  days: 86_400_000,
+  weeks: 7 * 86_400_000,
+};
+
 /** A wall-clock time as a "floating" one whose UTC fields are the local fields (rrule's advice). */
 function floating(local: DateTime): DateTime {
   return local.setZone('UTC', { keepLocalTime: true });
@@ -118,9 +123,18 @@ function fastForward(options: Partial<Options>, start: DateTime, from: DateTime)
     if (asList(options.bymonth).length === 0) implied.bymonth = [start.month];
   }
   const interval = options.interval ?? 1;
-  const periods = Math.floor(from.diff(start, unit).as(unit)) - 1;
+  // Floating times have no DST: days and weeks are fixed lengths, counted without luxon's diff.
+  const fixed = FIXED_UNIT_MS[unit];
+  const span =
+    fixed === undefined
+      ? from.diff(start, unit).as(unit)
+      : (from.toMillis() - start.toMillis()) / fixed;
+  const periods = Math.floor(span) - 1;
   const steps = Math.floor(periods / interval) * interval;
   if (!Number.isFinite(steps) || steps <= 0) return { ...options, ...implied };
+  if (fixed !== undefined) {
+    return { ...options, ...implied, dtstart: new Date(start.toMillis() + steps * fixed) };
+  }
   // A day of month that the new start's month lacks is no occurrence: move to the 1st.
   const moved = start.plus({ [unit]: steps });
   const dtstart = unit === 'months' || unit === 'years' ? moved.set({ day: 1 }) : moved;
@@ -138,6 +152,8 @@ export function seriesOccurrenceStarts(
   start: string,
   timezone: string,
   range: { from: Date; to: Date },
+  /** 'rrule' walks every rule with rrule (tests compare the day walk against it). */
+  engine: 'auto' | 'rrule' = 'auto',
 ): string[] | null {
   const normalized = normalizeRecurrenceRule(rule);
   if ('error' in normalized) return null;
@@ -159,26 +175,65 @@ export function seriesOccurrenceStarts(
     : null;
   // UNTIL also bounds the walk at the range's end (rrule checks it on each occurrence).
   const until = untilLocal && untilLocal < to ? untilLocal : to;
-  const base: Partial<Options> = { ...options, dtstart: seriesStart.toJSDate(), tzid: null };
-  const walk = options.count ? base : fastForward(base, seriesStart, from);
-  const series = new RRule({ ...walk, until: until.toJSDate() });
   const starts: string[] = [];
   const [earliest, latest] = [from.toMillis(), to.toMillis()];
-  series.all((date) => {
+  const visit = (date: Date): boolean => {
     // Floating bounds first (cheap): a COUNT series walks every occurrence since its start.
     if (date.getTime() < earliest) return true;
     if (date.getTime() >= latest) return false;
-    const local = DateTime.fromJSDate(date, { zone: 'UTC' });
-    const at = dateOnly ? local : DateTime.fromObject(local.toObject(), { zone }).toUTC();
-    if (at.toMillis() >= range.to.getTime()) return false;
-    if (at.toMillis() >= range.from.getTime()) {
-      starts.push(
-        dateOnly
-          ? (local.toISODate() as string)
-          : (at.toISO({ suppressMilliseconds: true }) as string),
-      );
+    const at = dateOnly ? date.getTime() : wallClockToInstant(date.getTime(), zone);
+    if (at >= range.to.getTime()) return false;
+    if (at >= range.from.getTime()) {
+      const iso = new Date(at).toISOString();
+      starts.push(dateOnly ? iso.slice(0, 10) : iso.replace('.000Z', 'Z'));
     }
     return starts.length < MAX_SERIES_OCCURRENCES;
-  });
+  };
+  const weekdays = engine === 'auto' ? dayWalkWeekdays(options, seriesStart) : null;
+  if (weekdays) {
+    walkDays(seriesStart.toMillis(), earliest, until.toMillis(), weekdays, visit);
+    return starts;
+  }
+  const base: Partial<Options> = { ...options, dtstart: seriesStart.toJSDate(), tzid: null };
+  const walk = options.count ? base : fastForward(base, seriesStart, from);
+  new RRule({ ...walk, until: until.toJSDate() }).all(visit);
   return starts;
+}
+
+/**
+ * The weekdays (0 Monday … 6 Sunday) of a rule that is only "every day" or "every week" on
+ * some weekdays (DAILY or WEEKLY, INTERVAL 1, no COUNT, no BY- part but BYDAY without ordinals),
+ * the most common series by far: walked day by day without rrule, whose set-up per series
+ * (a year's masks) is most of a cold expansion. Null for every other rule.
+ */
+function dayWalkWeekdays(options: Partial<Options>, start: DateTime): Set<number> | null {
+  if (options.count || (options.interval ?? 1) !== 1 || start.millisecond !== 0) return null;
+  const others = [options.bymonth, options.bymonthday, options.bysetpos];
+  if (others.some((value) => asList(value).length > 0)) return null;
+  const days = asList(options.byweekday) as (Weekday | number)[];
+  if (days.some((day) => typeof day !== 'number' && (day.n ?? 0) !== 0)) return null;
+  const numbers = days.map((day) => (typeof day === 'number' ? day : day.weekday));
+  if (options.freq === RRule.DAILY) {
+    return new Set(numbers.length > 0 ? numbers : [0, 1, 2, 3, 4, 5, 6]);
+  }
+  if (options.freq === RRule.WEEKLY) {
+    return new Set(numbers.length > 0 ? numbers : [start.weekday - 1]);
+  }
+  return null;
+}
+
+/** Visits the floating instants a day apart from `start` on `weekdays`, from `earliest` to `until` (included). */
+function walkDays(
+  start: number,
+  earliest: number,
+  until: number,
+  weekdays: Set<number>,
+  visit: (date: Date) => boolean,
+): void {
+  const DAY = 86_400_000;
+  const first = Math.max(0, Math.floor((earliest - start) / DAY));
+  for (let at = start + first * DAY; at <= until; at += DAY) {
+    const date = new Date(at);
+    if (weekdays.has((date.getUTCDay() + 6) % 7) && !visit(date)) return;
+  }
 }

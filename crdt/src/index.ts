@@ -16,6 +16,7 @@ export * from './recurrence.js';
 export * from './reminder-keys.js';
 export * from './reminders.js';
 export * from './sample-user.js';
+export * from './scheduling/calendar-blocks.js';
 export * from './scheduling/plan-schedule.js';
 export * from './scheduling/schedule-docs.js';
 export * from './schema.js';

@@ -43,10 +43,10 @@ function compareReminders(a: Reminder, b: Reminder): number {
 /** A task map's reminders, in the order of `Task.reminders`. */
 export function readReminders(map: Y.Map<unknown>): Reminder[] {
   const reminders: Reminder[] = [];
-  for (const [key, value] of map.entries()) {
-    if (!key.startsWith(REMINDER_KEY_PREFIX) || value !== true) continue;
+  map.forEach((value, key) => {
+    if (!key.startsWith(REMINDER_KEY_PREFIX) || value !== true) return;
     const reminder = parseReminderKey(key.slice(REMINDER_KEY_PREFIX.length));
     if (reminder) reminders.push(reminder);
-  }
+  });
   return reminders.sort(compareReminders);
 }

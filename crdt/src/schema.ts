@@ -166,6 +166,11 @@ export interface SchedulingSettings {
   bufferMinutes: number;
   /** Planned minutes per day at most (blocks of every task together); null: no cap. */
   dailyCapMinutes: number | null;
+  /**
+   * "Put planned blocks in my calendar": every block of an open task is written as an event to
+   * each connected calendar the bridge syncs (moved with the block, removed with it or the task).
+   */
+  blocksToCalendar: boolean;
 }
 
 export const DEFAULT_SCHEDULING: SchedulingSettings = {
@@ -173,6 +178,7 @@ export const DEFAULT_SCHEDULING: SchedulingSettings = {
   minBlockMinutes: 30,
   bufferMinutes: 5,
   dailyCapMinutes: null,
+  blocksToCalendar: false,
 };
 
 /** Bounds of the scheduling settings, shared by validation and the tolerant reader. */

@@ -43,6 +43,7 @@ describe('settings', () => {
         minBlockMinutes: 30,
         bufferMinutes: 5,
         dailyCapMinutes: null,
+        blocksToCalendar: false,
       },
       defaultReminderMinutes: null,
       allDayReminderTime: '09:00',
@@ -262,6 +263,7 @@ describe('reading settings another client wrote', () => {
     map.set('scheduling.minBlockMinutes', 12.5);
     map.set('scheduling.bufferMinutes', '5');
     map.set('scheduling.dailyCapMinutes', -1);
+    map.set('scheduling.blocksToCalendar', 'yes');
     expect(getSettings(docs).scheduling).toEqual(DEFAULT_SCHEDULING);
   });
 
@@ -274,9 +276,23 @@ describe('reading settings another client wrote', () => {
       minBlockMinutes: 45,
       bufferMinutes: 0,
       dailyCapMinutes: 300,
+      blocksToCalendar: false,
     });
     updateSettings(docs, { scheduling: { dailyCapMinutes: null } });
     expect(getSettings(docs).scheduling.dailyCapMinutes).toBeNull();
+  });
+
+  it('turns "put planned blocks in my calendar" on and off, refusing what is not a boolean', () => {
+    const docs = setup();
+    updateSettings(docs, { scheduling: { blocksToCalendar: true } });
+    expect(getSettings(docs).scheduling.blocksToCalendar).toBe(true);
+    expect(
+      invalidFields(() =>
+        updateSettings(docs, { scheduling: { blocksToCalendar: 'on' as unknown as boolean } }),
+      ),
+    ).toEqual(['scheduling.blocksToCalendar']);
+    updateSettings(docs, { scheduling: { blocksToCalendar: false } });
+    expect(getSettings(docs).scheduling.blocksToCalendar).toBe(false);
   });
 
   it('refuses scheduling settings out of bounds, naming each field', () => {

@@ -64,6 +64,7 @@ function readWholeNumber(
 
 /** The scheduling settings as stored, each junk or missing value replaced by its default. */
 function readScheduling(map: Y.Map<unknown>): SchedulingSettings {
+  const blocksToCalendar = map.get(schedulingKey('blocksToCalendar'));
   const number = (name: keyof typeof SCHEDULING_LIMITS) =>
     readWholeNumber(map, schedulingKey(name), SCHEDULING_LIMITS[name]);
   return {
@@ -71,6 +72,10 @@ function readScheduling(map: Y.Map<unknown>): SchedulingSettings {
     minBlockMinutes: number('minBlockMinutes') ?? DEFAULT_SCHEDULING.minBlockMinutes,
     bufferMinutes: number('bufferMinutes') ?? DEFAULT_SCHEDULING.bufferMinutes,
     dailyCapMinutes: number('dailyCapMinutes'),
+    blocksToCalendar:
+      typeof blocksToCalendar === 'boolean'
+        ? blocksToCalendar
+        : DEFAULT_SCHEDULING.blocksToCalendar,
   };
 }
 

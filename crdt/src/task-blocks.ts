@@ -66,11 +66,11 @@ const byStart = (a: TaskBlock, b: TaskBlock) =>
 
 function readBlocksOfMap(taskId: string, map: Y.Map<unknown>): TaskBlock[] {
   const blocks: TaskBlock[] = [];
-  for (const [key, value] of map.entries()) {
-    if (!key.startsWith(BLOCK_KEY_PREFIX)) continue;
+  map.forEach((value, key) => {
+    if (!key.startsWith(BLOCK_KEY_PREFIX)) return;
     const block = readBlock(taskId, key, value);
     if (block) blocks.push(block);
-  }
+  });
   return blocks.sort(byStart).slice(0, BLOCKS_PER_TASK_MAX);
 }
 
@@ -83,12 +83,12 @@ export function listTaskBlocks(docs: UserDocs, taskId: string): TaskBlock[] {
 /** Every block of every task (trash included; callers filter by task), by task id. */
 export function readAllBlocks(docs: UserDocs): Map<string, TaskBlock[]> {
   const result = new Map<string, TaskBlock[]>();
-  for (const [taskId, value] of tasksOf(docs.main).entries()) {
+  tasksOf(docs.main).forEach((value, taskId) => {
     const map = asMap(value);
-    if (!map) continue;
+    if (!map) return;
     const blocks = readBlocksOfMap(taskId, map);
     if (blocks.length > 0) result.set(taskId, blocks);
-  }
+  });
   return result;
 }
 

@@ -46,9 +46,11 @@ function isTaskDate(value: string): boolean {
 /** The keys after `prefix` of a task map's entries set to true (tags, exceptions), sorted. */
 function readKeySet(map: Y.Map<unknown>, prefix: string): string[] {
   const keys: string[] = [];
-  for (const [key, value] of map.entries()) {
+  // forEach walks the map's entries without entries()'s iterator objects (the planner reads
+  // every task's keys several times).
+  map.forEach((value, key) => {
     if (key.startsWith(prefix) && value === true) keys.push(key.slice(prefix.length));
-  }
+  });
   return keys.sort();
 }
 

@@ -74,10 +74,10 @@ function readAllTasks(docs: UserDocs): Task[] {
   if (cached && cached.version === version && !isInTransaction(doc)) return cached.tasks;
   const tasks = tasksOf(doc);
   const result: Task[] = [];
-  for (const [id, value] of tasks.entries()) {
+  tasks.forEach((value, id) => {
     const task = readTask(id, value);
     if (task) result.push(resolveReferences(docs, tasks, task));
-  }
+  });
   result.sort(compareByOrder);
   if (!isInTransaction(doc)) taskListCache.set(doc, { version, tasks: result });
   return result;

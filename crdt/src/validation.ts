@@ -278,6 +278,7 @@ export const schedulingPatch = z
     minBlockMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.minBlockMinutes),
     bufferMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.bufferMinutes),
     dailyCapMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.dailyCapMinutes).nullable(),
+    blocksToCalendar: z.boolean({ error: 'must be true or false' }),
   })
   .partial()
   .strict();

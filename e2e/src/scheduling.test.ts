@@ -18,7 +18,7 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
   // Never in CI: under REQUIRE_SERVICES=1 global-setup fails instead when Radicale is missing.
   test.skip(radicaleUrl() === null, 'Radicale could not be installed here (see global-setup)');
 
-  test('places blocks around the meeting with their reasons; a moved block stays on re-plan', async ({
+  test('places blocks around the meeting with their reasons; a moved block stays on re-plan; blocks go to Radicale as events and leave with their task', async ({
     page,
   }) => {
     const { calendar } = await signUpWithCalendar(page);
@@ -52,6 +52,7 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
       data: { title, estimated_duration: 120, start_date: day, priority: 'HIGH' },
     });
     expect(created.status()).toBe(201);
+    const { id: taskId } = (await created.json()) as { id: string };
 
     const column = await showWeekOf(page, day);
     await expect(
@@ -119,5 +120,30 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
     await expect(column.getByRole('article', { name: `Planned: ${title}` })).toContainText(
       '14:00–16:00 · pinned',
     );
+
+    // "Put planned blocks in my calendar": both blocks go to Radicale as events, once each.
+    const blockEvents = async () =>
+      (await calendar.provider.pullChanges(null)).changed
+        .filter((event) => event.taskId?.startsWith('block:'))
+        .map((event) => {
+          const start = 'dateTime' in event.start ? new Date(event.start.dateTime) : null;
+          return `${event.summary} ${start?.toISOString() ?? 'all day'}`;
+        })
+        .sort();
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Put planned blocks in my calendar', { exact: false }).check();
+    await connection.getByRole('button', { name: 'Sync now' }).click();
+    await expect
+      .poll(blockEvents, { timeout: 30_000 })
+      .toEqual([`${big} ${day}T10:30:00.000Z`, `${title} ${day}T14:00:00.000Z`].sort());
+
+    // The task is completed: its block's event leaves the calendar; the other stays.
+    const completed = await page.request.patch(`/api/v1/tasks/${taskId}`, {
+      headers: { authorization: `Bearer ${token}` },
+      data: { status: 'COMPLETED' },
+    });
+    expect(completed.status()).toBe(200);
+    await connection.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(blockEvents, { timeout: 30_000 }).toEqual([`${big} ${day}T10:30:00.000Z`]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moveBlockToDay, resizeBlock, shiftBlock } from './block-moves.js';
+import { moveBlockToDay, resizeBlock, resizeBlockToInstant, shiftBlock } from './block-moves.js';
 
 const BLOCK = { start: '2026-03-27T08:00:00Z', end: '2026-03-27T09:30:00Z' };
 
@@ -28,6 +28,18 @@ describe('moving a planned block', () => {
     expect(moveBlockToDay(BLOCK, '2026-03-30', 'Europe/Berlin')).toEqual({
       start: '2026-03-30T07:00:00Z',
       end: '2026-03-30T08:30:00Z',
+    });
+  });
+
+  it('ends a block where its bottom edge was dropped, never shorter than one step', () => {
+    const block = { start: '2026-03-27T09:00:00Z', end: '2026-03-27T10:00:00Z' };
+    expect(resizeBlockToInstant(block, Date.parse('2026-03-27T11:15:00Z'))).toEqual({
+      start: '2026-03-27T09:00:00Z',
+      end: '2026-03-27T11:15:00Z',
+    });
+    expect(resizeBlockToInstant(block, Date.parse('2026-03-27T08:00:00Z'))).toEqual({
+      start: '2026-03-27T09:00:00Z',
+      end: '2026-03-27T09:15:00Z',
     });
   });
 });

@@ -50,3 +50,12 @@ export function moveBlockToInstant(block: BlockTimes, at: number): BlockTimes {
   const length = Date.parse(block.end) - Date.parse(block.start);
   return { start: toIso(new Date(at)), end: toIso(new Date(at + length)) };
 }
+
+/**
+ * The block ending at `at` (epoch milliseconds: where its bottom edge was dropped on the grid),
+ * never shorter than one step.
+ */
+export function resizeBlockToInstant(block: BlockTimes, at: number): BlockTimes {
+  const end = Math.max(Date.parse(block.start) + BLOCK_STEP_MINUTES * MINUTE, at);
+  return { start: block.start, end: toIso(new Date(end)) };
+}

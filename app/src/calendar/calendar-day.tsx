@@ -17,7 +17,12 @@ import { DateTime } from 'luxon';
 import { createMemo, createSignal, For, Show } from 'solid-js';
 import type { BlockTimes } from './block-moves.js';
 import { type GridItem, layoutHourGrid } from './hour-grid.js';
-import { BLOCK_DRAG_TYPE, PlannedBlockCard, parseBlockDrag } from './planned-block-card.js';
+import {
+  BLOCK_DRAG_TYPE,
+  BLOCK_RESIZE_DRAG_TYPE,
+  PlannedBlockCard,
+  parseBlockDrag,
+} from './planned-block-card.js';
 import { UNPLANNED_DRAG_TYPE } from './unplanned-task-item.js';
 
 /** The MIME type a dragged calendar task carries: `{ id, field }` as JSON. */
@@ -116,6 +121,8 @@ export function CalendarDay(props: {
   onDropTask: (id: string, field: DateField) => void;
   onDropBlock: (taskId: string, blockId: string, at?: number) => void;
   onPlaceTask: (taskId: string, at: number) => void;
+  /** A block's bottom edge dropped at `at`: the block ends there. */
+  onResizeBlock: (taskId: string, blockId: string, at: number) => void;
   onMoveBlock: (block: TaskBlock, times: BlockTimes) => void;
   /** The hours the grid shows (the same for every day of the week). */
   hours: GridHours;
@@ -233,14 +240,19 @@ export function CalendarDay(props: {
         style={{ height: `${(props.hours.last - props.hours.first) * HOUR_REM}rem` }}
         onDragOver={(event) => {
           const types = event.dataTransfer?.types ?? [];
-          if (types.includes(BLOCK_DRAG_TYPE) || types.includes(UNPLANNED_DRAG_TYPE)) {
+          if (
+            types.includes(BLOCK_DRAG_TYPE) ||
+            types.includes(BLOCK_RESIZE_DRAG_TYPE) ||
+            types.includes(UNPLANNED_DRAG_TYPE)
+          ) {
             event.preventDefault();
           }
         }}
         onDrop={(event) => {
           const block = parseBlockDrag(event.dataTransfer?.getData(BLOCK_DRAG_TYPE) ?? '');
+          const resized = parseBlockDrag(event.dataTransfer?.getData(BLOCK_RESIZE_DRAG_TYPE) ?? '');
           const taskId = event.dataTransfer?.getData(UNPLANNED_DRAG_TYPE) ?? '';
-          if (!block && taskId === '') return;
+          if (!block && !resized && taskId === '') return;
           event.preventDefault();
           event.stopPropagation();
           setOver(false);
@@ -250,6 +262,7 @@ export function CalendarDay(props: {
           const at = grid().start + share * (grid().end - grid().start);
           const quarter = Math.round(at / QUARTER) * QUARTER;
           if (block) props.onDropBlock(block.taskId, block.blockId, quarter);
+          else if (resized) props.onResizeBlock(resized.taskId, resized.blockId, quarter);
           else props.onPlaceTask(taskId, quarter);
         }}
       >

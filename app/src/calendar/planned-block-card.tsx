@@ -6,6 +6,9 @@ import { BLOCK_STEP_MINUTES, type BlockTimes, resizeBlock, shiftBlock } from './
 /** The MIME type a dragged planned block carries: `{ taskId, blockId }` as JSON. */
 export const BLOCK_DRAG_TYPE = 'application/x-planned-block';
 
+/** The MIME type of a planned block's bottom edge being dragged (a resize): the same JSON. */
+export const BLOCK_RESIZE_DRAG_TYPE = 'application/x-planned-block-resize';
+
 export function parseBlockDrag(raw: string): { taskId: string; blockId: string } | null {
   try {
     const data: unknown = JSON.parse(raw);
@@ -97,6 +100,23 @@ export function PlannedBlockCard(props: {
           +
         </button>
       </fieldset>
+      {/* Dragged to another time of the grid, the bottom edge sets where the block ends (the
+          keyboard's way: the shorter and longer buttons). */}
+      <div
+        class="block-resize"
+        draggable="true"
+        title="Drag to resize"
+        aria-hidden="true"
+        onDragStart={(event) => {
+          event.stopPropagation();
+          if (!event.dataTransfer) return;
+          event.dataTransfer.effectAllowed = 'move';
+          event.dataTransfer.setData(
+            BLOCK_RESIZE_DRAG_TYPE,
+            JSON.stringify({ taskId: props.block.taskId, blockId: props.block.id }),
+          );
+        }}
+      />
     </article>
   );
 }

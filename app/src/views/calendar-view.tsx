@@ -6,6 +6,7 @@ import {
   getSettings,
   getTimezone,
   isDateOnly,
+  isOpen,
   type LocalDay,
   listBlocksBetween,
   listCalendarEvents,
@@ -25,7 +26,12 @@ import {
 } from '@tasks/crdt';
 import { DateTime } from 'luxon';
 import { createEffect, createMemo, createSignal, For, onCleanup, Show, untrack } from 'solid-js';
-import { type BlockTimes, moveBlockToDay, moveBlockToInstant } from '../calendar/block-moves.js';
+import {
+  type BlockTimes,
+  moveBlockToDay,
+  moveBlockToInstant,
+  resizeBlockToInstant,
+} from '../calendar/block-moves.js';
 import {
   CalendarDay,
   type DateField,
@@ -316,6 +322,10 @@ export function CalendarView() {
       at === undefined ? moveBlockToDay(block, date, timezone()) : moveBlockToInstant(block, at),
     );
   };
+  const resizeBlockTo = (taskId: string, blockId: string, at: number) => {
+    const block = blocks().find((b) => b.id === blockId && b.taskId === taskId);
+    if (block) moveBlockTo(block, resizeBlockToInstant(block, at));
+  };
   // A task dropped on the grid (or given a start) gets a pinned block there, as long as its
   // estimate (at most 8 hours; the planner places the rest around it).
   const placeTask = (taskId: string, at: number) => {
@@ -329,6 +339,28 @@ export function CalendarView() {
       ),
     );
     if (placed) setUnscheduled((items) => items.filter((item) => item.taskId !== taskId));
+  };
+  // Open tasks with an estimate and no block in the period (nor left out by the last plan), to
+  // drag onto the grid: the list the issue's "drag a task from a list" starts from.
+  const toPlace = createMemo(() => {
+    const planned = new Set(blocks().map((block) => block.taskId));
+    const left = new Set(unscheduled().map((item) => item.taskId));
+    return Object.values(ws.tasks)
+      .filter(
+        (task) =>
+          task.deletedAt === null &&
+          isOpen(task) &&
+          (task.estimatedDuration ?? 0) > 0 &&
+          !planned.has(task.id) &&
+          !left.has(task.id),
+      )
+      .sort((a, b) => a.title.localeCompare(b.title) || a.id.localeCompare(b.id))
+      .slice(0, 50);
+  });
+  /** The keyboard's way: a wall-clock start (`2026-12-08T14:00`) typed in a list. */
+  const placeTaskAt = (taskId: string, local: string) => {
+    const start = localDateTimeToInstant(local, timezone());
+    if (start !== null) placeTask(taskId, Date.parse(start));
   };
   // The grid shows the working hours of the week and whatever timed item lies outside them.
   const gridHours = createMemo<GridHours>(() => {
@@ -445,6 +477,7 @@ export function CalendarView() {
               onDropTask={(id, field) => moveTask(id, field, day.date)}
               onDropBlock={(taskId, blockId, at) => dropBlock(taskId, blockId, day.date, at)}
               onPlaceTask={placeTask}
+              onResizeBlock={resizeBlockTo}
               onMoveBlock={moveBlockTo}
               hours={gridHours()}
             />
@@ -458,13 +491,29 @@ export function CalendarView() {
             <For each={unscheduled()}>
               {(item) => (
                 <UnplannedTaskItem
-                  item={item}
+                  taskId={item.taskId}
+                  note={item.reason}
                   title={ws.tasks[item.taskId]?.title ?? 'Task'}
                   onOpen={() => ws.openTask(item.taskId)}
-                  onPlace={(local) => {
-                    const start = localDateTimeToInstant(local, timezone());
-                    if (start !== null) placeTask(item.taskId, Date.parse(start));
-                  }}
+                  onPlace={(local) => placeTaskAt(item.taskId, local)}
+                />
+              )}
+            </For>
+          </ul>
+        </section>
+      </Show>
+      <Show when={mode() !== 'month' && toPlace().length > 0}>
+        <section aria-labelledby="to-place-title">
+          <h2 id="to-place-title">Tasks to place</h2>
+          <ul aria-label="Tasks to place">
+            <For each={toPlace()}>
+              {(task) => (
+                <UnplannedTaskItem
+                  taskId={task.id}
+                  note={`${formatMinutes(task.estimatedDuration ?? 0)}, no block this ${UNITS[mode()].label}`}
+                  title={task.title}
+                  onOpen={() => ws.openTask(task.id)}
+                  onPlace={(local) => placeTaskAt(task.id, local)}
                 />
               )}
             </For>
@@ -473,6 +522,14 @@ export function CalendarView() {
       </Show>
     </>
   );
+}
+
+/** `45 min`, `2 h`, `1 h 30 min`. */
+function formatMinutes(minutes: number): string {
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest} min`;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
 }
 
 /** The local hour (0-23) of an instant in a zone. */

@@ -38,7 +38,10 @@ function zones(): string[] {
   return listed.includes('UTC') ? listed : ['UTC', ...listed];
 }
 
-/** The planner's settings: horizon, minimum block, buffer, daily cap (see the README). */
+/**
+ * The planner's settings: horizon, minimum block, buffer, daily cap, and whether planned blocks go
+ * to the connected calendars (see the README).
+ */
 function SchedulingSettings() {
   const workspace = useWorkspace();
   const scheduling = createMemo(() => {
@@ -88,6 +91,14 @@ function SchedulingSettings() {
         value={scheduling().dailyCapMinutes ?? ''}
         onChange={(event) => save({ dailyCapMinutes: wholeNumber(event.currentTarget) })}
       />
+      <label>
+        <input
+          type="checkbox"
+          checked={scheduling().blocksToCalendar}
+          onChange={(event) => save({ blocksToCalendar: event.currentTarget.checked })}
+        />{' '}
+        Put planned blocks in my calendar (as events in each connected calendar)
+      </label>
     </>
   );
 }

@@ -1,24 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import {
   type CalendarProvider,
-  createCaldavCalendarProvider,
   createGoogleCalendarProvider,
   createGraphCalendarProvider,
   type EventInput,
   editCaldavOccurrence,
-  ensureCaldavCalendar,
   ensureRadicaleInstalled,
   type ProviderEvent,
   startFakeGoogleCalendar,
   startFakeGraphCalendar,
-  startRadicale,
 } from '@tasks/connectors';
 import { listCalendarEvents } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
 import { insertSyncConnection, insertTestUser } from './connection-test-rows.js';
 import { runSync } from './sync-engine.js';
-import { openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
+import { openRadicaleCalendar, openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
 
 /**
  * A weekly meeting made in another calendar (Google, Outlook, CalDAV) shows on every week it
@@ -96,19 +93,9 @@ const backends: Record<string, () => Promise<Backend>> = {
 };
 if (hasRadicale) {
   backends['CalDAV (Radicale)'] = async () => {
-    const [username, password] = ['alice', 'radicale-password-1'];
-    const server = await startRadicale({ users: { [username]: password } });
-    const options = {
-      serverUrl: server.url,
-      username,
-      password,
-      calendarPath: `/${username}/${randomUUID()}/`,
-      now: clock,
-    };
-    await ensureCaldavCalendar(options);
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const { server, provider, authorization } = await openRadicaleCalendar(clock);
     return {
-      provider: createCaldavCalendarProvider(options),
+      provider,
       editOccurrence: (series, originalStart, change) =>
         editCaldavOccurrence(new URL(series.id, server.url), authorization, originalStart, change),
       close: () => server.close(),

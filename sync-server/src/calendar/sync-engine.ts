@@ -11,6 +11,7 @@ import {
 } from '@tasks/connectors';
 import {
   addInboxItem,
+  blocksForCalendar,
   type CalendarEventSeries,
   ConflictError,
   calendarEventsOf,
@@ -28,12 +29,19 @@ import {
 import type { Database, Queryable } from '../db/database.js';
 import type { DocumentAccess } from '../rest/document-access.js';
 import {
+  type BlockLink,
+  type BlockSyncAction,
+  partitionBlockEvents,
+  planBlockSync,
+} from './block-sync-plan.js';
+import {
   linkAfterWrite,
   type SyncAction,
   type SyncLink,
   type SyncOptions,
   type SyncWindow,
 } from './sync-actions.js';
+import { eventHash } from './sync-hash.js';
 import { planSync } from './sync-plan.js';
 
 /**
@@ -95,6 +103,7 @@ interface LinkRow {
 
 interface Loaded {
   links: SyncLink[];
+  blockLinks: BlockLink[];
   detached: string[];
   cursor: string | null;
   syncDeleteEnabled: boolean;
@@ -115,7 +124,23 @@ async function load(db: Database, connectionId: string): Promise<Loaded> {
     'select task_id from calendar_detached_tasks where connection_id = $1',
     [connectionId],
   );
+  const blockLinks = await db.query<{
+    marker: string;
+    event_id: string;
+    event_hash: string;
+    event_etag: string;
+  }>(
+    `select marker, event_id, event_hash, event_etag from calendar_block_events
+     where connection_id = $1`,
+    [connectionId],
+  );
   return {
+    blockLinks: blockLinks.map((row) => ({
+      marker: row.marker,
+      eventId: row.event_id,
+      eventHash: row.event_hash,
+      eventEtag: row.event_etag,
+    })),
     links: rows.map((row) => ({
       taskId: row.task_id,
       eventId: row.event_id,
@@ -307,8 +332,12 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   const { result: pulled, full } = await pull(provider, loaded.cursor);
   signal?.throwIfAborted();
 
+  // Events written for planned blocks are the block sync's alone: planSync never sees them.
+  const { blockEvents, others } = partitionBlockEvents(pulled.changed);
+  const blockEventIds = new Set(loaded.blockLinks.map((link) => link.eventId));
   const prefix = `${connectionId}:`;
   const snapshot = await access.use(userId, [], (docs) => ({
+    blocks: blocksForCalendar(docs),
     tasks: listTasks(docs, { includeDeleted: true }),
     timezone: getTimezone(docs),
     mirrored: [...calendarEventsOf(docs.main).keys()]
@@ -335,7 +364,11 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
     links: loaded.links,
     detachedTaskIds: loaded.detached,
     tasks: snapshot.tasks,
-    eventChanges: { changed: pulled.changed, deleted: pulled.deleted, full },
+    eventChanges: {
+      changed: others,
+      deleted: pulled.deleted.filter((id) => !blockEventIds.has(id)),
+      full,
+    },
     mirroredEventIds: snapshot.mirrored,
     options: syncOptions,
   });
@@ -500,10 +533,120 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
     }
   }
 
-  const cursorSaved = !holdsCursor;
-  await db.transaction((tx) => {
+  const blockActions = planBlockSync({
+    blocks: snapshot.blocks,
+    links: loaded.blockLinks,
+    changed: blockEvents,
+    deleted: pulled.deleted,
+    full,
+    window: syncOptions.window,
+    timezone: snapshot.timezone,
+  });
+  const blockTable = new BlockLinkTable(loaded.blockLinks);
+  const refusedBlocks = new Set<string>();
+  for (const action of blockActions) {
+    const marker = action.type === 'saveBlockLink' ? action.link.marker : action.marker;
+    if (refusedBlocks.has(marker)) continue;
     signal?.throwIfAborted();
-    return table.commit(tx, connectionId, clock(), cursorSaved ? pulled.cursor : undefined);
+    try {
+      await applyBlockAction(provider, blockTable, action);
+    } catch (error) {
+      // Refused (an edit in the calendar since the pull, say): the block waits for the next run.
+      if (!isRefusal(error)) throw error;
+      refusedBlocks.add(marker);
+    }
+  }
+
+  const cursorSaved = !holdsCursor;
+  await db.transaction(async (tx) => {
+    signal?.throwIfAborted();
+    await table.commit(tx, connectionId, clock(), cursorSaved ? pulled.cursor : undefined);
+    await blockTable.commit(tx, connectionId, clock());
   });
   return { actions, applied, refusedTaskIds: [...refused].sort(), cursorSaved, fullPull: full };
+}
+
+async function applyBlockAction(
+  provider: CalendarProvider,
+  table: BlockLinkTable,
+  action: BlockSyncAction,
+): Promise<void> {
+  switch (action.type) {
+    case 'createBlockEvent': {
+      const written = await provider.createEvent(action.input, action.key);
+      // What the provider holds: an event an earlier attempt made differently is updated next run.
+      table.save({
+        marker: action.marker,
+        eventId: written.id,
+        eventHash: eventHash(written),
+        eventEtag: written.etag,
+      });
+      return;
+    }
+    case 'updateBlockEvent': {
+      const written = await provider.updateEvent(action.eventId, action.input, action.etag);
+      table.save({
+        marker: action.marker,
+        eventId: written.id,
+        eventHash: eventHash(action.input),
+        eventEtag: written.etag,
+      });
+      return;
+    }
+    case 'deleteBlockEvent':
+      await provider.deleteEvent(action.eventId, action.etag);
+      return;
+    case 'saveBlockLink':
+      table.save(action.link);
+      return;
+    case 'dropBlockLink':
+      table.drop(action.marker);
+      return;
+  }
+}
+
+/** The rows of `calendar_block_events` as the block actions leave them; commits the difference. */
+class BlockLinkTable {
+  readonly #links: Map<string, BlockLink>;
+  readonly #loaded: ReadonlyMap<string, BlockLink>;
+
+  constructor(loaded: readonly BlockLink[]) {
+    this.#links = new Map(loaded.map((link) => [link.marker, link]));
+    this.#loaded = new Map(this.#links);
+  }
+
+  save(link: BlockLink): void {
+    for (const [marker, other] of this.#links) {
+      if (marker !== link.marker && other.eventId === link.eventId) this.#links.delete(marker);
+    }
+    this.#links.set(link.marker, link);
+  }
+
+  drop(marker: string): void {
+    this.#links.delete(marker);
+  }
+
+  async commit(tx: Queryable, connectionId: string, now: Date): Promise<void> {
+    const same = (a: BlockLink, b: BlockLink | undefined) =>
+      b !== undefined &&
+      a.eventId === b.eventId &&
+      a.eventHash === b.eventHash &&
+      a.eventEtag === b.eventEtag;
+    for (const [marker, before] of this.#loaded) {
+      if (same(before, this.#links.get(marker))) continue;
+      await tx.query('delete from calendar_block_events where connection_id = $1 and marker = $2', [
+        connectionId,
+        marker,
+      ]);
+    }
+    for (const link of this.#links.values()) {
+      if (same(link, this.#loaded.get(link.marker))) continue;
+      await tx.query(
+        `insert into calendar_block_events
+           (connection_id, marker, event_id, event_hash, event_etag, updated_at)
+         values ($1, $2, $3, $4, $5, $6)`,
+        [connectionId, link.marker, link.eventId, link.eventHash, link.eventEtag, now],
+      );
+    }
+  }
 }

@@ -1,3 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type CalendarProvider,
+  createCaldavCalendarProvider,
+  ensureCaldavCalendar,
+  type RadicaleServer,
+  startRadicale,
+} from '@tasks/connectors';
 import type { Database } from '../db/database.js';
 import { type DatabaseKind, openTestDatabase } from '../db/test-databases.js';
 import { silentLogger } from '../logger.js';
@@ -54,4 +62,30 @@ export async function openSyncFixture(
       }
     },
   };
+}
+
+/** A real Radicale with one fresh calendar of a user with a password, and its CalDAV adapter. */
+export async function openRadicaleCalendar(clock: () => Date): Promise<{
+  server: RadicaleServer;
+  provider: CalendarProvider;
+  /** The Basic credentials of the calendar's user, for requests the adapter does not make. */
+  authorization: string;
+}> {
+  const [username, password] = ['alice', 'radicale-password-1'];
+  const server = await startRadicale({ users: { [username]: password } });
+  try {
+    const options = {
+      serverUrl: server.url,
+      username,
+      password,
+      calendarPath: `/${username}/${randomUUID()}/`,
+      now: clock,
+    };
+    await ensureCaldavCalendar(options);
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    return { server, provider: createCaldavCalendarProvider(options), authorization };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
 }

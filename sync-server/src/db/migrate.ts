@@ -6,6 +6,7 @@ import { migration as calendarPushChannels } from './migrations/1764000000004-ca
 import { migration as trashPurges } from './migrations/1764000000005-trash-purges.js';
 import { migration as reminderJobs } from './migrations/1764000000006-reminder-jobs.js';
 import { migration as registrationInvites } from './migrations/1764000000018-registration-invites.js';
+import { migration as calendarBlockEvents } from './migrations/1764000001502-calendar-block-events.js';
 import { migration as ownYourData } from './migrations/1764000001700-own-your-data.js';
 import { migration as taskVersions } from './migrations/1764000001701-task-versions.js';
 import { migration as pushActionUses } from './migrations/1764000001716-push-action-uses.js';
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   trashPurges,
   reminderJobs,
   registrationInvites,
+  calendarBlockEvents,
   ownYourData,
   taskVersions,
   pushActionUses,
