@@ -50,6 +50,7 @@ describe('settings', () => {
       notifyPush: true,
       notifyEmail: false,
       agendaTime: null,
+      emailCalendarFailures: true,
     });
     expect(getTimezone(docs)).toBe('UTC');
   });
@@ -94,6 +95,7 @@ describe('settings', () => {
       notifyPush: true,
       notifyEmail: false,
       agendaTime: null,
+      emailCalendarFailures: true,
     });
   });
 
@@ -252,6 +254,7 @@ describe('reading settings another client wrote', () => {
       notifyPush: true,
       notifyEmail: false,
       agendaTime: null,
+      emailCalendarFailures: true,
     });
   });
 
@@ -299,8 +302,10 @@ describe('reading settings another client wrote', () => {
       notifyEmail: true,
       notifyPush: false,
       agendaTime: '06:45',
+      emailCalendarFailures: false,
     });
     expect(getSettings(docs)).toMatchObject({
+      emailCalendarFailures: false,
       defaultReminderMinutes: 30,
       allDayReminderTime: '07:30',
       notifyInApp: true,
