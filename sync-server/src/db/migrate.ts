@@ -8,6 +8,7 @@ import { migration as reminderJobs } from './migrations/1764000000006-reminder-j
 import { migration as registrationInvites } from './migrations/1764000000018-registration-invites.js';
 import { migration as ownYourData } from './migrations/1764000001700-own-your-data.js';
 import { migration as taskVersions } from './migrations/1764000001701-task-versions.js';
+import { migration as emailJobs } from './migrations/1764000001716-email-jobs.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   registrationInvites,
   ownYourData,
   taskVersions,
+  emailJobs,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.
