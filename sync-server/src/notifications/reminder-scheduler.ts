@@ -33,8 +33,10 @@ import { type ReminderMessage, reminderMessage } from './reminder-message.js';
  * different ones), checks each against the document as it is now (`isReminderStillDue`: nothing
  * goes out for a task completed a moment ago), writes the in-app notification into the user's
  * inbox under the job's id (so a retry writes it once), then hands the message to each other
- * channel the user turned on, recording each channel as done, and marks the job sent. A crash
- * anywhere leaves the job claimed until its lease ends; the next claim sends what is missing.
+ * channel the user turned on, recording each channel as done, and marks the job sent. It does
+ * so a batch at a time (`deliverBatch`): each user's document once, each step's bookkeeping one
+ * statement, each channel's sends `concurrency` at once. A crash anywhere leaves the job claimed
+ * until its lease ends; the next claim sends what is missing.
  */
 export const REMINDER_ORIGIN = Symbol('reminders');
 
@@ -52,9 +54,12 @@ export interface ReminderSchedulerOptions {
   pollIntervalMs?: number;
   /** A change plans the user's reminders this long after it (default 1 s). */
   planDelayMs?: number;
-  /** Jobs one claim takes (default 200). */
+  /**
+   * Jobs one claim takes (default 1,000): a user's jobs in one batch share one document read;
+   * a batch must finish well within the claim's lease (2 minutes).
+   */
   batch?: number;
-  /** Jobs delivered at once (default 32). */
+  /** Users' documents read, and messages sent per channel, at once (default 64). */
   concurrency?: number;
   /**
    * A reminder set for a time already this far past when it is planned still goes out
@@ -100,8 +105,8 @@ export function createReminderScheduler(options: ReminderSchedulerOptions): Remi
   const channels = options.channels ?? [];
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const planDelayMs = options.planDelayMs ?? 1000;
-  const batch = options.batch ?? 200;
-  const concurrency = options.concurrency ?? 32;
+  const batch = options.batch ?? 1000;
+  const concurrency = options.concurrency ?? 64;
   const graceMs = options.graceMs ?? 60_000;
   const jobs = createReminderJobStore(db, { clock, ...options.jobs });
 
