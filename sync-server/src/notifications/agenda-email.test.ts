@@ -165,7 +165,7 @@ describe.each(testDatabaseKinds())('daily agenda email on %s', (kind) => {
     await other.stop();
   });
 
-  it('drops an agenda the server was down for hours past, and sends the next day’s', async () => {
+  it('drops an agenda the server was down for hours past, plans the next, and prunes old jobs after a week', async () => {
     const { server, user } = await setup();
     await callApi(server, user, 'PATCH', '/settings', { timezone: 'UTC', agenda_time: '06:00' });
     await until('planned', async () => {
@@ -182,5 +182,17 @@ describe.each(testDatabaseKinds())('daily agenda email on %s', (kind) => {
       ['2027-03-29', 'pending'],
     ]);
     expect(smtp?.mails).toHaveLength(0);
+    // A week on, finished jobs are pruned (and the day missed meanwhile is dropped too).
+    now = Date.parse('2027-04-05T09:00:00Z');
+    const pruned = await until('pruned', async () => {
+      const jobs = await server.server.emails.jobs.list({ userId: user.userId, kind: 'agenda' });
+      return jobs.length === 2 && jobs[0]?.key === '2027-03-29' && jobs[1]?.key !== '2027-03-29'
+        ? jobs
+        : null;
+    });
+    expect(pruned.map((job) => [job.key, job.state])).toEqual([
+      ['2027-03-29', 'cancelled'],
+      ['2027-04-06', 'pending'],
+    ]);
   });
 });

@@ -141,8 +141,21 @@ export function createEmailScheduler(options: EmailSchedulerOptions): EmailSched
     }
   }
 
+  /**
+   * Finished jobs go after a week, hourly: long after their day, so a re-plan cannot meet a
+   * day whose sent row is gone (only today's and tomorrow's agendas are ever planned).
+   */
+  let prunedAt = 0;
+  async function pruneHourly(): Promise<void> {
+    const now = clock().getTime();
+    if (now - prunedAt < 3600_000) return;
+    prunedAt = now;
+    await jobs.prune(new Date(now - 7 * 24 * 3600_000));
+  }
+
   async function runDue(): Promise<number> {
     if (mailer === null) return 0;
+    await pruneHourly();
     let sent = 0;
     for (;;) {
       const claimed = await jobs.claim(BATCH);
