@@ -41,7 +41,7 @@ export async function readFailedConnection(
     [connectionId],
   );
   const row = rows[0];
-  if (!row || row.sync_status !== 'FAILED') return null;
+  if (row?.sync_status !== 'FAILED') return null;
   return {
     id: row.id,
     provider: row.provider,
