@@ -4,6 +4,7 @@ export * from './api-shapes.js';
 export * from './calendar-conflicts.js';
 export * from './calendar-events.js';
 export * from './context.js';
+export * from './daily-agenda.js';
 export * from './data-export.js';
 export * from './dates.js';
 export * from './doc-version.js';

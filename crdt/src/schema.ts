@@ -154,6 +154,8 @@ export interface Settings {
   notifyEmail: boolean;
   /** Time of day of the emailed daily agenda in the user's zone (`HH:MM`), null: none. */
   agendaTime: string | null;
+  /** Whether a failing calendar connection is told by email (with `notifyEmail` on). */
+  emailCalendarFailures: boolean;
 }
 
 /** How the planner places tasks into free time (see `scheduling/plan-schedule.ts`). */

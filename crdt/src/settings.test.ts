@@ -51,6 +51,7 @@ describe('settings', () => {
       notifyPush: true,
       notifyEmail: false,
       agendaTime: null,
+      emailCalendarFailures: true,
     });
     expect(getTimezone(docs)).toBe('UTC');
   });
@@ -95,6 +96,7 @@ describe('settings', () => {
       notifyPush: true,
       notifyEmail: false,
       agendaTime: null,
+      emailCalendarFailures: true,
     });
   });
 
@@ -253,6 +255,7 @@ describe('reading settings another client wrote', () => {
       notifyPush: true,
       notifyEmail: false,
       agendaTime: null,
+      emailCalendarFailures: true,
     });
   });
 
@@ -315,8 +318,10 @@ describe('reading settings another client wrote', () => {
       notifyEmail: true,
       notifyPush: false,
       agendaTime: '06:45',
+      emailCalendarFailures: false,
     });
     expect(getSettings(docs)).toMatchObject({
+      emailCalendarFailures: false,
       defaultReminderMinutes: 30,
       allDayReminderTime: '07:30',
       notifyInApp: true,

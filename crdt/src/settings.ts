@@ -158,6 +158,7 @@ export function getSettings(docs: UserDocs): Settings {
     notifyPush: flag('notifyPush', true),
     notifyEmail: flag('notifyEmail', false),
     agendaTime: readTimeOfDay(map, 'agendaTime'),
+    emailCalendarFailures: flag('emailCalendarFailures', true),
   };
 }
 
@@ -182,6 +183,7 @@ export function updateSettings(docs: UserDocs, patch: SettingsPatch): Settings {
       'notifyPush',
       'notifyEmail',
       'agendaTime',
+      'emailCalendarFailures',
     ] as const) {
       if (valid[key] !== undefined) writeField(map, key, valid[key]);
     }

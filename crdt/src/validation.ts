@@ -308,6 +308,7 @@ export const settingsPatch = z
     notifyPush: z.boolean({ error: 'must be true or false' }),
     notifyEmail: z.boolean({ error: 'must be true or false' }),
     agendaTime: timeOfDay.nullable(),
+    emailCalendarFailures: z.boolean({ error: 'must be true or false' }),
   })
   .partial()
   .strict();

@@ -17,7 +17,13 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createTaskHistory } from './history/task-history.js';
 import type { Logger } from './logger.js';
+import { createBatchedPushSubscriptions } from './notifications/batched-push-subscriptions.js';
 import { createEmailChannel } from './notifications/email-channel.js';
+import {
+  createEmailScheduler,
+  type EmailScheduler,
+  type EmailSchedulerOptions,
+} from './notifications/email-scheduler.js';
 import { createPushActionTokens } from './notifications/push-action-tokens.js';
 import { createPushChannel, loadVapidKeys } from './notifications/push-channel.js';
 import { createPushSubscriptionStore } from './notifications/push-subscriptions.js';
@@ -56,6 +62,10 @@ export interface ServerDeps {
   reminderOptions?: Partial<
     Omit<ReminderSchedulerOptions, 'db' | 'access' | 'changes' | 'log' | 'clock'>
   >;
+  /** Test hooks of the agenda and calendar-failure emails (poll interval, delays). */
+  emailOptions?: Partial<
+    Omit<EmailSchedulerOptions, 'db' | 'access' | 'mailer' | 'changes' | 'log' | 'clock'>
+  >;
 }
 
 export interface RunningServer {
@@ -67,6 +77,8 @@ export interface RunningServer {
   trash: TrashPurger;
   /** Plans and sends reminders (in the inbox, by email, by Web Push). */
   reminders: ReminderScheduler;
+  /** Plans and sends the daily agenda and calendar-failure emails. */
+  emails: EmailScheduler;
   /** Graceful stop: no new connections, sockets closed, pending updates committed. */
   close(): Promise<void>;
 }
@@ -129,6 +141,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const vapidKeys = await loadVapidKeys(notifications.vapidKeys, config.dataDir);
   const pushSubscriptions = createPushSubscriptionStore(db, clock);
   const pushActionTokens = createPushActionTokens({ secret, db, clock });
+  const batchedSubscriptions = createBatchedPushSubscriptions(db, pushSubscriptions);
   const unsubscribe = createUnsubscribeLinks(secret, config.calendar.publicUrl);
   const email = notifications.smtpUrl
     ? createEmailChannel({
@@ -141,14 +154,18 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     : null;
   const channels: ReminderChannel[] = [
     ...(email ? [email] : []),
-    createPushChannel({
-      subscriptions: pushSubscriptions,
-      keys: vapidKeys,
-      subject: notifications.vapidSubject,
-      allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
-      log,
-      actionTokens: pushActionTokens,
-    }),
+    {
+      ...createPushChannel({
+        subscriptions: batchedSubscriptions,
+        keys: vapidKeys,
+        subject: notifications.vapidSubject,
+        allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+        log,
+        actionTokens: pushActionTokens,
+      }),
+      // A batch's subscriptions in one query.
+      prepare: (userIds) => batchedSubscriptions.prime(userIds),
+    },
   ];
   const reminders = createReminderScheduler({
     db,
@@ -158,6 +175,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     clock,
     channels,
     ...deps.reminderOptions,
+  });
+  const emails = createEmailScheduler({
+    db,
+    access,
+    mailer: email?.mailer ?? null,
+    changes: (listener) => relay.onDocumentChange(listener),
+    log,
+    clock,
+    ...deps.emailOptions,
   });
   const app = createApp({
     db,
@@ -220,6 +246,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   sessionPruner.start();
   revocations.start();
   reminders.start();
+  emails.start();
   return {
     url,
     port,
@@ -227,6 +254,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     calendar,
     trash,
     reminders,
+    emails,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running syncs write to documents: they end (or give up their lease) before the relay.
@@ -237,6 +265,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await sessionPruner.stop();
       await revocations.stop();
       await reminders.stop();
+      await emails.stop();
       email?.close();
       await relay.close();
       sessionSockets.close();

@@ -42,6 +42,7 @@ export async function startTestServer(
     calendar?: ServerDeps['calendarOptions'];
     trashPurge?: ServerDeps['trashPurgeOptions'];
     reminders?: ServerDeps['reminderOptions'];
+    emails?: ServerDeps['emailOptions'];
     /** The server's clock (default: the system's). */
     clock?: () => Date;
   } = {},
@@ -71,6 +72,7 @@ export async function startTestServer(
       ...(options.calendar ? { calendarOptions: options.calendar } : {}),
       ...(options.trashPurge ? { trashPurgeOptions: options.trashPurge } : {}),
       ...(options.reminders ? { reminderOptions: options.reminders } : {}),
+      ...(options.emails ? { emailOptions: options.emails } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     });
   let server = await start(config.port);

@@ -8,7 +8,7 @@ import {
   WEEKDAYS,
   type Weekday,
 } from '@tasks/crdt';
-import { createMemo, For } from 'solid-js';
+import { createMemo, For, Show } from 'solid-js';
 import { CalendarConnections } from '../calendar/calendar-connections.js';
 import { PushSettings } from '../notifications/push-settings.js';
 import { useWorkspace } from '../workspace-context.js';
@@ -114,6 +114,9 @@ const DEFAULT_REMINDER_CHOICES: readonly { minutes: number | null; label: string
   { minutes: 1440, label: '1 day before' },
 ];
 
+/** The agenda email's time when it is first turned on. */
+const DEFAULT_AGENDA_TIME = '07:00';
+
 const CHANNELS = [
   { key: 'notifyInApp', label: 'In the app' },
   { key: 'notifyPush', label: 'Push notifications' },
@@ -178,6 +181,49 @@ function ReminderSettings() {
         </For>
       </fieldset>
       <PushSettings />
+      <h3>Email</h3>
+      <label>
+        <input
+          type="checkbox"
+          checked={settings().agendaTime !== null}
+          onChange={(event) => {
+            const on = event.currentTarget.checked;
+            workspace.act(() =>
+              updateSettings(workspace.docs, { agendaTime: on ? DEFAULT_AGENDA_TIME : null }),
+            );
+          }}
+        />{' '}
+        Email me the day’s agenda
+      </label>
+      <Show when={settings().agendaTime}>
+        {(time) => (
+          <>
+            <label for="settings-agenda-time">Agenda email at (your time zone)</label>
+            <input
+              id="settings-agenda-time"
+              type="time"
+              value={time()}
+              onChange={(event) => {
+                const value = event.currentTarget.value;
+                if (value === '') return;
+                workspace.act(() => updateSettings(workspace.docs, { agendaTime: value }));
+              }}
+            />
+          </>
+        )}
+      </Show>
+      <label>
+        <input
+          type="checkbox"
+          checked={settings().emailCalendarFailures}
+          disabled={!settings().notifyEmail}
+          onChange={(event) => {
+            const on = event.currentTarget.checked;
+            workspace.act(() => updateSettings(workspace.docs, { emailCalendarFailures: on }));
+          }}
+        />{' '}
+        Email me when a calendar connection fails (with Email on above)
+      </label>
     </>
   );
 }

@@ -36,6 +36,7 @@ const UTC_SETTINGS: Settings = {
   notifyPush: true,
   notifyEmail: false,
   agendaTime: null,
+  emailCalendarFailures: true,
 };
 
 function task(id: string, fields: Partial<Task> = {}): Task {

@@ -232,13 +232,29 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
     ];
   }
 
+  /**
+   * Marks the connection FAILED. When it was not failing before, a failure episode begins: the
+   * same statement queues the email telling the user (notifications/calendar-failure-email.ts),
+   * keyed by the connection and the moment, so a retry or another server adds none.
+   */
   async function markFailed(id: string, message: string, clearRefreshToken = false) {
     await db.query(
-      `update calendar_connections
-       set sync_status = 'FAILED', sync_error = $2, updated_at = $3
-         ${clearRefreshToken ? ', refresh_token = null' : ''}
-       where id = $1`,
-      [id, message.slice(0, MAX_SYNC_ERROR), clock()],
+      `with previous as (
+         select id, user_id, sync_status from calendar_connections where id = $1 for update
+       ), failed as (
+         update calendar_connections c
+         set sync_status = 'FAILED', sync_error = $2, updated_at = $3
+           ${clearRefreshToken ? ', refresh_token = null' : ''}
+         from previous p where c.id = p.id
+         returning c.id
+       )
+       insert into email_jobs (id, user_id, kind, key, fire_at, payload, created_at)
+       select $4, p.user_id, 'calendar-failure', p.id || '@' || $5, $3,
+         jsonb_build_object('connectionId', p.id), $3
+       from previous p join failed f on f.id = p.id
+       where p.sync_status <> 'FAILED'
+       on conflict (user_id, kind, key) do nothing`,
+      [id, message.slice(0, MAX_SYNC_ERROR), clock(), uuidv7(), clock().toISOString()],
     );
   }
 

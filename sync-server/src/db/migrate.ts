@@ -9,6 +9,7 @@ import { migration as registrationInvites } from './migrations/1764000000018-reg
 import { migration as calendarBlockEvents } from './migrations/1764000001502-calendar-block-events.js';
 import { migration as ownYourData } from './migrations/1764000001700-own-your-data.js';
 import { migration as taskVersions } from './migrations/1764000001701-task-versions.js';
+import { migration as emailJobs } from './migrations/1764000001716-email-jobs.js';
 import { migration as pushActionUses } from './migrations/1764000001716-push-action-uses.js';
 import { migration as revokedSessions } from './migrations/1764000001800-revoked-sessions.js';
 
@@ -30,6 +31,7 @@ export const MIGRATIONS: readonly Migration[] = [
   calendarBlockEvents,
   ownYourData,
   taskVersions,
+  emailJobs,
   pushActionUses,
   revokedSessions,
 ];

@@ -1,12 +1,11 @@
-import type { AddressInfo } from 'node:net';
 import { getSettings } from '@tasks/crdt';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
 import { createDocumentAccess } from '../rest/document-access.js';
 import { callApi, startTestServer, type TestServer } from '../test-server.js';
+import { until } from '../test-support/until.js';
 import { type PushServiceStandIn, startPushServiceStandIn } from './push-service-stand-in.js';
+import { type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
 /**
  * Each channel against a real counterpart: a real SMTP server (smtp-server) that receives the
@@ -15,52 +14,6 @@ import { type PushServiceStandIn, startPushServiceStandIn } from './push-service
  */
 
 const T0 = new Date('2027-03-10T08:00:00Z');
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-export interface SmtpSink {
-  url: string;
-  mails: ParsedMail[];
-  /** The envelope's recipients, per message. */
-  recipients: string[][];
-  close(): Promise<void>;
-}
-
-/** A real SMTP server on 127.0.0.1 that keeps every message it accepts, parsed. */
-async function startSmtpSink(): Promise<SmtpSink> {
-  const mails: ParsedMail[] = [];
-  const recipients: string[][] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((mail) => {
-          mails.push(mail);
-          recipients.push(session.envelope.rcptTo.map((to) => to.address));
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    mails,
-    recipients,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 describe.each(testDatabaseKinds())('reminder channels on %s', (kind) => {
   let ts: TestServer | null = null;

@@ -12,4 +12,9 @@ export interface ReminderChannel {
   /** Whether the user wants reminders this way (their settings). */
   enabled(settings: Settings): boolean;
   send(message: ReminderMessage, settings: Settings): Promise<void>;
+  /**
+   * Optional: called before a batch is sent with the users it goes to, so the channel reads
+   * what it needs of them (addresses, subscriptions) in one query instead of one per message.
+   */
+  prepare?(userIds: readonly string[]): Promise<void>;
 }

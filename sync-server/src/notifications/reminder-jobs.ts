@@ -1,6 +1,7 @@
 import type { PlannedReminder } from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.js';
+import { type Claim, createLeasedJobs, type LeasedJobsOptions } from './leased-jobs.js';
 
 /**
  * The durable queue of reminders (table `reminder_jobs`), through the Database seam so on PGlite
@@ -25,15 +26,7 @@ export interface ReminderJob {
 
 export type ReminderJobState = 'pending' | 'sent' | 'cancelled' | 'failed';
 
-export interface ReminderJobStoreOptions {
-  clock: () => Date;
-  /** How long a claim holds a job (default 2 minutes). */
-  leaseMs?: number;
-  /** Claims before a job fails for good (default 5). */
-  maxAttempts?: number;
-  /** Wait before retry number `attempt` (default 15 s × 2^(attempt-1)). */
-  backoffMs?: (attempt: number) => number;
-}
+export type ReminderJobStoreOptions = LeasedJobsOptions;
 
 export interface ReminderJobStore {
   /**
@@ -48,12 +41,15 @@ export interface ReminderJobStore {
   ): Promise<{ added: number; removed: number }>;
   /** Up to `limit` due jobs, now claimed under a fresh lease. */
   claim(limit: number): Promise<ReminderJob[]>;
-  /** Records a delivered channel; false when the claim was lost. */
-  markChannel(job: ReminderJob, channel: string): Promise<boolean>;
-  /** Ends the job (`sent`, or `cancelled` when the document no longer has it). */
-  finish(job: ReminderJob, state: 'sent' | 'cancelled'): Promise<boolean>;
+  /**
+   * Records a channel as delivered for these jobs, in one statement; returns the ids whose
+   * claim still holds (the others were lost: another server has them now).
+   */
+  markChannel(jobs: readonly ReminderJob[], channel: string): Promise<Set<string>>;
+  /** Ends the jobs (`sent`, or `cancelled` when the document no longer has them); as above. */
+  finish(jobs: readonly Claim[], state: 'sent' | 'cancelled'): Promise<Set<string>>;
   /** Records a failure: retried after the backoff, or `failed` when out of attempts. */
-  fail(job: ReminderJob, error: string): Promise<void>;
+  fail(job: Claim, error: string): Promise<void>;
   /** Jobs of a user in a state (tests, the benchmark). */
   count(filter: { userId?: string; state: ReminderJobState }): Promise<number>;
   /** Deletes finished jobs that finished before `before`; returns how many. */
@@ -72,7 +68,6 @@ interface JobRow {
 }
 
 const COLUMNS = 'id, user_id, task_id, reminder_key, fire_at, attempts, channels_done';
-const MAX_ERROR = 1000;
 
 /** A text[] column: an array from postgres.js and PGlite, a literal `{a,b}` from older drivers. */
 function readTextArray(value: string[] | string): string[] {
@@ -93,18 +88,12 @@ function toJob(row: JobRow): ReminderJob {
   };
 }
 
-export const defaultReminderBackoffMs = (attempt: number): number =>
-  Math.min(600_000, 15_000 * 2 ** Math.max(0, attempt - 1));
-
 export function createReminderJobStore(
   db: Database,
   options: ReminderJobStoreOptions,
 ): ReminderJobStore {
   const { clock } = options;
-  const leaseMs = options.leaseMs ?? 120_000;
-  const maxAttempts = options.maxAttempts ?? 5;
-  const backoffMs = options.backoffMs ?? defaultReminderBackoffMs;
-  const later = (ms: number) => new Date(clock().getTime() + ms);
+  const leased = createLeasedJobs<JobRow>(db, 'reminder_jobs', COLUMNS, options);
 
   return {
     async replan(userId, planned, notBefore) {
@@ -143,62 +132,28 @@ export function createReminderJobStore(
     },
 
     async claim(limit) {
-      const now = clock();
-      const rows = await db.query<JobRow>(
-        `update reminder_jobs set locked_until = $2, attempts = attempts + 1
-         where id in (
-           select id from reminder_jobs
-           where state = 'pending' and fire_at <= $1
-             and (locked_until is null or locked_until <= $1)
-           order by fire_at, id
-           limit $3
-           for update skip locked)
-         returning ${COLUMNS}`,
-        [now, later(leaseMs), limit],
-      );
-      return rows.map(toJob);
+      return (await leased.claim(limit)).map(toJob);
     },
 
-    async markChannel(job, channel) {
-      const rows = await db.query(
-        `update reminder_jobs set channels_done = array_append(channels_done, $3)
-         where id = $1 and attempts = $2 and state = 'pending'
-           and not ($3 = any(channels_done))
-         returning id`,
-        [job.id, job.attempts, channel],
+    async markChannel(jobs, channel) {
+      const waiting = jobs.filter((job) => !job.channelsDone.includes(channel));
+      if (waiting.length === 0) return new Set();
+      const rows = await db.query<{ id: string }>(
+        `update reminder_jobs j set channels_done = array_append(j.channels_done, $1)
+         from unnest($2::uuid[], $3::int[]) as m(id, attempts)
+         where j.id = m.id and j.attempts = m.attempts and j.state = 'pending'
+           and not ($1 = any(j.channels_done))
+         returning j.id`,
+        [channel, waiting.map((job) => job.id), waiting.map((job) => job.attempts)],
       );
-      if (rows.length === 0) return false;
-      job.channelsDone.push(channel);
-      return true;
+      const marked = new Set(rows.map((row) => row.id));
+      for (const job of waiting) if (marked.has(job.id)) job.channelsDone.push(channel);
+      return marked;
     },
 
-    async finish(job, state) {
-      const rows = await db.query(
-        `update reminder_jobs set state = $3, finished_at = $4, locked_until = null
-         where id = $1 and attempts = $2 and state = 'pending'
-         returning id`,
-        [job.id, job.attempts, state, clock()],
-      );
-      return rows.length > 0;
-    },
-
-    async fail(job, error) {
-      const outOfAttempts = job.attempts >= maxAttempts;
-      await db.query(
-        `update reminder_jobs
-         set state = $3, locked_until = $4, last_error = $5,
-             finished_at = case when $3 = 'failed' then $6::timestamptz else null end
-         where id = $1 and attempts = $2 and state = 'pending'`,
-        [
-          job.id,
-          job.attempts,
-          outOfAttempts ? 'failed' : 'pending',
-          outOfAttempts ? null : later(backoffMs(job.attempts)),
-          error.slice(0, MAX_ERROR),
-          clock(),
-        ],
-      );
-    },
+    finish: leased.finish,
+    fail: leased.fail,
+    prune: leased.prune,
 
     async count(filter) {
       const rows = await db.query<{ n: number | string }>(
@@ -207,14 +162,6 @@ export function createReminderJobStore(
         [filter.state, filter.userId ?? null],
       );
       return Number(rows[0]?.n ?? 0);
-    },
-
-    async prune(before) {
-      const rows = await db.query(
-        `delete from reminder_jobs where state <> 'pending' and finished_at < $1 returning id`,
-        [before],
-      );
-      return rows.length;
     },
   };
 }

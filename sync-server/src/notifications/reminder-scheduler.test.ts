@@ -4,6 +4,7 @@ import { testDatabaseKinds } from '../db/test-databases.js';
 import { silentLogger } from '../logger.js';
 import { createDocumentAccess } from '../rest/document-access.js';
 import { callApi, startTestServer, type TestServer, type TestUser } from '../test-server.js';
+import { until } from '../test-support/until.js';
 import type { ReminderChannel } from './reminder-channel.js';
 import type { ReminderMessage } from './reminder-message.js';
 import { createReminderScheduler } from './reminder-scheduler.js';
@@ -15,16 +16,6 @@ import { createReminderScheduler } from './reminder-scheduler.js';
 
 const T0 = new Date('2027-03-10T08:00:00Z');
 const MINUTE = 60_000;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** A channel that records what it is given, and fails the first `failures` sends. */
 function recordingChannel(failures = 0) {

@@ -10,6 +10,7 @@ import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { DocumentChange } from '../relay/relay.js';
 import type { DocumentAccess } from '../rest/document-access.js';
+import { createJobLoop, describeError } from './job-loop.js';
 import type { ReminderChannel } from './reminder-channel.js';
 import {
   createReminderJobStore,
@@ -32,8 +33,10 @@ import { type ReminderMessage, reminderMessage } from './reminder-message.js';
  * different ones), checks each against the document as it is now (`isReminderStillDue`: nothing
  * goes out for a task completed a moment ago), writes the in-app notification into the user's
  * inbox under the job's id (so a retry writes it once), then hands the message to each other
- * channel the user turned on, recording each channel as done, and marks the job sent. A crash
- * anywhere leaves the job claimed until its lease ends; the next claim sends what is missing.
+ * channel the user turned on, recording each channel as done, and marks the job sent. It does
+ * so a batch at a time (`deliverBatch`): each user's document once, each step's bookkeeping one
+ * statement, each channel's sends `concurrency` at once. A crash anywhere leaves the job claimed
+ * until its lease ends; the next claim sends what is missing.
  */
 export const REMINDER_ORIGIN = Symbol('reminders');
 
@@ -51,9 +54,12 @@ export interface ReminderSchedulerOptions {
   pollIntervalMs?: number;
   /** A change plans the user's reminders this long after it (default 1 s). */
   planDelayMs?: number;
-  /** Jobs one claim takes (default 200). */
+  /**
+   * Jobs one claim takes (default 1,000): a user's jobs in one batch share one document read;
+   * a batch must finish well within the claim's lease (2 minutes).
+   */
   batch?: number;
-  /** Jobs delivered at once (default 32). */
+  /** Users' documents read, and messages sent per channel, at once (default 64). */
   concurrency?: number;
   /**
    * A reminder set for a time already this far past when it is planned still goes out
@@ -77,8 +83,6 @@ export interface ReminderScheduler {
   runDue(): Promise<number>;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** Runs `work` over `items`, at most `limit` at once. */
 async function eachLimited<T>(
   items: readonly T[],
@@ -101,162 +105,185 @@ export function createReminderScheduler(options: ReminderSchedulerOptions): Remi
   const channels = options.channels ?? [];
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
   const planDelayMs = options.planDelayMs ?? 1000;
-  const batch = options.batch ?? 200;
-  const concurrency = options.concurrency ?? 32;
+  const batch = options.batch ?? 1000;
+  const concurrency = options.concurrency ?? 64;
   const graceMs = options.graceMs ?? 60_000;
   const jobs = createReminderJobStore(db, { clock, ...options.jobs });
-  const planTimers = new Map<string, NodeJS.Timeout>();
-  const planning = new Set<Promise<unknown>>();
-  let pollTimer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-  let unsubscribe: (() => void) | null = null;
-  let stopped = false;
 
   async function planUser(userId: string) {
     const planned = await access.use(userId, [], (docs) => reminderSchedule(docs));
     return jobs.replan(userId, planned, new Date(clock().getTime() - graceMs));
   }
 
-  function onDocumentChange(change: DocumentChange): void {
-    // Month documents hold time entries; the scheduler's own inbox writes change no reminder.
-    if (change.room !== change.ownerId || change.origin === REMINDER_ORIGIN || stopped) return;
-    const userId = change.ownerId;
-    if (planTimers.has(userId)) return;
-    const timer = setTimeout(() => {
-      planTimers.delete(userId);
-      const plan = planUser(userId)
-        .catch((error: unknown) =>
-          log.warn('could not plan reminders', { userId, error: describe(error) }),
-        )
-        .finally(() => planning.delete(plan));
-      planning.add(plan);
-    }, planDelayMs);
-    timer.unref();
-    planTimers.set(userId, timer);
+  interface Ready {
+    job: ReminderJob;
+    message: ReminderMessage;
+    settings: Settings;
   }
 
   /**
-   * Writes the in-app notification (when on) and reads what the message needs, in one go on
-   * the document; null when the reminder is no longer due (its task done, deleted, moved).
+   * One user's claimed jobs against their document as it is now, in one go: writes the in-app
+   * notifications (when on, under each job's id, so a retry writes it once) and reads what the
+   * messages need. Jobs no longer due (task done, deleted, moved) come back as `gone`.
    */
-  async function prepare(
-    job: ReminderJob,
-  ): Promise<{ message: ReminderMessage; settings: Settings } | null> {
+  async function prepareUser(
+    userId: string,
+    userJobs: readonly ReminderJob[],
+  ): Promise<{ ready: Ready[]; gone: ReminderJob[]; inApp: ReminderJob[] }> {
     return access.use(
-      job.userId,
+      userId,
       [],
       (docs, ctx) => {
         const settings = getSettings(docs);
-        const task = getTask(docs, job.taskId);
-        if (
-          !task ||
-          !isReminderStillDue(docs, job.taskId, job.reminderKey, job.fireAt.toISOString(), settings)
-        ) {
-          return null;
+        const ready: Ready[] = [];
+        const gone: ReminderJob[] = [];
+        const inApp: ReminderJob[] = [];
+        for (const job of userJobs) {
+          const task = getTask(docs, job.taskId);
+          if (
+            !task ||
+            !isReminderStillDue(
+              docs,
+              job.taskId,
+              job.reminderKey,
+              job.fireAt.toISOString(),
+              settings,
+            )
+          ) {
+            gone.push(job);
+            continue;
+          }
+          const message = reminderMessage(task, job, settings.timezone);
+          if (settings.notifyInApp && !job.channelsDone.includes(IN_APP_CHANNEL)) {
+            addInboxItem(
+              docs,
+              {
+                id: job.id,
+                kind: 'reminder',
+                title: message.title,
+                body: message.body,
+                payload: { taskId: task.id, fireAt: message.fireAt, dueDate: task.dueDate },
+              },
+              ctx,
+            );
+            inApp.push(job);
+          }
+          ready.push({ job, message, settings });
         }
-        const message = reminderMessage(task, job, settings.timezone);
-        if (settings.notifyInApp && !job.channelsDone.includes(IN_APP_CHANNEL)) {
-          addInboxItem(
-            docs,
-            {
-              id: job.id,
-              kind: 'reminder',
-              title: message.title,
-              body: message.body,
-              payload: { taskId: task.id, fireAt: message.fireAt, dueDate: task.dueDate },
-            },
-            ctx,
-          );
-        }
-        return { message, settings };
+        return { ready, gone, inApp };
       },
       { origin: REMINDER_ORIGIN },
     );
   }
 
-  async function deliver(job: ReminderJob): Promise<boolean> {
-    try {
-      await options.afterClaim?.(job);
-      const prepared = await prepare(job);
-      if (prepared === null) {
-        await jobs.finish(job, 'cancelled');
-        return false;
-      }
-      const { message, settings } = prepared;
-      // The inbox write is durable once `access.use` resolved.
-      if (settings.notifyInApp && !job.channelsDone.includes(IN_APP_CHANNEL)) {
-        if (!(await jobs.markChannel(job, IN_APP_CHANNEL))) return false;
-      }
-      for (const channel of channels) {
-        if (!channel.enabled(settings) || job.channelsDone.includes(channel.name)) continue;
-        await channel.send(message, settings);
-        // A lost claim: another server has the job now and sends what is still missing.
-        if (!(await jobs.markChannel(job, channel.name))) return false;
-      }
-      return await jobs.finish(job, 'sent');
-    } catch (error) {
-      log.warn('could not send a reminder', {
-        jobId: job.id,
-        userId: job.userId,
-        error: describe(error),
-      });
-      await jobs.fail(job, describe(error)).catch(() => undefined);
-      return false;
+  async function failJob(job: ReminderJob, error: unknown): Promise<void> {
+    log.warn('could not send a reminder', {
+      jobId: job.id,
+      userId: job.userId,
+      error: describeError(error),
+    });
+    await jobs.fail(job, describeError(error)).catch(() => undefined);
+  }
+
+  /**
+   * Delivers a claimed batch in phases, each one statement for the whole batch where it writes
+   * to the queue: every user's document read (and in-app write) once, the cancelled ones ended,
+   * each channel sent to with `concurrency` requests at once and recorded, the rest marked sent.
+   * A job whose claim was lost at any step drops out (its new owner sends what is missing).
+   */
+  async function deliverBatch(claimed: readonly ReminderJob[]): Promise<number> {
+    const byUser = new Map<string, ReminderJob[]>();
+    for (const job of claimed) {
+      const list = byUser.get(job.userId);
+      if (list) list.push(job);
+      else byUser.set(job.userId, [job]);
     }
+    let ready: Ready[] = [];
+    const gone: ReminderJob[] = [];
+    const inApp: ReminderJob[] = [];
+    await eachLimited([...byUser], concurrency, async ([userId, userJobs]) => {
+      try {
+        const prepared = await prepareUser(userId, userJobs);
+        ready.push(...prepared.ready);
+        gone.push(...prepared.gone);
+        inApp.push(...prepared.inApp);
+      } catch (error) {
+        for (const job of userJobs) await failJob(job, error);
+      }
+    });
+    await jobs.finish(gone, 'cancelled');
+    // The inbox writes are durable once `access.use` resolved.
+    const marked = await jobs.markChannel(inApp, IN_APP_CHANNEL);
+    const lost = new Set(inApp.filter((job) => !marked.has(job.id)).map((job) => job.id));
+    ready = ready.filter((item) => !lost.has(item.job.id));
+    for (const channel of channels) {
+      const targets = ready.filter(
+        (item) => channel.enabled(item.settings) && !item.job.channelsDone.includes(channel.name),
+      );
+      if (targets.length === 0) continue;
+      await channel.prepare?.([...new Set(targets.map((item) => item.job.userId))]);
+      const delivered: ReminderJob[] = [];
+      const failed = new Set<string>();
+      await eachLimited(targets, concurrency, async ({ job, message, settings }) => {
+        try {
+          await channel.send(message, settings);
+          delivered.push(job);
+        } catch (error) {
+          failed.add(job.id);
+          await failJob(job, error);
+        }
+      });
+      const recorded = await jobs.markChannel(delivered, channel.name);
+      const sentNow = new Set(delivered.map((job) => job.id));
+      ready = ready.filter(
+        (item) =>
+          !failed.has(item.job.id) && (recorded.has(item.job.id) || !sentNow.has(item.job.id)),
+      );
+    }
+    return (
+      await jobs.finish(
+        ready.map((item) => item.job),
+        'sent',
+      )
+    ).size;
   }
 
   async function runDue(): Promise<number> {
     let sent = 0;
     for (;;) {
       const claimed = await jobs.claim(batch);
-      await eachLimited(claimed, concurrency, async (job) => {
-        if (await deliver(job)) sent += 1;
-      });
-      if (claimed.length < batch || stopped) return sent;
+      const live: ReminderJob[] = [];
+      for (const job of claimed) {
+        try {
+          await options.afterClaim?.(job);
+          live.push(job);
+        } catch (error) {
+          await failJob(job, error);
+        }
+      }
+      sent += await deliverBatch(live);
+      if (claimed.length < batch || loop.stopped) return sent;
     }
   }
 
-  function poll(): void {
-    running ??= runDue()
-      .catch((error: unknown) => {
-        log.error('reminder poll failed', { error: describe(error) });
-        return 0;
-      })
-      .finally(() => {
-        running = null;
-      });
-  }
+  const loop = createJobLoop({
+    changes: options.changes,
+    log,
+    what: 'reminders',
+    pollIntervalMs,
+    planDelayMs,
+    plan: planUser,
+    runDue,
+    // The scheduler's own inbox writes change no reminder.
+    ignore: (change) => change.origin === REMINDER_ORIGIN,
+  });
 
   return {
     jobs,
     start() {
-      if (options.runJobs === false || pollTimer) return;
-      stopped = false;
-      unsubscribe = options.changes(onDocumentChange);
-      pollTimer = setInterval(poll, pollIntervalMs);
-      pollTimer.unref();
-      poll();
+      if (options.runJobs !== false) loop.start();
     },
-    async stop() {
-      stopped = true;
-      unsubscribe?.();
-      unsubscribe = null;
-      if (pollTimer) clearInterval(pollTimer);
-      pollTimer = null;
-      // Changes seen but not yet planned are planned now, so a restart loses none of them.
-      const waiting = [...planTimers.keys()];
-      for (const timer of planTimers.values()) clearTimeout(timer);
-      planTimers.clear();
-      await Promise.all([
-        running,
-        ...planning,
-        ...waiting.map((userId) =>
-          planUser(userId).catch((error: unknown) =>
-            log.warn('could not plan reminders', { userId, error: describe(error) }),
-          ),
-        ),
-      ]);
-    },
+    stop: () => loop.stop(),
     planUser,
     runDue,
   };

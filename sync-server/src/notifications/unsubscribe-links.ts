@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { updateSettings } from '@tasks/crdt';
+import { type SettingsPatch, updateSettings } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { DocumentAccess } from '../rest/document-access.js';
@@ -10,8 +10,24 @@ import type { DocumentAccess } from '../rest/document-access.js';
  * and cannot be forged for another user. Following it (GET, or the mail client's POST) turns
  * that kind of email off in the user's settings.
  */
-export const EMAIL_KINDS = ['reminders'] as const;
+export const EMAIL_KINDS = ['reminders', 'agenda', 'calendar-failures'] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+/** What following a kind's link changes in the settings, and what the page then says. */
+const UNSUBSCRIBE: Record<EmailKind, { patch: SettingsPatch; done: string }> = {
+  reminders: {
+    patch: { notifyEmail: false },
+    done: 'Reminder emails are off. Turn them on again in Settings → Reminders.',
+  },
+  agenda: {
+    patch: { agendaTime: null },
+    done: 'The daily agenda email is off. Choose a time again in Settings → Reminders.',
+  },
+  'calendar-failures': {
+    patch: { emailCalendarFailures: false },
+    done: 'Emails about failing calendar connections are off. Turn them on again in Settings → Reminders.',
+  },
+};
 
 export const UNSUBSCRIBE_PATH = '/api/v1/notifications/unsubscribe';
 
@@ -52,8 +68,9 @@ export function createUnsubscribeRoute(deps: { links: UnsubscribeLinks; access: 
     if (!query.success || !deps.links.verify(query.data.u, query.data.k, query.data.s)) {
       return c.text('This unsubscribe link is not valid.', 403);
     }
-    await deps.access.use(query.data.u, [], (docs) => updateSettings(docs, { notifyEmail: false }));
-    return c.text('Reminder emails are off. Turn them on again in Settings → Reminders.', 200);
+    const { patch, done } = UNSUBSCRIBE[query.data.k];
+    await deps.access.use(query.data.u, [], (docs) => updateSettings(docs, patch));
+    return c.text(done, 200);
   });
   return app;
 }

@@ -170,11 +170,14 @@ describe.each(testDatabaseKinds())('notifications and settings API on %s', (kind
       notify_push: true,
       notify_email: false,
       agenda_time: null,
+      email_calendar_failures: true,
     });
     const patched = await call<Record<string, unknown>>(ts, user, 'PATCH', '/settings', {
       timezone: 'Europe/Berlin',
       default_reminder_minutes: 15,
       notify_email: true,
+      agenda_time: '07:15',
+      email_calendar_failures: false,
       working_hours: { sat: [{ start: '10:00', end: '12:00' }] },
     });
     expect(patched.status).toBe(200);
@@ -184,6 +187,8 @@ describe.each(testDatabaseKinds())('notifications and settings API on %s', (kind
       notify_email: true,
       notify_push: true,
       all_day_reminder_time: '09:00',
+      agenda_time: '07:15',
+      email_calendar_failures: false,
     });
     expect((patched.body.working_hours as Record<string, unknown>).sat).toEqual([
       { start: '10:00', end: '12:00' },

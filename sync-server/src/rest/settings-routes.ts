@@ -39,6 +39,9 @@ export const SettingsSchema = z
     agenda_time: z.string().nullable().openapi({
       description: 'HH:MM of the daily agenda email in the user’s zone (null: none)',
     }),
+    email_calendar_failures: z.boolean().openapi({
+      description: 'Whether a failing calendar connection is told by email (with notify_email)',
+    }),
   })
   .openapi('Settings');
 
