@@ -32,6 +32,20 @@ const APPEND_SQL = `
     order by u.position
   returning seq`;
 
+/** A compaction: the snapshot replaced (compare-and-set) and exactly the merged rows deleted. */
+const COMPACT_SQL = `
+  with won as (
+    update documents set snapshot = $2, state_vector = $3, snapshot_seq = $4, updated_at = now(),
+      size_bytes = $7 + coalesce((select sum(length(update)) from document_updates
+                                  where name = $1 and seq <> all($6::bigint[])), 0)
+    where name = $1 and snapshot_seq = $5
+    returning name
+  ), merged as (
+    delete from document_updates
+    where name = $1 and seq = any($6::bigint[]) and exists (select 1 from won)
+  )
+  select name from won`;
+
 /** Rows per statement: the byte string of the updates stays well under a statement's limits. */
 const MAX_ROWS_PER_STATEMENT = 10_000;
 
@@ -135,30 +149,21 @@ export function createSqlDocStore(db: Database): DocStore {
 
     async compact(name, { snapshot, stateVector, expectedSnapshotSeq, mergedSeqs }) {
       const nextSeq = Math.max(expectedSnapshotSeq, ...mergedSeqs) + 1;
-      return db.transaction(async (tx) => {
-        // Compare-and-set on the snapshot's version: of two compactions (two server processes)
-        // of the same document, the second changes nothing.
-        const won = await tx.query<{ name: string }>(
-          `update documents set snapshot = $2, state_vector = $3, snapshot_seq = $4, updated_at = now()
-           where name = $1 and snapshot_seq = $5 returning name`,
-          [name, snapshot, stateVector, nextSeq, expectedSnapshotSeq],
-        );
-        if (won.length === 0) return false;
-        if (mergedSeqs.length > 0) {
-          await tx.query(
-            'delete from document_updates where name = $1 and seq = any($2::bigint[])',
-            // An array literal as text: one form both PostgreSQL drivers accept.
-            [name, `{${mergedSeqs.join(',')}}`],
-          );
-        }
-        await tx.query(
-          `update documents set size_bytes = $2 +
-             coalesce((select sum(length(update)) from document_updates where name = $1), 0)
-           where name = $1`,
-          [name, snapshot.byteLength],
-        );
-        return true;
-      });
+      // One statement, so the document's row is locked for one round trip only (appends to it
+      // wait for that lock). Compare-and-set on the snapshot's version: of two compactions (two
+      // server processes) of the same document, the second changes nothing. The size counts
+      // the log rows kept; rows appended meanwhile add their bytes themselves.
+      const won = await db.query<{ name: string }>(COMPACT_SQL, [
+        name,
+        snapshot,
+        stateVector,
+        nextSeq,
+        expectedSnapshotSeq,
+        // An array literal as text: one form both PostgreSQL drivers accept.
+        `{${mergedSeqs.join(',')}}`,
+        snapshot.byteLength,
+      ]);
+      return won.length > 0;
     },
 
     async userSize(userId) {

@@ -14,12 +14,16 @@ export interface CompactionPolicy {
  * Folds a document's log into its snapshot: read snapshot + tail, merge them in a document
  * worker (a garbage-collected snapshot, never encoded on the main thread), then replace the
  * snapshot and delete exactly the merged rows under a compare-and-set on the snapshot's version.
- * One compaction per room at a time in this process; a second process compacting the same
- * document loses the compare-and-set and changes nothing.
+ * One compaction at a time in this process (they are background work: many rooms crossing
+ * their threshold together must not take every database connection, or hold the rows, that
+ * the commits of live updates wait for); a second process compacting the same document loses
+ * the compare-and-set and changes nothing.
  */
 export class Compactor {
   compactions = 0;
   lostRaces = 0;
+  /** The compactions of this process, one after the other. */
+  private line: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -40,11 +44,15 @@ export class Compactor {
     );
   }
 
-  /** Starts a compaction of the room unless one is running; resolves when it is done. */
+  /** Queues a compaction of the room unless one is queued or running; resolves when done. */
   compact(room: Room): Promise<void> {
-    room.compacting ??= this.run(room).finally(() => {
-      room.compacting = null;
-    });
+    if (!room.compacting) {
+      const next = this.line.then(() => this.run(room));
+      this.line = next;
+      room.compacting = next.finally(() => {
+        room.compacting = null;
+      });
+    }
     return room.compacting;
   }
 
