@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError } from '@tasks/crdt';
+import { ConflictError, getSettings, listInbox, NotFoundError, ValidationError } from '@tasks/crdt';
 import {
   createEffect,
   createSignal,
@@ -17,6 +17,7 @@ import { Sidebar } from './components/sidebar.js';
 import { SignOutDialog } from './components/sign-out-dialog.js';
 import { SyncStatus } from './components/sync-status.js';
 import { TaskEditor } from './components/task-editor.js';
+import { browserNotifier, createReminderAnnouncer } from './notifications/system-notifications.js';
 import { turnPushOff } from './notifications/web-push.js';
 import { Replica } from './replica/replica.js';
 import { route, routeHref } from './router.js';
@@ -63,6 +64,20 @@ export function WorkspaceView(props: {
     await replica.wipe();
     props.onSession(null);
   });
+
+  // A reminder the server fires lands in the inbox; while the app is open, the system shows it.
+  const notifier = browserNotifier();
+  if (notifier) {
+    const announce = createReminderAnnouncer({
+      notifier,
+      now: () => new Date(),
+      taskUrl: (taskId) => `/${routeHref({ view: 'task', id: taskId })}`,
+    });
+    createEffect(() => {
+      replica.version();
+      announce(listInbox(replica.docs), getSettings(replica.docs).notifyInApp);
+    });
+  }
 
   // `#/task/<id>` (a reminder notification's link): the task opens in the editor over All tasks,
   // once this device has it (a cold start reads the local copy and syncs first).

@@ -8,8 +8,11 @@ import { apiToken, newAccount, signUp, waitUntilSynced } from './helpers.js';
  */
 test('a reminder shows in Notifications at its time, and Done completes the task', async ({
   page,
+  context,
 }) => {
   test.setTimeout(90_000);
+  // The user allowed notifications: the open app also shows the reminder as a system one.
+  await context.grantPermissions(['notifications']);
   const start = Date.now();
   await page.clock.install({ time: new Date(start) });
   await signUp(page, newAccount());
@@ -36,6 +39,12 @@ test('a reminder shows in Notifications at its time, and Done completes the task
   await expect(notification).toBeVisible({ timeout: 30_000 });
   expect(Date.now()).toBeGreaterThanOrEqual(remindAt.getTime());
   await expect(notification).toContainText(/^Water the plants\s*Due /);
+  const systemNotifications = () =>
+    page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready;
+      return (await registration.getNotifications()).map((shown) => shown.title);
+    });
+  await expect.poll(systemNotifications, { timeout: 10_000 }).toEqual(['Water the plants']);
   await notification.getByRole('button', { name: 'Done' }).click();
   await expect(notification).toContainText('Done.');
   await waitUntilSynced(page);
@@ -55,7 +64,7 @@ test('reminder settings chosen in the app reach the server', async ({ page }) =>
     .selectOption({ label: '15 minutes before' });
   await page.getByLabel('All-day tasks remind at').fill('07:30');
   await page.getByLabel('All-day tasks remind at').dispatchEvent('change');
-  await page.getByRole('checkbox', { name: 'Email' }).check();
+  await page.getByRole('checkbox', { name: 'Email', exact: true }).check();
   await page.getByRole('checkbox', { name: 'Push notifications' }).uncheck();
   await waitUntilSynced(page);
   await expect(async () => {
