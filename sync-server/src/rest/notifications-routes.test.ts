@@ -214,4 +214,48 @@ describe.each(testDatabaseKinds())('notifications and settings API on %s', (kind
     const unchanged = await call<Record<string, unknown>>(ts, user, 'GET', '/settings');
     expect(unchanged.body.timezone).toBe('Europe/Berlin');
   });
+
+  it('reads and patches the planner’s settings in snake_case, one of them at a time', async () => {
+    const planner = await ts.register('planner-settings');
+    const before = await call<{ scheduling: Record<string, unknown> }>(
+      ts,
+      planner,
+      'GET',
+      '/settings',
+    );
+    expect(before.body.scheduling).toEqual({
+      horizon_days: 14,
+      min_block_minutes: 30,
+      buffer_minutes: 5,
+      daily_cap_minutes: null,
+      blocks_to_calendar: false,
+    });
+    const patched = await call<{ scheduling: Record<string, unknown> }>(
+      ts,
+      planner,
+      'PATCH',
+      '/settings',
+      { scheduling: { min_block_minutes: 45, blocks_to_calendar: true } },
+    );
+    expect(patched.status).toBe(200);
+    expect(patched.body.scheduling).toEqual({
+      horizon_days: 14,
+      min_block_minutes: 45,
+      buffer_minutes: 5,
+      daily_cap_minutes: null,
+      blocks_to_calendar: true,
+    });
+    const bad = await call<ErrorBody>(ts, planner, 'PATCH', '/settings', {
+      scheduling: { min_block_minutes: 2, minBlockMinutes: 45 },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.fields.map((f) => f.field).join(' ')).toContain('min_block_minutes');
+    const unchanged = await call<{ scheduling: Record<string, unknown> }>(
+      ts,
+      planner,
+      'GET',
+      '/settings',
+    );
+    expect(unchanged.body.scheduling.min_block_minutes).toBe(45);
+  });
 });

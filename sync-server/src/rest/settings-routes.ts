@@ -1,9 +1,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import {
+  fieldFromApi,
+  fieldToApi,
   fromApiKeys,
   getSettings,
   type Settings,
   type SettingsPatch,
+  schedulingPatch,
   settingsPatch,
   toApiKeys,
   updateSettings,
@@ -14,10 +17,40 @@ import { validationHook } from './validation-hook.js';
 
 /**
  * /api/v1/settings: the settings the app edits (time zone, week start, working hours, calendar
- * import, reminder defaults and channels, agenda time), kept in the user's document, so a change
- * here reaches every device. A PATCH changes only the settings it names.
+ * import, reminder defaults and channels, agenda time, the planner's settings), kept in the
+ * user's document, so a change here reaches every device. A PATCH changes only the settings it
+ * names (inside `scheduling` too).
  */
 const TimeRange = z.object({ start: z.string(), end: z.string() });
+
+const SchedulingSchema = z
+  .object({
+    horizon_days: z.number().int().openapi({ description: 'Days a plan looks ahead' }),
+    min_block_minutes: z
+      .number()
+      .int()
+      .openapi({ description: 'A task is split across blocks only down to this' }),
+    buffer_minutes: z.number().int().openapi({ description: 'Kept free around each block' }),
+    daily_cap_minutes: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'Planned minutes per day at most (null: no cap)' }),
+    blocks_to_calendar: z.boolean().openapi({
+      description: '"Put planned blocks in my calendar": blocks written to connected calendars',
+    }),
+  })
+  .openapi('SchedulingSettings');
+
+/** The planner's settings with the API's names (nested, so converted here, both ways). */
+const schedulingToApi = (value: object) =>
+  Object.fromEntries(Object.entries(value).map(([key, v]) => [fieldToApi('settings', key), v]));
+const schedulingFromApi = (value: unknown) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? Object.fromEntries(
+        Object.entries(value).map(([key, v]) => [fieldFromApi('settings', key), v]),
+      )
+    : value;
 
 export const SettingsSchema = z
   .object({
@@ -42,15 +75,22 @@ export const SettingsSchema = z
     email_calendar_failures: z.boolean().openapi({
       description: 'Whether a failing calendar connection is told by email (with notify_email)',
     }),
+    scheduling: SchedulingSchema,
   })
   .openapi('Settings');
 
-const SettingsPatchBody = snakeObject('settings', settingsPatch.shape)
+const SettingsPatchBody = snakeObject('settings', {
+  ...settingsPatch.shape,
+  scheduling: snakeObject('settings', schedulingPatch.shape).partial().strict(),
+})
   .partial()
   .strict()
   .openapi('SettingsPatch');
 
-const toApi = (settings: Settings) => toApiKeys('settings', settings);
+const toApi = (settings: Settings) => ({
+  ...toApiKeys('settings', settings),
+  scheduling: schedulingToApi(settings.scheduling),
+});
 
 export function createSettingsRoutes(deps: { access: DocumentAccess }) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
@@ -79,7 +119,9 @@ export function createSettingsRoutes(deps: { access: DocumentAccess }) {
       responses: { 200: jsonResponse(SettingsSchema, 'The settings now'), ...errorResponses },
     }),
     async (c) => {
-      const patch = fromApiKeys('settings', c.req.valid('json')) as SettingsPatch;
+      const body = fromApiKeys('settings', c.req.valid('json')) as Record<string, unknown>;
+      if ('scheduling' in body) body.scheduling = schedulingFromApi(body.scheduling);
+      const patch = body as SettingsPatch;
       const settings = await deps.access.use(c.var.auth.userId, [], (docs) =>
         inApiTerms('settings', () => updateSettings(docs, patch)),
       );
