@@ -78,6 +78,7 @@ import {
   WEEKDAYS,
   type Weekday,
 } from './index.js';
+import { seededRandom } from './seeded-random.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
 /**
@@ -109,16 +110,7 @@ const MAIN_KEY = 'main';
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness derived from a fast-check integer (delivery order, ids, client ids).
 
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const prng = seededRandom;
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i -= 1) {

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   localDateTimeToInstant,
+  normalizeDateTime,
   normalizeLocalDateTime,
   otherPassOf,
   wallClockToInstant,
@@ -100,5 +101,22 @@ describe('wall-clock times as instants, from the zone offsets alone', () => {
         wallClockToInstant(Date.parse('2026-03-29T02:30:00Z'), 'Europe/Berlin'),
       ).toISOString(),
     ).toBe('2026-03-29T01:30:00.000Z');
+  });
+});
+
+describe('instants with an offset, normalized to UTC', () => {
+  it('reads the stored form and Date.toISOString()’s as the slow path does, milliseconds kept only when set', () => {
+    for (const value of [
+      '2026-03-23T09:00:00Z',
+      '2026-03-23T09:00:00.000Z',
+      '2026-03-23T09:00:00.250Z',
+      '2026-03-23T10:00:00+01:00',
+    ]) {
+      expect([value, normalizeDateTime(value)]).toEqual([
+        value,
+        DateTime.fromISO(value, { setZone: true }).toUTC().toISO({ suppressMilliseconds: true }),
+      ]);
+    }
+    expect(normalizeDateTime('2026-02-30T09:00:00.000Z')).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
+import { ZoneOffsets } from './zone-offsets.js';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 // An ISO-8601 datetime with an explicit offset or Z: a time without a zone is ambiguous.
@@ -21,8 +22,11 @@ export function isDateOnly(value: string): boolean {
   );
 }
 
-/** The form stored values take (`2026-03-23T09:00:00Z`), read without luxon when valid. */
-const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+/**
+ * The form stored values take (`2026-03-23T09:00:00Z`), and `Date.toISOString()`'s with zero
+ * milliseconds, read without luxon when valid.
+ */
+const CANONICAL_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.000)?Z$/;
 
 /** A datetime with an explicit offset, normalized to UTC (`2025-10-15T17:00:00Z`), or null. */
 export function normalizeDateTime(value: string): string | null {
@@ -34,8 +38,8 @@ export function normalizeDateTime(value: string): string | null {
       (hour as number) < 24 &&
       (minute as number) < 60 &&
       (second as number) < 60;
-    // Already what the slow path returns for it.
-    if (valid) return value;
+    // What the slow path returns for it (milliseconds suppressed).
+    if (valid) return value.length === 20 ? value : `${value.slice(0, 19)}Z`;
   }
   if (!DATE_TIME.test(value)) return null;
   const parsed = DateTime.fromISO(value, { setZone: true });
@@ -83,15 +87,16 @@ const DAY_MS = 86_400_000;
  * The instant of a wall-clock time given as a floating time (epoch milliseconds whose UTC fields
  * are the local ones) in a valid IANA zone, read as `localDateTimeToInstant` reads one (a time
  * shown twice is its first pass, a skipped one moves forward by the gap), with the zone's
- * offsets alone: no DateTime is built, which matters where thousands are converted (recurring
- * events). Assumes at most one change of the clocks within a day of the time.
+ * offsets alone (kept per day by `ZoneOffsets`): no DateTime is built, which matters where
+ * thousands are converted (recurring events). Assumes at most one change of the clocks within a
+ * day of the time.
  */
 export function wallClockToInstant(wall: number, zone: string): number {
-  const tz = IANAZone.create(zone);
-  const offsets = [tz.offset(wall - DAY_MS), tz.offset(wall + DAY_MS)].map((o) => o * 60_000);
+  const tz = ZoneOffsets.of(zone);
+  const offsets = [tz.offsetAt(wall - DAY_MS), tz.offsetAt(wall + DAY_MS)];
   const passes = offsets
     .map((offset) => wall - offset)
-    .filter((at, i) => tz.offset(at) * 60_000 === offsets[i]);
+    .filter((at, i) => tz.offsetAt(at) === offsets[i]);
   if (passes.length > 0) return Math.min(...passes);
   // Skipped by the clocks: forward by the gap (the smaller offset, the later instant).
   return wall - Math.min(...offsets);

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Options, Weekday } from 'rrule';
 import * as rruleModule from 'rrule';
-import { isDateOnly, isValidTimezone, wallClockToInstant } from './dates.js';
+import { isDateOnly, isValidTimezone, normalizeDateTime, wallClockToInstant } from './dates.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
+import { ZoneOffsets } from './zone-offsets.js';
 
 // rrule 2.8 is CommonJS to Node and ESM to bundlers (see recurrence.ts).
 const rrule: typeof rruleModule =
@@ -93,15 +94,12 @@ function isExpandable(text: string, options: Partial<Options>): boolean {
   return true;
 }
 
+const DAY_MS = 86_400_000;
+
 const FIXED_UNIT_MS: Partial<Record<'days' | 'weeks' | 'months' | 'years', number>> = {
   days: 86_400_000,
   weeks: 7 * 86_400_000,
 };
-
-/** A wall-clock time as a "floating" one whose UTC fields are the local fields (rrule's advice). */
-function floating(local: DateTime): DateTime {
-  return local.setZone('UTC', { keepLocalTime: true });
-}
 
 /**
  * A later start for a series without COUNT, whole INTERVALs on and still before `from`, so that
@@ -162,21 +160,19 @@ export function seriesOccurrenceStarts(
   const dateOnly = isDateOnly(start);
   if (!dateOnly && !isValidTimezone(timezone)) return null;
   const zone = dateOnly ? 'UTC' : timezone;
-  const startLocal = dateOnly
-    ? DateTime.fromISO(start, { zone: 'UTC' })
-    : DateTime.fromISO(start, { setZone: true }).setZone(zone);
-  if (!startLocal.isValid || range.to <= range.from) return [];
+  const startInstant = dateOnly ? `${start}T00:00:00Z` : normalizeDateTime(start);
+  if (startInstant === null || range.to <= range.from) return [];
+  // Floating times (epoch ms whose UTC fields are the zone's wall clock), from the zone's kept
+  // offsets: building luxon DateTimes in the zone for each series was most of a cold expansion.
+  const offsets = ZoneOffsets.of(zone);
+  const seriesStart = offsets.wallClockOf(Date.parse(startInstant));
   // A day either side: the local bounds of an instant shift with the zone; exact check below.
-  const from = floating(DateTime.fromJSDate(range.from).setZone(zone)).minus({ days: 1 });
-  const to = floating(DateTime.fromJSDate(range.to).setZone(zone)).plus({ days: 1 });
-  const seriesStart = floating(startLocal);
-  const untilLocal = options.until
-    ? floating(DateTime.fromJSDate(options.until).setZone(zone))
-    : null;
+  const earliest = offsets.wallClockOf(range.from.getTime()) - DAY_MS;
+  const latest = offsets.wallClockOf(range.to.getTime()) + DAY_MS;
+  const untilLocal = options.until ? offsets.wallClockOf(options.until.getTime()) : null;
   // UNTIL also bounds the walk at the range's end (rrule checks it on each occurrence).
-  const until = untilLocal && untilLocal < to ? untilLocal : to;
+  const until = untilLocal !== null && untilLocal < latest ? untilLocal : latest;
   const starts: string[] = [];
-  const [earliest, latest] = [from.toMillis(), to.toMillis()];
   const visit = (date: Date): boolean => {
     // Floating bounds first (cheap): a COUNT series walks every occurrence since its start.
     if (date.getTime() < earliest) return true;
@@ -191,12 +187,18 @@ export function seriesOccurrenceStarts(
   };
   const weekdays = engine === 'auto' ? dayWalkWeekdays(options, seriesStart) : null;
   if (weekdays) {
-    walkDays(seriesStart.toMillis(), earliest, until.toMillis(), weekdays, visit);
+    walkDays(seriesStart, earliest, until, weekdays, visit);
     return starts;
   }
-  const base: Partial<Options> = { ...options, dtstart: seriesStart.toJSDate(), tzid: null };
-  const walk = options.count ? base : fastForward(base, seriesStart, from);
-  new RRule({ ...walk, until: until.toJSDate() }).all(visit);
+  const base: Partial<Options> = { ...options, dtstart: new Date(seriesStart), tzid: null };
+  const walk = options.count
+    ? base
+    : fastForward(
+        base,
+        DateTime.fromMillis(seriesStart, { zone: 'UTC' }),
+        DateTime.fromMillis(earliest, { zone: 'UTC' }),
+      );
+  new RRule({ ...walk, until: new Date(until) }).all(visit);
   return starts;
 }
 
@@ -206,8 +208,8 @@ export function seriesOccurrenceStarts(
  * the most common series by far: walked day by day without rrule, whose set-up per series
  * (a year's masks) is most of a cold expansion. Null for every other rule.
  */
-function dayWalkWeekdays(options: Partial<Options>, start: DateTime): Set<number> | null {
-  if (options.count || (options.interval ?? 1) !== 1 || start.millisecond !== 0) return null;
+function dayWalkWeekdays(options: Partial<Options>, start: number): Set<number> | null {
+  if (options.count || (options.interval ?? 1) !== 1 || start % 1000 !== 0) return null;
   const others = [options.bymonth, options.bymonthday, options.bysetpos];
   if (others.some((value) => asList(value).length > 0)) return null;
   const days = asList(options.byweekday) as (Weekday | number)[];
@@ -217,7 +219,7 @@ function dayWalkWeekdays(options: Partial<Options>, start: DateTime): Set<number
     return new Set(numbers.length > 0 ? numbers : [0, 1, 2, 3, 4, 5, 6]);
   }
   if (options.freq === RRule.WEEKLY) {
-    return new Set(numbers.length > 0 ? numbers : [start.weekday - 1]);
+    return new Set(numbers.length > 0 ? numbers : [(new Date(start).getUTCDay() + 6) % 7]);
   }
   return null;
 }
@@ -230,9 +232,8 @@ function walkDays(
   weekdays: Set<number>,
   visit: (date: Date) => boolean,
 ): void {
-  const DAY = 86_400_000;
-  const first = Math.max(0, Math.floor((earliest - start) / DAY));
-  for (let at = start + first * DAY; at <= until; at += DAY) {
+  const first = Math.max(0, Math.floor((earliest - start) / DAY_MS));
+  for (let at = start + first * DAY_MS; at <= until; at += DAY_MS) {
     const date = new Date(at);
     if (weekdays.has((date.getUTCDay() + 6) % 7) && !visit(date)) return;
   }

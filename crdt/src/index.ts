@@ -19,6 +19,7 @@ export * from './reminders.js';
 export * from './sample-user.js';
 export * from './scheduling/calendar-blocks.js';
 export * from './scheduling/plan-schedule.js';
+export * from './scheduling/planner-sample.js';
 export * from './scheduling/schedule-docs.js';
 export * from './schema.js';
 export * from './settings.js';

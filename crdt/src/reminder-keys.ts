@@ -40,6 +40,14 @@ function compareReminders(a: Reminder, b: Reminder): number {
   return 'minutesBefore' in a ? -1 : 1;
 }
 
+/** Whether a task map holds any reminder key: a cheap test before reading the whole task. */
+export function hasReminderKeys(map: Y.Map<unknown>): boolean {
+  for (const key of map.keys()) {
+    if (key.startsWith(REMINDER_KEY_PREFIX) && map.get(key) === true) return true;
+  }
+  return false;
+}
+
 /** A task map's reminders, in the order of `Task.reminders`. */
 export function readReminders(map: Y.Map<unknown>): Reminder[] {
   const reminders: Reminder[] = [];

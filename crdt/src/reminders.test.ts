@@ -8,7 +8,7 @@ import {
   upcomingReminders,
 } from './reminders.js';
 import { REMINDER_KEY_PREFIX } from './schema.js';
-import { updateSettings } from './settings.js';
+import { getSettings, updateSettings } from './settings.js';
 import { completeTask, createTask, deleteTask, getTask, updateTask } from './tasks.js';
 import {
   cloneReplica,
@@ -277,5 +277,53 @@ describe('snoozing a reminder', () => {
     ]);
     deleteTask(docs, task.id, ctx);
     expect(() => snoozeReminder(docs, task.id, ctx)).toThrow(/task/);
+  });
+});
+
+describe('the reminder plan of a document as it changes', () => {
+  it('is after each change what planning the whole document from scratch gives', () => {
+    const laptop = setup();
+    const server = cloneReplica(laptop, 2);
+    const ctx = manualContext('r');
+    const fresh = () => reminderSchedule(server, getSettings(server));
+    const expectSame = () => expect(reminderSchedule(server)).toEqual(fresh());
+
+    const report = createTask(
+      laptop,
+      { title: 'Report', dueDate: '2026-03-10T16:00:00Z', reminders: [{ minutesBefore: 15 }] },
+      ctx,
+    );
+    const trip = createTask(
+      laptop,
+      { title: 'Trip', dueDate: '2026-03-12', reminders: [{ minutesBefore: 0 }] },
+      ctx,
+    );
+    createTask(laptop, { title: 'No reminder', dueDate: '2026-03-11T09:00:00Z' }, ctx);
+    sync(laptop, server);
+    expect(reminderSchedule(server)).toHaveLength(2);
+    expectSame();
+
+    const steps: (() => void)[] = [
+      () => updateTask(laptop, report.id, { dueDate: '2026-03-10T18:00:00Z' }, ctx),
+      () =>
+        updateTask(
+          laptop,
+          report.id,
+          { reminders: [{ minutesBefore: 60 }, { at: '2026-03-09T08:00:00Z' }] },
+          ctx,
+        ),
+      () => updateSettings(laptop, { allDayReminderTime: '07:30' }),
+      () => updateSettings(laptop, { timezone: 'America/New_York' }),
+      () => completeTask(laptop, trip.id, ctx),
+      () => updateTask(laptop, report.id, { status: 'TODO', title: 'Report, final' }, ctx),
+      () => deleteTask(laptop, report.id, ctx),
+      () => tasksOf(laptop.main).delete(trip.id),
+    ];
+    for (const step of steps) {
+      step();
+      sync(laptop, server);
+      expectSame();
+    }
+    expect(reminderSchedule(server)).toEqual([]);
   });
 });

@@ -1,11 +1,15 @@
+import type * as Y from 'yjs';
 import type { DocContext } from './context.js';
 import { isDateOnly, localDateTimeToInstant, normalizeDateTime } from './dates.js';
+import { isInTransaction } from './doc-version.js';
 import { NotFoundError } from './errors.js';
-import { reminderKey } from './reminder-keys.js';
-import type { Reminder, Settings, Task } from './schema.js';
+import { asMap } from './record-fields.js';
+import { hasReminderKeys, reminderKey } from './reminder-keys.js';
+import { type Reminder, ROOT, type Settings, type Task } from './schema.js';
 import { getSettings } from './settings.js';
-import { getTask, readTasks, updateTask } from './tasks.js';
-import type { UserDocs } from './user-docs.js';
+import { followTaskChanges, type TaskChangeFollower } from './task-history.js';
+import { getTask, updateTask } from './tasks.js';
+import { tasksOf, type UserDocs } from './user-docs.js';
 
 /**
  * When each reminder of a document fires. The server's scheduler plans one job per (task,
@@ -60,22 +64,58 @@ function remindable(task: Readonly<Task>): boolean {
  * `upcomingReminders` for those still ahead.
  */
 export function reminderSchedule(docs: UserDocs, settings?: ReminderSettings): PlannedReminder[] {
-  const zone = settings ?? getSettings(docs);
+  const tasks = tasksOf(docs.main);
   const planned: PlannedReminder[] = [];
-  for (const task of readTasks(docs)) {
-    if (!remindable(task) || task.reminders.length === 0) continue;
-    for (const reminder of task.reminders) {
-      const fireAt = reminderFireTime(task, reminder, zone);
-      if (fireAt !== null)
-        planned.push({ taskId: task.id, key: reminderKey(reminder), reminder, fireAt });
-    }
+  if (settings !== undefined || isInTransaction(docs.main)) {
+    const zone = settings ?? getSettings(docs);
+    for (const id of tasks.keys()) planned.push(...remindersOfTask(docs, id, zone));
+    return planned.sort(byFireTime);
   }
-  return planned.sort(
-    (a, b) =>
-      a.fireAt.localeCompare(b.fireAt) ||
-      a.taskId.localeCompare(b.taskId) ||
-      a.key.localeCompare(b.key),
+  // Planned again only for the tasks changed since the last call on this document (a server
+  // plans a 10,000-task document after each burst of edits); settings changes replan all.
+  let cache = schedules.get(docs.main);
+  if (!cache) {
+    cache = { follower: followTaskChanges(docs.main, [ROOT.settings]), byTask: new Map() };
+    schedules.set(docs.main, cache);
+  }
+  const changes = cache.follower.take();
+  const zone = getSettings(docs);
+  if (changes.all) cache.byTask.clear();
+  for (const id of changes.all ? tasks.keys() : changes.ids) {
+    const own = remindersOfTask(docs, id, zone);
+    if (own.length > 0) cache.byTask.set(id, own);
+    else cache.byTask.delete(id);
+  }
+  for (const own of cache.byTask.values()) planned.push(...own);
+  return planned.sort(byFireTime);
+}
+
+const schedules = new WeakMap<
+  Y.Doc,
+  { follower: TaskChangeFollower; byTask: Map<string, PlannedReminder[]> }
+>();
+
+function byFireTime(a: PlannedReminder, b: PlannedReminder): number {
+  return (
+    a.fireAt.localeCompare(b.fireAt) ||
+    a.taskId.localeCompare(b.taskId) ||
+    a.key.localeCompare(b.key)
   );
+}
+
+/** The reminders of one task that fire (none for a task done, deleted, gone or undated). */
+function remindersOfTask(docs: UserDocs, id: string, zone: ReminderSettings): PlannedReminder[] {
+  // Most tasks have no reminder: they are skipped on their map's keys, unread.
+  const map = asMap(tasksOf(docs.main).get(id));
+  if (!map || map.has('deletedAt') || !hasReminderKeys(map)) return [];
+  const task = getTask(docs, id);
+  if (!task || !remindable(task)) return [];
+  const planned: PlannedReminder[] = [];
+  for (const reminder of task.reminders) {
+    const fireAt = reminderFireTime(task, reminder, zone);
+    if (fireAt !== null) planned.push({ taskId: id, key: reminderKey(reminder), reminder, fireAt });
+  }
+  return planned;
 }
 
 /** The reminders that fire after `now` (the injected clock), earliest first. */

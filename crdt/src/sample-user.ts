@@ -1,6 +1,7 @@
 import { createManualContext } from './context.js';
 import { createProject } from './projects.js';
 import type { Priority } from './schema.js';
+import { seededRandom } from './seeded-random.js';
 import { updateSettings } from './settings.js';
 import { completeTask, createTask, deleteTask, getTask, updateTask } from './tasks.js';
 import { addManualEntry } from './time-entries.js';
@@ -45,14 +46,7 @@ const MINUTE = 60_000;
 // Seeded randomness.
 
 function createRandom(initial: number) {
-  let seed = initial >>> 0;
-  const random = (): number => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = seededRandom(initial);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const chance = (p: number) => random() < p;
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;

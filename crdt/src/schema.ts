@@ -170,9 +170,14 @@ export interface SchedulingSettings {
   dailyCapMinutes: number | null;
   /**
    * "Put planned blocks in my calendar": every block of an open task is written as an event to
-   * each connected calendar the bridge syncs (moved with the block, removed with it or the task).
+   * one connected calendar (moved with the block, removed with it or the task).
    */
   blocksToCalendar: boolean;
+  /**
+   * The calendar connection whose calendar receives the planned blocks; null, or a connection
+   * that is gone or does not sync: the first connection that syncs (`blocksCalendarOf`).
+   */
+  blocksCalendarConnectionId: string | null;
 }
 
 export const DEFAULT_SCHEDULING: SchedulingSettings = {
@@ -181,6 +186,7 @@ export const DEFAULT_SCHEDULING: SchedulingSettings = {
   bufferMinutes: 5,
   dailyCapMinutes: null,
   blocksToCalendar: false,
+  blocksCalendarConnectionId: null,
 };
 
 /** Bounds of the scheduling settings, shared by validation and the tolerant reader. */
@@ -190,6 +196,9 @@ export const SCHEDULING_LIMITS = {
   bufferMinutes: { min: 0, max: 120 },
   dailyCapMinutes: { min: 15, max: 1440 },
 } as const;
+
+/** The longest connection id a setting holds (the server's are UUIDs). */
+export const MAX_CONNECTION_ID_LENGTH = 100;
 
 export interface InboxItem {
   id: string;

@@ -44,6 +44,7 @@ describe('settings', () => {
         bufferMinutes: 5,
         dailyCapMinutes: null,
         blocksToCalendar: false,
+        blocksCalendarConnectionId: null,
       },
       defaultReminderMinutes: null,
       allDayReminderTime: '09:00',
@@ -267,6 +268,7 @@ describe('reading settings another client wrote', () => {
     map.set('scheduling.bufferMinutes', '5');
     map.set('scheduling.dailyCapMinutes', -1);
     map.set('scheduling.blocksToCalendar', 'yes');
+    map.set('scheduling.blocksCalendarConnectionId', 42);
     expect(getSettings(docs).scheduling).toEqual(DEFAULT_SCHEDULING);
   });
 
@@ -280,6 +282,7 @@ describe('reading settings another client wrote', () => {
       bufferMinutes: 0,
       dailyCapMinutes: 300,
       blocksToCalendar: false,
+      blocksCalendarConnectionId: null,
     });
     updateSettings(docs, { scheduling: { dailyCapMinutes: null } });
     expect(getSettings(docs).scheduling.dailyCapMinutes).toBeNull();
@@ -296,6 +299,23 @@ describe('reading settings another client wrote', () => {
     ).toEqual(['scheduling.blocksToCalendar']);
     updateSettings(docs, { scheduling: { blocksToCalendar: false } });
     expect(getSettings(docs).scheduling.blocksToCalendar).toBe(false);
+  });
+
+  it('names the connection that receives planned blocks, or none (the first), refusing junk', () => {
+    const docs = setup();
+    updateSettings(docs, { scheduling: { blocksCalendarConnectionId: 'connection-2' } });
+    expect(getSettings(docs).scheduling.blocksCalendarConnectionId).toBe('connection-2');
+    for (const junk of ['', 'x'.repeat(101), 7]) {
+      expect(
+        invalidFields(() =>
+          updateSettings(docs, {
+            scheduling: { blocksCalendarConnectionId: junk as unknown as string },
+          }),
+        ),
+      ).toEqual(['scheduling.blocksCalendarConnectionId']);
+    }
+    updateSettings(docs, { scheduling: { blocksCalendarConnectionId: null } });
+    expect(getSettings(docs).scheduling.blocksCalendarConnectionId).toBeNull();
   });
 
   it('refuses scheduling settings out of bounds, naming each field', () => {

@@ -9,6 +9,7 @@ import {
   DEFAULT_SCHEDULING,
   DEFAULT_TIMEZONE,
   DEFAULT_WORKING_HOURS,
+  MAX_CONNECTION_ID_LENGTH,
   SCHEDULING_LIMITS,
   type SchedulingSettings,
   type Settings,
@@ -62,6 +63,13 @@ function readWholeNumber(
     : null;
 }
 
+/** A connection id as another device may have written it: a short non-empty string, else null. */
+function readConnectionId(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' && value.length <= MAX_CONNECTION_ID_LENGTH
+    ? value
+    : null;
+}
+
 /** The scheduling settings as stored, each junk or missing value replaced by its default. */
 function readScheduling(map: Y.Map<unknown>): SchedulingSettings {
   const blocksToCalendar = map.get(schedulingKey('blocksToCalendar'));
@@ -76,6 +84,9 @@ function readScheduling(map: Y.Map<unknown>): SchedulingSettings {
       typeof blocksToCalendar === 'boolean'
         ? blocksToCalendar
         : DEFAULT_SCHEDULING.blocksToCalendar,
+    blocksCalendarConnectionId: readConnectionId(
+      map.get(schedulingKey('blocksCalendarConnectionId')),
+    ),
   };
 }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type * as Y from 'yjs';
 import { createProject, deleteProject } from './projects.js';
+import { updateSettings } from './settings.js';
 import {
   diffVersions,
+  followTaskChanges,
   recentlyDeleted,
   restoreVersion,
   versionFieldsOf,
@@ -143,6 +146,70 @@ describe('recently deleted', () => {
       parentId: null,
       projectId: null,
       deletedAt: null,
+    });
+  });
+
+  describe('following which tasks a change touched', () => {
+    const ids = (changes: ReturnType<ReturnType<typeof followTaskChanges>['take']>) =>
+      changes.all ? 'all' : [...changes.ids].sort();
+
+    it('names the tasks edited, created or trashed, and says all at first', () => {
+      const docs = replica(1);
+      const ctx = manualContext('t');
+      const a = createTask(docs, { title: 'A' }, ctx);
+      const b = createTask(docs, { title: 'B' }, ctx);
+      const follower = followTaskChanges(docs.main);
+      expect(ids(follower.take())).toBe('all');
+      expect(ids(follower.take())).toEqual([]);
+
+      updateTask(docs, a.id, { title: 'A2', priority: 'HIGH' }, ctx);
+      expect(ids(follower.take())).toEqual([a.id]);
+      updateTask(docs, b.id, { description: 'longer' }, ctx);
+      expect(ids(follower.take())).toEqual([b.id]);
+      const c = createTask(docs, { title: 'C' }, ctx);
+      deleteTask(docs, a.id, ctx);
+      expect(ids(follower.take())).toEqual([a.id, c.id].sort());
+      // Settings and the inbox are not read into any task's history fields.
+      updateSettings(docs, { timezone: 'Europe/Berlin' });
+      expect(ids(follower.take())).toEqual([]);
+      follower.stop();
+    });
+
+    it("says all when a change can move other tasks' resolved parent or project", () => {
+      const docs = replica(2);
+      const ctx = manualContext('t');
+      const parent = createTask(docs, { title: 'Parent' }, ctx);
+      const child = createTask(docs, { title: 'Child' }, ctx);
+      const follower = followTaskChanges(docs.main);
+      follower.take();
+      updateTask(docs, child.id, { parentId: parent.id }, ctx);
+      expect(ids(follower.take())).toBe('all');
+      purgeTask(docs, parent.id);
+      expect(ids(follower.take())).toBe('all');
+      createProject(docs, { name: 'Home' }, ctx);
+      expect(ids(follower.take())).toBe('all');
+
+      // A task arriving after another device already named it as a parent.
+      const orphan = createTask(docs, { title: 'Orphan' }, ctx);
+      follower.take();
+      (tasksOf(docs.main).get(orphan.id) as Y.Map<unknown>).set('parentId', 'late-parent');
+      expect(ids(follower.take())).toBe('all');
+      createTask(docs, { id: 'late-parent', title: 'Late' }, ctx);
+      expect(ids(follower.take())).toBe('all');
+      createTask(docs, { title: 'Nobody names me' }, ctx);
+      expect(follower.take().all).toBe(false);
+    });
+
+    it('follows changes that arrive from another replica as updates', () => {
+      const laptop = replica(11);
+      const ctx = manualContext('t');
+      const task = createTask(laptop, { title: 'Shared' }, ctx);
+      const server = cloneReplica(laptop, 22);
+      const follower = followTaskChanges(server.main);
+      follower.take();
+      updateTask(laptop, task.id, { status: 'IN_PROGRESS' }, ctx);
+      sync(laptop, server);
+      expect(ids(follower.take())).toEqual([task.id]);
     });
   });
 });

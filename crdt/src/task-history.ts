@@ -2,6 +2,7 @@ import type * as Y from 'yjs';
 import type { DocContext } from './context.js';
 import { asMap } from './record-fields.js';
 import type { Task } from './schema.js';
+import { ROOT } from './schema.js';
 import { createTask, deleteTask, getTask, restoreTask, updateTask } from './tasks.js';
 import { projectsOf, tasksOf, type UserDocs } from './user-docs.js';
 import type { TaskPatch } from './validation.js';
@@ -44,6 +45,106 @@ export interface FieldChange {
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The tasks whose history fields may have changed since the last `take`, or all of them. */
+export type TaskChanges = { all: true } | { all: false; ids: ReadonlySet<string> };
+
+export interface TaskChangeFollower {
+  /** What changed since the follower started or since the last call; the first call says all. */
+  take(): TaskChanges;
+  stop(): void;
+}
+
+const KNOWN_ROOTS: ReadonlySet<string> = new Set(Object.values(ROOT));
+
+/**
+ * Follows a main document's transactions so a reader of tasks (the server's task history, its
+ * reminder plan) looks again only at the tasks a change touched, not 10,000 after every edit.
+ * A task is read from its own map, except its resolved parent and project: a task removed from
+ * the map, a parent written, or a task added that others already name as parent can change
+ * other tasks, so those (rare) changes say "all", as does a change to a root the reader depends
+ * on (`reads`: by default the projects) or one this code does not know.
+ */
+export function followTaskChanges(
+  doc: Y.Doc,
+  reads: readonly string[] = [ROOT.projects],
+): TaskChangeFollower {
+  const ignored = new Set(
+    [...KNOWN_ROOTS].filter((root) => root !== ROOT.tasks && !reads.includes(root)),
+  );
+  const tasks = tasksOf(doc);
+  // Compared by identity with the types a transaction names.
+  const tasksRoot: unknown = tasks;
+  let all = true;
+  let ids = new Set<string>();
+  const added = new Set<string>();
+  // Task ids by the parent id their map names (raw, present or not): rebuilt whenever "all" is
+  // taken, since anything that changes it otherwise (a parent written, a task removed) says all.
+  const children = new Map<string, Set<string>>();
+  const nameParent = (id: string, value: unknown) => {
+    const parent = asMap(value)?.get('parentId');
+    if (typeof parent !== 'string') return;
+    const named = children.get(parent) ?? new Set<string>();
+    named.add(id);
+    children.set(parent, named);
+  };
+  const indexParents = () => {
+    children.clear();
+    tasks.forEach((value, id) => {
+      nameParent(id, value);
+    });
+  };
+  const rootName = new Map<unknown, string>();
+  for (const [name, type] of doc.share) rootName.set(type, name);
+
+  const onTransaction = (transaction: Y.Transaction) => {
+    if (all) return;
+    for (const [type, keys] of transaction.changed) {
+      if (type === tasksRoot) {
+        for (const key of keys) {
+          if (key === null) continue;
+          if (tasks.has(key)) {
+            ids.add(key);
+            added.add(key);
+            nameParent(key, tasks.get(key));
+          } else all = true;
+        }
+        continue;
+      }
+      // Up to the type directly under the tasks root (a task's map): its key is the task id.
+      let inner = type;
+      while (inner.parent !== null && inner.parent !== tasksRoot) inner = inner.parent;
+      const id = inner._item?.parentSub;
+      if (inner.parent === tasksRoot && typeof id === 'string') {
+        ids.add(id);
+        // A written parent can change other tasks' resolved parent (cycles).
+        if (inner === type && keys.has('parentId')) all = true;
+        continue;
+      }
+      const root =
+        rootName.get(inner) ?? [...doc.share].find(([, shared]) => shared === inner)?.[0];
+      if (root === undefined || !ignored.has(root)) all = true;
+    }
+  };
+  doc.on('afterTransaction', onTransaction);
+  return {
+    take() {
+      // A task that arrived after others named it as their parent gives them a parent.
+      for (const id of added) {
+        for (const child of children.get(id) ?? []) if (!added.has(child)) all = true;
+      }
+      const changes: TaskChanges = all ? { all: true } : { all: false, ids };
+      if (all) indexParents();
+      all = false;
+      ids = new Set();
+      added.clear();
+      return changes;
+    },
+    stop() {
+      doc.off('afterTransaction', onTransaction);
+    },
+  };
+}
 
 /** What changed from `before` (null: the task did not exist) to `after`, field by field. */
 export function diffVersions(

@@ -9,6 +9,7 @@ import { type FieldError, ValidationError } from './errors.js';
 import { normalizeRecurrenceRule } from './recurrence.js';
 import {
   CALENDAR_IMPORT_MODES,
+  MAX_CONNECTION_ID_LENGTH,
   PRIORITIES,
   type Reminder,
   SCHEDULING_LIMITS,
@@ -279,6 +280,11 @@ export const schedulingPatch = z
     bufferMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.bufferMinutes),
     dailyCapMinutes: wholeNumberIn('minutes', SCHEDULING_LIMITS.dailyCapMinutes).nullable(),
     blocksToCalendar: z.boolean({ error: 'must be true or false' }),
+    blocksCalendarConnectionId: z
+      .string({ error: 'must be the id of one of your calendar connections, or null' })
+      .min(1, 'must not be empty')
+      .max(MAX_CONNECTION_ID_LENGTH, `must be at most ${MAX_CONNECTION_ID_LENGTH} characters`)
+      .nullable(),
   })
   .partial()
   .strict();

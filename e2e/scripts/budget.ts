@@ -228,7 +228,8 @@ async function freePort(): Promise<number> {
 const serverLog: string[] = [];
 
 async function startServer(port: number, dataDir: string): Promise<ChildProcess> {
-  const { DATABASE_URL: _ignored, ...inherited } = process.env;
+  // One process: CI's REDIS_URL (for the cluster tests) is not this server's.
+  const { DATABASE_URL: _ignored, REDIS_URL: _redis, ...inherited } = process.env;
   const server = spawn(process.execPath, [SERVER_MAIN], {
     env: {
       ...inherited,
@@ -985,8 +986,8 @@ function reportServerLog(): void {
   for (const line of serverLog) {
     let key = line;
     try {
-      const entry = JSON.parse(line) as { level?: string; message?: string; error?: string };
-      key = `${entry.level ?? '?'}: ${entry.message ?? ''}${entry.error ? ` — ${entry.error}` : ''}`;
+      const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string };
+      key = `${entry.level ?? '?'}: ${entry.msg ?? ''}${entry.error ? ` — ${entry.error}` : ''}`;
     } catch {
       // not JSON: the line itself
     }

@@ -1,17 +1,11 @@
 import { expect, test } from './fixtures.js';
-import { apiToken, newAccount, signIn, signUp } from './helpers.js';
+import { adminAccount, apiToken, newAccount, signIn, signUp } from './helpers.js';
 
 test('the admin invites someone by link, which works once, and can disable them', async ({
   page,
   browser,
 }) => {
-  const admin = {
-    email: process.env.E2E_ADMIN_EMAIL ?? '',
-    username: 'e2e_admin',
-    password: process.env.E2E_ADMIN_PASSWORD ?? '',
-  };
-  expect(admin.email).not.toBe('');
-  await signIn(page, admin);
+  await signIn(page, adminAccount());
   await page.getByRole('link', { name: 'Administration' }).click();
   await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
   await page.getByRole('button', { name: 'Create an invite link' }).click();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DATES, expect, test } from './fixtures.js';
-import { quickAdd, screenshot, taskRow } from './helpers.js';
+import { quickAdd, screenshot, taskRow, uniqueTitle } from './helpers.js';
 import { type RadicaleCalendar, radicaleUrl, signUpWithCalendar } from './radicale-calendar.js';
 
 // The user's zone is the browser's: UTC, so "today" here is today in the week view too.
@@ -32,7 +32,7 @@ test.describe('a CalDAV calendar on Radicale', { tag: DATES }, () => {
     await screenshot(page, 'caldav-settings');
 
     // A task with a date becomes an event on the CalDAV server (the bridge syncs on change).
-    const title = `Dentist ${randomUUID().slice(0, 6)}`;
+    const title = uniqueTitle('Dentist');
     await page.getByRole('link', { name: 'Inbox' }).first().click();
     await quickAdd(page, `${title} today`);
     await expect.poll(() => summaries(calendar), { timeout: 30_000 }).toContain(title);
@@ -79,7 +79,7 @@ test.describe('a CalDAV calendar on Radicale', { tag: DATES }, () => {
     page,
   }) => {
     const { calendar } = await signUpWithCalendar(page);
-    const title = `Yoga ${randomUUID().slice(0, 6)}`;
+    const title = uniqueTitle('Yoga');
     await page.getByRole('link', { name: 'Inbox' }).first().click();
     await quickAdd(page, `${title} today daily`);
     const series = async () =>
@@ -109,7 +109,7 @@ test.describe('a CalDAV calendar on Radicale', { tag: DATES }, () => {
     page,
   }) => {
     const { calendar } = await signUpWithCalendar(page);
-    const title = `Review ${randomUUID().slice(0, 6)}`;
+    const title = uniqueTitle('Review');
     await page.getByRole('link', { name: 'Inbox' }).first().click();
     await quickAdd(page, `${title} today`);
     await expect.poll(() => summaries(calendar), { timeout: 30_000 }).toContain(title);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fakeGoogle } from './fake-google.js';
 import { DATES, expect, test } from './fixtures.js';
-import { newAccount, quickAdd, screenshot, showWeekOf, signUp } from './helpers.js';
+import { newAccount, quickAdd, screenshot, showWeekOf, signUp, uniqueTitle } from './helpers.js';
 
 // 09:00 UTC falls on this date in every zone from UTC−9 to UTC+14 (the browser's and the user's).
 const tomorrowUtc = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
@@ -24,7 +24,7 @@ test('connects Google through its consent page, sends a dated task there and sho
   await expect(connection).toContainText('Google Calendar — primary');
 
   // A task with a date becomes an event in Google.
-  const title = `Dentist ${randomUUID().slice(0, 6)}`;
+  const title = uniqueTitle('Dentist');
   await page.getByRole('link', { name: 'Inbox' }).first().click();
   await quickAdd(page, `${title} tomorrow`);
   await expect

@@ -81,7 +81,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     env.DATABASE_URL = url.toString();
     dropDatabase = () => psql(baseUrl, `drop database if exists ${name} with (force)`);
   }
-  const { DATABASE_URL: _inherited, ...inherited } = process.env;
+  // One process: CI's REDIS_URL (for the cluster tests) is not this server's.
+  const { DATABASE_URL: _inherited, REDIS_URL: _redis, ...inherited } = process.env;
   const server: ChildProcess = spawn(process.execPath, [MAIN], {
     env: { ...inherited, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type BrowserContext, expect, type Page } from '@playwright/test';
@@ -16,6 +16,28 @@ export function newAccount(): Account {
     username: `e2e_${id}`,
     password: 'correct horse battery',
   };
+}
+
+/**
+ * `prefix` and a random word no other test's task has. The word is made of consonants: a random
+ * hex suffix can read as a date to quick add (`4feb28`, `6dec13`), and the task then gets another
+ * title than the one the test looks for.
+ */
+export function uniqueTitle(prefix: string): string {
+  const letters = 'bcfghjklnpqvxz';
+  const word = Array.from({ length: 8 }, () => letters.charAt(randomInt(letters.length))).join('');
+  return `${prefix} ${word}`;
+}
+
+/** The server's first account, its admin, registered by global-setup.ts before any test. */
+export function adminAccount(): Account {
+  const account = {
+    email: process.env.E2E_ADMIN_EMAIL ?? '',
+    username: 'e2e_admin',
+    password: process.env.E2E_ADMIN_PASSWORD ?? '',
+  };
+  expect(account.email).not.toBe('');
+  return account;
 }
 
 /** Signs up through the UI and waits for the workspace. */

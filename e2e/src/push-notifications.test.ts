@@ -1,10 +1,16 @@
-import { type BrowserContext, expect, type Page, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import {
   type PushServiceStandIn,
   type StandInSubscription,
   startPushServiceStandIn,
 } from '../../sync-server/src/notifications/push-service-stand-in.js';
-import { apiToken, newAccount, signUp, waitForServiceWorker, waitUntilSynced } from './helpers.js';
+import { newAccount, signUp, waitForServiceWorker, waitUntilSynced } from './helpers.js';
+import {
+  clickNotification,
+  deliverPush,
+  shownNotifications,
+  signUpWithServiceWorker,
+} from './service-worker-push.js';
 
 /**
  * Web Push in Chromium, through the app's own service worker. Headless Chromium has no push
@@ -38,7 +44,7 @@ function standInPushManager(subscription: StandInSubscription) {
     if (!(raw instanceof Uint8Array) || !options?.userVisibleOnly) {
       throw new DOMException('expected userVisibleOnly and a key as bytes', 'InvalidAccessError');
     }
-    const serverKey = btoa(String.fromCharCode(...raw));
+    const serverKey = btoa(String.fromCharCode(...Array.from(raw as Uint8Array)));
     localStorage.setItem(key, JSON.stringify({ json: subscription, serverKey }));
     return make(subscription, serverKey) as unknown as PushSubscription;
   };
@@ -49,57 +55,6 @@ function standInPushManager(subscription: StandInSubscription) {
     } | null;
     return stored ? (make(stored.json, stored.serverKey) as unknown as PushSubscription) : null;
   };
-}
-
-async function serviceWorkerOf(context: BrowserContext) {
-  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
-  return worker;
-}
-
-/** Hands a push message to the page's service worker, as Chromium does for its push service. */
-async function deliverPush(context: BrowserContext, page: Page, data: string): Promise<void> {
-  const cdp = await context.newCDPSession(page);
-  const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
-  cdp.on('ServiceWorker.workerRegistrationUpdated', (event) =>
-    registrations.push(...event.registrations),
-  );
-  await cdp.send('ServiceWorker.enable');
-  await expect.poll(() => registrations.some((r) => !r.isDeleted)).toBe(true);
-  const registration = registrations.find((r) => !r.isDeleted);
-  const origin = new URL(page.url()).origin;
-  await cdp.send('ServiceWorker.deliverPushMessage', {
-    origin,
-    registrationId: registration?.registrationId ?? '',
-    data,
-  });
-  await cdp.detach();
-}
-
-async function shownNotifications(page: Page) {
-  return page.evaluate(async () => {
-    const registration = await navigator.serviceWorker.ready;
-    return (await registration.getNotifications()).map((n) => ({
-      title: n.title,
-      body: n.body,
-      tag: n.tag,
-      actions: (n as Notification & { actions: { action: string; title: string }[] }).actions.map(
-        (a) => `${a.action}:${a.title}`,
-      ),
-    }));
-  });
-}
-
-/** Presses a notification's button (or its body, with action ''), in the service worker. */
-async function clickNotification(context: BrowserContext, action: string): Promise<void> {
-  const worker = await serviceWorkerOf(context);
-  await worker.evaluate(async (pressed) => {
-    const scope = self as unknown as ServiceWorkerGlobalScope;
-    const [notification] = await scope.registration.getNotifications();
-    if (!notification) throw new Error('no notification is shown');
-    scope.dispatchEvent(
-      new NotificationEvent('notificationclick', { notification, action: pressed }),
-    );
-  }, action);
 }
 
 /** The app's DELETE of its push subscription on the server. */
@@ -125,13 +80,7 @@ test('push turned on in Settings: the reminder shows its task and time, Done com
   push = await startPushServiceStandIn();
   const subscription = push.subscribe();
   await context.addInitScript(standInPushManager, subscription);
-  await context.grantPermissions(['notifications']);
-  const start = Date.now();
-  await page.clock.install({ time: new Date(start) });
-  await signUp(page, newAccount());
-  await waitForServiceWorker(page);
-  const { token } = await apiToken(page);
-  const auth = { authorization: `Bearer ${token}` };
+  const { start, auth } = await signUpWithServiceWorker(page, context);
 
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page.locator('#push-state')).toHaveText(

@@ -18,16 +18,20 @@ export function radicaleUrl(): string | null {
   return process.env.E2E_RADICALE_URL ?? null;
 }
 
-/** Creates (MKCALENDAR) the user's calendar collection; Radicale accepts any password. */
+/**
+ * Creates (MKCALENDAR) one of the user's calendar collections (`name`, by default `calendar`);
+ * Radicale accepts any password.
+ */
 export async function createRadicaleCalendar(
   serverUrl: string,
   username: string,
+  name = 'calendar',
 ): Promise<RadicaleCalendar> {
   const options = {
     serverUrl,
     username,
     password: 'e2e',
-    calendarPath: `/${username}/calendar/`,
+    calendarPath: `/${username}/${name}/`,
   };
   await ensureCaldavCalendar(options);
   return {

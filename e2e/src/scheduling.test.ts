@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DATES, expect, test } from './fixtures.js';
-import { apiToken, screenshot, showWeekOf } from './helpers.js';
+import { apiToken, screenshot, showWeekOf, uniqueTitle } from './helpers.js';
 import { radicaleUrl, signUpWithCalendar } from './radicale-calendar.js';
 
 // The user's zone is the browser's: UTC, working hours 09:00-17:00 on weekdays (the defaults).
@@ -46,7 +46,7 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
 
     // A two-hour task that may start on that day, through the REST API like another client.
     const { token } = await apiToken(page);
-    const title = `Write report ${randomUUID().slice(0, 6)}`;
+    const title = uniqueTitle('Write report');
     const created = await page.request.post('/api/v1/tasks', {
       headers: { authorization: `Bearer ${token}` },
       data: { title, estimated_duration: 120, start_date: day, priority: 'HIGH' },
@@ -91,7 +91,7 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
 
     // A task for that day alone needing more than it has left is listed with why; given a start
     // with the keyboard, it gets a pinned block there, beside the one it overlaps.
-    const big = `Migrate data ${randomUUID().slice(0, 6)}`;
+    const big = uniqueTitle('Migrate data');
     const bigTask = await page.request.post('/api/v1/tasks', {
       headers: { authorization: `Bearer ${token}` },
       data: { title: big, estimated_duration: 300, start_date: day, due_date: day },
@@ -132,6 +132,20 @@ test.describe('planning a week around a CalDAV meeting', { tag: DATES }, () => {
         .sort();
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByLabel('Put planned blocks in my calendar', { exact: false }).check();
+    // One calendar receives them: by default the first connected, here the only one.
+    await expect(page.getByLabel('Calendar for planned blocks')).toHaveValue('');
+    await expect(
+      page.getByText(`Planned blocks go to CalDAV — ${calendar.calendarPath} only.`),
+    ).toBeVisible();
+    // Paused, it receives none (and none other syncs); resumed, it does again.
+    await connection.getByRole('button', { name: 'Pause' }).click();
+    await expect(
+      page.getByText('No connected calendar syncs now: planned blocks wait for one.'),
+    ).toBeVisible();
+    await connection.getByRole('button', { name: 'Resume' }).click();
+    await expect(
+      page.getByText(`Planned blocks go to CalDAV — ${calendar.calendarPath} only.`),
+    ).toBeVisible();
     await connection.getByRole('button', { name: 'Sync now' }).click();
     await expect
       .poll(blockEvents, { timeout: 30_000 })

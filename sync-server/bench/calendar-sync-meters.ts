@@ -76,6 +76,7 @@ export function meteredAccess(access: DocumentAccess): { access: DocumentAccess;
       use: (userId, months, fn, options) =>
         metered(meter, () => access.use(userId, months, fn, options)),
       listMonths: (userId) => access.listMonths(userId),
+      monthVersions: (userId) => access.monthVersions(userId),
     },
   };
 }

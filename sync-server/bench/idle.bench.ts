@@ -29,6 +29,7 @@ import {
   MESSAGE_SYNC,
   SYNC_STEP_2,
 } from '../src/relay/protocol.js';
+import { type MemoryUsage, memoryAfterFullGc } from './lib/inspector-gc.js';
 import {
   freePort,
   type ManagedProcess,
@@ -43,6 +44,8 @@ import { createThrowawayDatabase, type ThrowawayDatabase } from './rest-database
 import { buildUser, type EncodedDocument } from './rest-seed.js';
 
 const SYNC_SERVER_DIR = fileURLToPath(new URL('../', import.meta.url));
+
+const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -123,6 +126,8 @@ async function waitAllSynced(devices: Device[], timeoutMs: number): Promise<numb
   return null;
 }
 
+const BENCH_METRICS_TOKEN = 'idle-bench-metrics-token-0123456789';
+
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? null;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'idle-bench-'));
@@ -144,10 +149,15 @@ async function main(): Promise<void> {
       REGISTRATION: 'open',
       AUTH_REGISTER_PER_MINUTE: '1000000',
       MAX_SOCKETS_PER_USER: '32',
+      // /readyz shows the relay's counts only to the bearer of the metrics token.
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       ...(database ? { DATABASE_URL: database.url } : { DATABASE_URL: '' }),
     };
+    // The inspector (127.0.0.1 only) lets the bench run a full GC before reading memory.
+    const inspectPort = await freePort();
     const launch = async () => {
       const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      nodeArgs.push(`--inspect=127.0.0.1:${inspectPort}`);
       const proc = startProcess('ours', process.execPath, [...nodeArgs, 'dist/main.js'], {
         cwd: SYNC_SERVER_DIR,
         env,
@@ -235,7 +245,10 @@ async function main(): Promise<void> {
     server = await launch();
     await sleep(3_000);
     const baselineMb = readRssMb(server.pid) ?? 0;
-    log(`server RSS before any device: ${baselineMb.toFixed(0)} MiB`);
+    const baselineGc = await memoryAfterFullGc(inspectPort);
+    log(
+      `server RSS before any device: ${baselineMb.toFixed(0)} MiB; after a full GC ${mib(baselineGc.rss)} MiB (heap ${mib(baselineGc.heapUsed)}, external ${mib(baselineGc.external)})`,
+    );
 
     for (const account of accounts) {
       for (const doc of opened) {
@@ -250,6 +263,7 @@ async function main(): Promise<void> {
     const half = Math.floor(users / 2);
     const waves = [devices.slice(0, half * opened.length), devices.slice(half * opened.length)];
     const rssAfterWave: number[] = [];
+    const afterGc: MemoryUsage[] = [];
     for (const [index, wave] of waves.entries()) {
       for (const device of wave) device.connect();
       const syncMs = await waitAllSynced(wave, 180_000);
@@ -261,18 +275,31 @@ async function main(): Promise<void> {
       // Idle through two heartbeats, so timers, buffers and the collector settle.
       await sleep(25_000);
       rssAfterWave.push(readRssMb(server.pid) ?? 0);
+      const gc = await memoryAfterFullGc(inspectPort);
+      afterGc.push(gc);
       log(
-        `server RSS idle with ${index === 0 ? half : users} users connected: ${(rssAfterWave[index] ?? 0).toFixed(0)} MiB`,
+        `server RSS idle with ${index === 0 ? half : users} users connected: ${(rssAfterWave[index] ?? 0).toFixed(0)} MiB; after a full GC ${mib(gc.rss)} MiB (heap ${mib(gc.heapUsed)}, external ${mib(gc.external)})`,
       );
     }
     const [halfMb = 0, idleMb = 0] = rssAfterWave;
     const perUserKb = ((idleMb - halfMb) * 1024) / (users - half);
     const perUserAllInKb = ((idleMb - baselineMb) * 1024) / users;
-    const ready = (await (await fetch(`${base}/readyz`)).json()) as Record<string, unknown>;
+    const ready = (await (
+      await fetch(`${base}/readyz`, {
+        headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+      })
+    ).json()) as Record<string, unknown>;
     log(
       `=> ${perUserKb.toFixed(0)} KiB per connected user (what the second wave added; aim <= 100 KB); ` +
         `${perUserAllInKb.toFixed(0)} KiB with the one-time setup spread over everyone`,
     );
+    const [halfGc, idleGc] = afterGc;
+    if (halfGc && idleGc) {
+      const kib = (bytes: number) => (bytes / 1024 / (users - half)).toFixed(0);
+      log(
+        `=> after a full GC: ${kib(idleGc.rss - halfGc.rss)} KiB RSS per connected user (second wave), of which heap ${kib(idleGc.heapUsed - halfGc.heapUsed)} KiB and external ${kib(idleGc.external - halfGc.external)} KiB`,
+      );
+    }
     log(`relay: ${JSON.stringify(ready)}`);
     const droppedIdle = devices.reduce((sum, device) => sum + device.dropsAfterSync, 0);
     log(`sockets dropped while idle: ${droppedIdle}`);
@@ -294,7 +321,10 @@ async function main(): Promise<void> {
     const timeouts = devices.reduce((sum, device) => sum + device.dropsAfterSync, 0) - dropsBefore;
     log(`sockets dropped in the 35 s after (heartbeat timeouts): ${timeouts}`);
     const afterMb = readRssMb(server.pid) ?? 0;
-    log(`server RSS after the reconnect storm: ${afterMb.toFixed(0)} MiB`);
+    const afterStormGc = await memoryAfterFullGc(inspectPort);
+    log(
+      `server RSS after the reconnect storm: ${afterMb.toFixed(0)} MiB; after a full GC ${mib(afterStormGc.rss)} MiB (heap ${mib(afterStormGc.heapUsed)})`,
+    );
     const perNodeGb = (halfMb + (perUserKb * (10_000 - half)) / 1024) / 1024;
     log(
       `extrapolated to 10,000 users (30,000 sockets) on one node: ${perNodeGb.toFixed(2)} GiB RSS idle`,

@@ -12,26 +12,42 @@
  * BENCH_REMINDERS (default 100,000), BENCH_USERS (default 1,000: reminders spread over them),
  * BENCH_SECONDS (default 300: the send phase stops there, a bound on the run), BENCH_BATCH (jobs
  * one claim takes, default 1,000), BENCH_CONCURRENCY (users read and messages sent at once per
- * channel, default 128), BENCH_SMTP_CONNECTIONS (pooled SMTP connections, default 16).
- * The SMTP server and the push stand-in run in this process: their CPU counts against the node.
+ * channel, default 128), BENCH_SMTP_CONNECTIONS (pooled SMTP connections, default 16, shared out among the
+ * delivery threads), BENCH_DELIVERY_THREADS (as DELIVERY_THREADS: one per core but one, 1 to 4; 0: the
+ * main thread sends).
+ * The SMTP server and the push stand-in run in a process of their own (bench/lib/
+ * reminder-receivers.ts); the CPU per reminder of the node, its main thread, PostgreSQL's
+ * processes and the receivers is printed, with the cores 100,000 a minute would take.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { createTask, updateSettings } from '@tasks/crdt';
-import { SMTPServer } from 'smtp-server';
 import webpush from 'web-push';
 import { insertTestUser } from '../src/calendar/connection-test-rows.js';
 import { openSyncFixture } from '../src/calendar/sync-test-fixture.js';
 import { testDatabaseUrl } from '../src/db/test-databases.js';
 import { silentLogger } from '../src/logger.js';
 import { createBatchedPushSubscriptions } from '../src/notifications/batched-push-subscriptions.js';
+import { createDelivery } from '../src/notifications/delivery-threads.js';
 import { createEmailChannel } from '../src/notifications/email-channel.js';
 import { createPushActionTokens } from '../src/notifications/push-action-tokens.js';
 import { createPushChannel } from '../src/notifications/push-channel.js';
-import { startPushServiceStandIn } from '../src/notifications/push-service-stand-in.js';
+import type { StandInSubscription } from '../src/notifications/push-service-stand-in.js';
 import { createPushSubscriptionStore } from '../src/notifications/push-subscriptions.js';
 import type { ReminderChannel } from '../src/notifications/reminder-channel.js';
 import { createReminderScheduler } from '../src/notifications/reminder-scheduler.js';
+import {
+  readCommandCpuSeconds,
+  readCpuSeconds,
+  startProcess,
+  stopProcess,
+} from './lib/processes.js';
+
+type ReceiverReply =
+  | { type: 'ready'; smtpUrl: string }
+  | { type: 'subscription'; subscription: StandInSubscription }
+  | { type: 'counts'; emails: number; pushes: number; refused: string[] };
 
 const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 100_000);
 const USERS = Math.min(REMINDERS, Number(process.env.BENCH_USERS ?? 1000));
@@ -41,27 +57,41 @@ const CHANNELS = new Set((process.env.BENCH_CHANNELS ?? 'email,push').split(',')
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
 const SMTP_CONNECTIONS = Number(process.env.BENCH_SMTP_CONNECTIONS ?? 16);
+/** Threads that encrypt pushes and write emails, as DELIVERY_THREADS (0: the main thread). */
+const DELIVERY_THREADS = Number(
+  process.env.BENCH_DELIVERY_THREADS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
+);
 const MINUTE = Date.parse('2027-03-10T09:00:00Z');
 
 let now = MINUTE - 3600_000;
 const clock = () => new Date(now);
 
-let smtpReceived = 0;
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, _session, callback) {
-    stream.on('data', () => undefined);
-    stream.on('end', () => {
-      smtpReceived += 1;
-      callback();
-    });
-  },
-});
-await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`;
-const push = await startPushServiceStandIn();
+// The receivers run in a process of their own: their CPU is not the node's.
+const receivers = startProcess(
+  'receivers',
+  process.execPath,
+  ['--import', 'tsx', fileURLToPath(new URL('./lib/reminder-receivers.ts', import.meta.url))],
+  { cwd: process.cwd(), env: process.env, ipc: true },
+);
+const replies: ((message: ReceiverReply) => void)[] = [];
+receivers.child.on('message', (message: ReceiverReply) => replies.shift()?.(message));
+const ask = <T extends ReceiverReply['type']>(
+  request: { type: string } | null,
+  expected: T,
+): Promise<Extract<ReceiverReply, { type: T }>> =>
+  new Promise((resolve, reject) => {
+    replies.push((message) =>
+      message.type === expected
+        ? resolve(message as Extract<ReceiverReply, { type: T }>)
+        : reject(new Error(`receivers answered ${message.type}, not ${expected}`)),
+    );
+    if (request) receivers.child.send(request);
+  });
+const { smtpUrl } = await ask(null, 'ready');
+const push = {
+  subscribe: async () => (await ask({ type: 'subscribe' }, 'subscription')).subscription,
+  counts: () => ask({ type: 'counts' }, 'counts'),
+};
 
 const kind = testDatabaseUrl() ? 'postgres' : 'pglite';
 const fixture = await openSyncFixture(kind, {
@@ -71,7 +101,7 @@ const fixture = await openSyncFixture(kind, {
 });
 const { db, access } = fixture;
 console.log(
-  `reminders benchmark: ${REMINDERS.toLocaleString('en')} reminders due in one minute over ${USERS.toLocaleString('en')} users, in-app + ${[...CHANNELS].join(' + ')}, ${kind}, ${os.cpus().length} CPUs`,
+  `reminders benchmark: ${REMINDERS.toLocaleString('en')} reminders due in one minute over ${USERS.toLocaleString('en')} users, in-app + ${[...CHANNELS].join(' + ')}, ${kind}, ${os.cpus().length} CPUs, ${DELIVERY_THREADS} delivery threads`,
 );
 
 // Seed: each user's document gets its tasks, each with one reminder in the minute; email and
@@ -95,7 +125,7 @@ for (let user = 0; user < USERS; user++) {
       );
     }
   });
-  const sub = push.subscribe();
+  const sub = await push.subscribe();
   await subscriptions.save(userId, {
     endpoint: sub.endpoint,
     p256dh: sub.keys.p256dh,
@@ -104,12 +134,19 @@ for (let user = 0; user < USERS; user++) {
 }
 console.log(`  seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
 
+const delivery = createDelivery({
+  threads: DELIVERY_THREADS,
+  smtpUrl,
+  smtpConnections: SMTP_CONNECTIONS,
+  allowPrivateEndpoints: true,
+  log: silentLogger,
+});
 const email = createEmailChannel({
   smtpUrl,
   from: 'Tasks <bench@localhost>',
   db,
   publicUrl: null,
-  maxConnections: SMTP_CONNECTIONS,
+  delivery,
 });
 const batchedSubscriptions = createBatchedPushSubscriptions(db, subscriptions);
 // Where the send phase's time goes: the document reads and in-app writes (one `access.use` per
@@ -162,6 +199,7 @@ const scheduler = createReminderScheduler({
                 allowPrivateEndpoints: true,
                 log: silentLogger,
                 actionTokens: createPushActionTokens({ secret: 'bench-'.repeat(8), db, clock }),
+                delivery,
               }),
               prepare: (ids: readonly string[]) => batchedSubscriptions.prime(ids),
             },
@@ -185,6 +223,9 @@ now = MINUTE + 60_000;
 const sendStart = performance.now();
 let sent = 0;
 const cpuBefore = process.cpuUsage();
+const mainBefore = readCpuSeconds(process.pid, process.pid) ?? 0;
+const receiversBefore = readCpuSeconds(receivers.pid) ?? 0;
+const postgresBefore = kind === 'postgres' ? readCommandCpuSeconds('postgres') : 0;
 // How many were sent when the minute was over.
 let sentInMinute: number | null = null;
 const minuteMark = setTimeout(() => {
@@ -203,6 +244,11 @@ clearTimeout(bound);
 clearTimeout(minuteMark);
 const sendSeconds = (performance.now() - sendStart) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
+const mainSeconds = (readCpuSeconds(process.pid, process.pid) ?? 0) - mainBefore;
+const receiversSeconds = (readCpuSeconds(receivers.pid) ?? 0) - receiversBefore;
+const postgresSeconds =
+  kind === 'postgres' ? readCommandCpuSeconds('postgres') - postgresBefore : 0;
+const delivered = await push.counts();
 const rate = sent / sendSeconds;
 console.log(
   `  sent ${sent.toLocaleString('en')} of ${planned.toLocaleString('en')} in ${sendSeconds.toFixed(1)} s: ${Math.round(rate).toLocaleString('en')} reminders/s`,
@@ -211,13 +257,23 @@ console.log(
   `  sent within the minute (60 s): ${(sentInMinute ?? sent).toLocaleString('en')} of ${planned.toLocaleString('en')}`,
 );
 console.log(
-  `  delivered: ${smtpReceived.toLocaleString('en')} emails, ${push.received.length.toLocaleString('en')} pushes decrypted, ${push.refused.length} refused`,
+  `  delivered: ${delivered.emails.toLocaleString('en')} emails, ${delivered.pushes.toLocaleString('en')} pushes decrypted, ${delivered.refused.length} refused${delivered.refused.length ? ` (${delivered.refused.join('; ')})` : ''}`,
 );
 console.log(
   `  time summed over concurrent calls: documents ${(spent.documents / 1000).toFixed(1)} s in ${spent.documentCalls.toLocaleString('en')} calls (${(spent.documents / Math.max(1, spent.documentCalls)).toFixed(0)} ms each), email ${(spent.email / 1000).toFixed(1)} s, push ${(spent.push / 1000).toFixed(1)} s`,
 );
 console.log(
   `  process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${(((cpu.user + cpu.system) / 1e6 / sendSeconds) * 100).toFixed(0)}% of one core), RSS ${Math.round(process.memoryUsage().rss / 1e6)} MB`,
+);
+// CPU per reminder on each side, and the cores 100,000 in a minute would take at that cost.
+const nodeSeconds = (cpu.user + cpu.system) / 1e6;
+const perReminder = (seconds: number) => (sent > 0 ? (seconds / sent) * 1000 : 0);
+const aimRate = 100_000 / 60;
+console.log(
+  `  CPU per reminder: node ${perReminder(nodeSeconds).toFixed(2)} ms (main thread ${perReminder(mainSeconds).toFixed(2)} ms, other threads ${perReminder(nodeSeconds - mainSeconds).toFixed(2)} ms), ${kind === 'postgres' ? `PostgreSQL ${perReminder(postgresSeconds).toFixed(2)} ms, ` : ''}receivers (SMTP + push service) ${perReminder(receiversSeconds).toFixed(2)} ms`,
+);
+console.log(
+  `  at that cost ${aimRate.toFixed(0)}/s would take: the node's main thread ${((perReminder(mainSeconds) * aimRate) / 1000).toFixed(1)} cores, the node in all ${((perReminder(nodeSeconds) * aimRate) / 1000).toFixed(1)}${kind === 'postgres' ? `, PostgreSQL ${((perReminder(postgresSeconds) * aimRate) / 1000).toFixed(1)}` : ''}, the receivers ${((perReminder(receiversSeconds) * aimRate) / 1000).toFixed(1)} (this machine: ${os.cpus().length})`,
 );
 console.log(
   sent === planned && sendSeconds <= 60
@@ -233,7 +289,8 @@ for (const row of unsent) {
   console.log(`  not sent: ${row.n} ${row.state}${row.last_error ? ` (${row.last_error})` : ''}`);
 }
 email.close();
+await delivery.close();
 await fixture.dispose();
-await push.close();
-await new Promise<void>((resolve) => smtp.close(() => resolve()));
+receivers.child.disconnect();
+await stopProcess(receivers);
 process.exit(0);

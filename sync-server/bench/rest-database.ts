@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { serverDatabaseUrl } from './lib/pg-socket.js';
 
 export interface ThrowawayDatabase {
   name: string;
@@ -24,7 +25,7 @@ export async function createThrowawayDatabase(adminUrl: string): Promise<Throwaw
   let dropped = false;
   return {
     name,
-    url: url.toString(),
+    url: serverDatabaseUrl(url),
     async drop() {
       if (dropped) return;
       const sql = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });

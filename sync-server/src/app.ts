@@ -19,12 +19,20 @@ import type { TaskHistory } from './history/task-history.js';
 import { errorBody, errorResponse } from './http/http-error.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
+import { httpMetrics } from './metrics/http-metrics.js';
+import { createMetricsRoute } from './metrics/metrics-routes.js';
+import { type ReadinessDeps, readiness } from './metrics/readiness.js';
+import type { ServerMetrics } from './metrics/server-metrics.js';
+import type { createSystemRoutes } from './metrics/system-routes.js';
 import { clientAddress, type TrustProxy } from './middleware/rate-limit/client-address.js';
+import type { RateLimitStore } from './middleware/rate-limit/index.js';
 import {
   createUnsubscribeRoute,
   UNSUBSCRIBE_PATH,
   type UnsubscribeLinks,
 } from './notifications/unsubscribe-links.js';
+import { requestLog } from './observability/request-log.js';
+import { traceRequests } from './observability/trace-requests.js';
 import { CLOSE } from './relay/protocol.js';
 import type { Relay } from './relay/relay.js';
 import { type ApiDeps, mountApi } from './rest/api.js';
@@ -61,12 +69,27 @@ export interface AppDeps {
   push?: ApiDeps['push'];
   /** Signed one-click unsubscribe links of emails (absent: no unsubscribe route). */
   unsubscribe?: UnsubscribeLinks;
+  /** The server's metrics (absent: no request metrics, /metrics not served). */
+  metrics?: ServerMetrics;
+  /** METRICS_TOKEN: with it, /metrics is served here to its bearer (and /readyz shows counts). */
+  metricsToken?: string | null;
+  /** True once shutdown began: /readyz answers 503. */
+  isDraining?: () => boolean;
+  /** The admin's System figures (absent: no /admin/system route). */
+  system?: ReturnType<typeof createSystemRoutes>;
+  /** Where rate limits are counted (absent: this process; a cluster's: Redis). */
+  rateLimits?: RateLimitStore;
+  /** A cluster's Redis, which /readyz checks too (absent: one process, no Redis). */
+  redis?: ReadinessDeps['redis'];
 }
 
 /** The HTTP side of the server: one sub-app per area, errors mapped in one place. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, deps.log));
+  app.use('*', traceRequests());
+  app.use('*', requestLog({ log: deps.log }));
+  if (deps.metrics) app.use('*', httpMetrics(deps.metrics));
   app.use('*', securityHeaders());
   app.use('*', clientAddress(deps.trustProxy ?? { kind: 'none' }));
   // No API body is larger (auth routes cap theirs lower); beyond it, 413 before any parsing.
@@ -81,15 +104,27 @@ export function createApp(deps: AppDeps): Hono {
   // Cross-origin callers only from the allow-list (CORS_ORIGINS); same-origin needs none.
   app.use('/api/*', cors({ origin: [...deps.corsOrigins], credentials: true, maxAge: 600 }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    try {
-      await deps.db.query('select 1');
-      return c.json({ status: 'ready', database: deps.db.kind, ...deps.relay.stats() });
-    } catch (error) {
-      deps.log.warn('readiness check failed', { error: (error as Error).message });
-      return c.json({ status: 'unavailable', database: deps.db.kind }, 503);
-    }
-  });
+  const metricsToken = deps.metricsToken ?? null;
+  app.get(
+    '/readyz',
+    readiness({
+      db: deps.db,
+      log: deps.log,
+      isDraining: deps.isDraining ?? (() => false),
+      figures: () => deps.relay.stats(),
+      metricsToken,
+      redis: deps.redis ?? null,
+    }),
+  );
+  // Without METRICS_TOKEN the metrics are only on the admin listener (METRICS_PORT), or nowhere.
+  if (deps.metrics && metricsToken) {
+    app.route(
+      '/metrics',
+      createMetricsRoute(deps.metrics.registry, { kind: 'token', token: metricsToken }),
+    );
+  } else {
+    app.get('/metrics', (c) => c.json(errorBody('not_found', 'No route for GET /metrics.'), 404));
+  }
 
   const access =
     deps.access ?? createDocumentAccess({ relay: deps.relay, db: deps.db, clock: deps.clock });
@@ -101,6 +136,7 @@ export function createApp(deps: AppDeps): Hono {
     clock: deps.clock,
     log: deps.log,
     registration,
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
     limits: {
       registerPerIp: { windowMs: minute, max: deps.authLimits.registerPerMinute },
       loginPerIp: { windowMs: minute, max: deps.authLimits.loginPerMinute },
@@ -120,6 +156,7 @@ export function createApp(deps: AppDeps): Hono {
       tokens: deps.tokens,
       clock: deps.clock,
       log: deps.log,
+      ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
       // Open sockets of ended sessions (or a deleted account) close at once.
       onSessionsEnded: (userId) =>
         deps.relay.closeUser(userId, CLOSE.sessionEnded, 'session ended: sign in again'),
@@ -152,10 +189,12 @@ export function createApp(deps: AppDeps): Hono {
     ...(deps.history ? { history: deps.history } : {}),
     ...(deps.calendar ? { calendar: deps.calendar.routes } : {}),
     ...(deps.push ? { push: deps.push } : {}),
+    ...(deps.system ? { system: deps.system } : {}),
     tracked: new TrackedTime(access),
     tokens: deps.tokens,
     clock: deps.clock,
     requestsPerMinute: deps.apiRequestsPerMinute,
+    ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
   });
   // Calendar apps subscribe here: the secret address is the only authentication.
   app.route('/ical', createICalFeed({ db: deps.db, access, clock: deps.clock }));

@@ -1,9 +1,11 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { REGISTRATION_MODES, type RegistrationMode } from './auth/registration.js';
 import { type CalendarConfig, loadCalendarConfig } from './calendar/oauth-config.js';
 import { ConfigError } from './config-error.js';
 import { parseTrustProxy, type TrustProxy } from './middleware/rate-limit/client-address.js';
+import type { TracingConfig } from './observability/start-tracing.js';
 
 export { ConfigError };
 
@@ -31,6 +33,31 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  /** Redis of a cluster of nodes (fan-out, shared limits). Unset: one process, no Redis. */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Prefix of every Redis key and channel: several clusters (or tests) may share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
+    .default('tasks:'),
+  /** This node's name in the cluster (logs, metrics, Redis messages). Default: host and pid. */
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
+    .optional(),
+  /**
+   * After SIGTERM: milliseconds /readyz answers 503 while the node still serves, for the load
+   * balancer to notice, before sockets close. Default: 5000 in a cluster (REDIS_URL), else 0.
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be 0-600000 milliseconds')
+    .max(600_000, 'must be 0-600000 milliseconds')
+    .optional(),
   /** Secret that signs access tokens (≥ 32 chars). Unset: one is generated and kept in DATA_DIR. */
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Comma-separated origins allowed for CORS and cookie-authenticated websockets. */
@@ -53,6 +80,8 @@ const envSchema = z.object({
   DECODE_TIMEOUT_MS: positiveInt('milliseconds').default(2000),
   /** Group commit window: updates arriving within it share one INSERT. */
   COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
+  /** Updates in a document's log (per MiB of its snapshot) past which it is compacted. */
+  COMPACT_AFTER_UPDATES: positiveInt('updates').default(500),
   /** REST requests one user may make per minute (spec 7.4). */
   API_REQUESTS_PER_MINUTE: positiveInt('requests per minute').default(100),
   /** Brute-force brakes on auth, per client address (and per account for login). */
@@ -60,6 +89,12 @@ const envSchema = z.object({
   AUTH_LOGIN_PER_MINUTE: positiveInt('requests per minute').default(10),
   AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE: positiveInt('requests per minute').default(5),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Traces are exported to this OTLP/HTTP collector when set; none are recorded otherwise. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^/]/, 'must be an http:// or https:// URL')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('tasks-sync-server'),
   /** Proxies allowed to name the client in X-Forwarded-For: a hop count or CIDRs. */
   TRUST_PROXY: z.string().optional(),
   /** Largest request body of any REST route, in bytes (413 beyond). */
@@ -88,10 +123,29 @@ const envSchema = z.object({
     .string()
     .regex(/^(mailto:|https:\/\/)/, 'must be a mailto: or https:// URL')
     .default('mailto:admin@localhost'),
+  /**
+   * Worker threads that encrypt pushes and write emails (0: the main thread does). Default: one
+   * per core but one, at least one, at most four.
+   */
+  DELIVERY_THREADS: z.coerce
+    .number({ error: 'must be a number (threads)' })
+    .int('must be a whole number')
+    .min(0, 'must be 0-32')
+    .max(32, 'must be 0-32')
+    .optional(),
   /** Lets push subscriptions name loopback endpoints (tests with a local push service). */
   PUSH_ALLOW_PRIVATE_ENDPOINTS: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false'),
+  /** Bearer token that opens /metrics (and /readyz's counts) on the main listener. */
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  /** A second listener serving only /metrics, for operators (on METRICS_HOST). */
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -99,6 +153,12 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | null;
+  /** Set: this node is one of a cluster sharing Redis; null: a single process. */
+  redisUrl: string | null;
+  redisPrefix: string;
+  nodeId: string;
+  /** After SIGTERM, how long the node answers /readyz 503 before it closes its sockets. */
+  shutdownDrainMs: number;
   authSecret: string | null;
   corsOrigins: string[];
   maxFrameBytes: number;
@@ -110,6 +170,7 @@ export interface Config {
   docQuotaBytes: number;
   decodeTimeoutMs: number;
   commitWindowMs: number;
+  compactAfterUpdates: number;
   apiRequestsPerMinute: number;
   authLimits: {
     registerPerMinute: number;
@@ -117,6 +178,8 @@ export interface Config {
     loginPerAccountPerMinute: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** OpenTelemetry export (observability/start-tracing.ts); endpoint null: no SDK started. */
+  tracing: TracingConfig;
   maxBodyBytes: number;
   /** Who may say the client's address (brakes key on it). */
   trustProxy: TrustProxy;
@@ -125,6 +188,17 @@ export interface Config {
   /** The calendar bridge's variables (calendar/oauth-config.ts). */
   calendar: CalendarConfig;
   notifications: NotificationConfig;
+  metrics: MetricsConfig;
+}
+
+/**
+ * Who reads /metrics: with `token`, its bearer on the main listener; with `port`, anyone who
+ * reaches that admin-only listener (and the token too, when both are set). Neither: not served.
+ */
+export interface MetricsConfig {
+  token: string | null;
+  port: number | null;
+  host: string;
 }
 
 export interface NotificationConfig {
@@ -134,6 +208,8 @@ export interface NotificationConfig {
   vapidKeys: { publicKey: string; privateKey: string } | null;
   vapidSubject: string;
   pushAllowPrivateEndpoints: boolean;
+  /** Threads that send pushes and emails; 0: the main thread. */
+  deliveryThreads: number;
 }
 
 /** Reads the configuration; empty strings count as unset. Throws ConfigError listing problems. */
@@ -161,6 +237,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   ) {
     problems.push('VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY: set both or neither');
   }
+  if (
+    result.success &&
+    result.data.METRICS_PORT !== undefined &&
+    result.data.METRICS_PORT !== 0 &&
+    result.data.METRICS_PORT === result.data.PORT
+  ) {
+    problems.push('METRICS_PORT: must differ from PORT (the metrics have a listener of their own)');
+  }
   if (!result.success || calendar === null || typeof trustProxy === 'string' || problems.length > 0)
     throw new ConfigError(problems);
   const e = result.data;
@@ -169,6 +253,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.REDIS_PREFIX,
+    nodeId: e.NODE_ID ?? `${os.hostname()}:${process.pid}`,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS ?? (e.REDIS_URL ? 5000 : 0),
     authSecret: e.AUTH_SECRET ?? null,
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
@@ -182,6 +270,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     docQuotaBytes: e.DOC_QUOTA_BYTES,
     decodeTimeoutMs: e.DECODE_TIMEOUT_MS,
     commitWindowMs: e.COMMIT_WINDOW_MS,
+    compactAfterUpdates: e.COMPACT_AFTER_UPDATES,
     apiRequestsPerMinute: e.API_REQUESTS_PER_MINUTE,
     authLimits: {
       registerPerMinute: e.AUTH_REGISTER_PER_MINUTE,
@@ -189,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       loginPerAccountPerMinute: e.AUTH_LOGIN_PER_ACCOUNT_PER_MINUTE,
     },
     logLevel: e.LOG_LEVEL,
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null, serviceName: e.OTEL_SERVICE_NAME },
     registration: e.REGISTRATION,
     maxBodyBytes: e.MAX_BODY_BYTES,
     trustProxy,
@@ -202,6 +292,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : null,
       vapidSubject: e.VAPID_SUBJECT,
       pushAllowPrivateEndpoints: e.PUSH_ALLOW_PRIVATE_ENDPOINTS === 'true',
+      deliveryThreads:
+        e.DELIVERY_THREADS ?? Math.min(4, Math.max(1, os.availableParallelism() - 1)),
+    },
+    metrics: {
+      token: e.METRICS_TOKEN ?? null,
+      port: e.METRICS_PORT ?? null,
+      host: e.METRICS_HOST,
     },
   };
 }

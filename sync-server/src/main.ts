@@ -1,14 +1,16 @@
 /**
  * `pnpm start`: the whole server in one process. Configuration from the environment (README),
  * embedded PGlite under DATA_DIR unless DATABASE_URL is set, migrations at start, graceful
- * shutdown on SIGTERM/SIGINT (pending updates are committed first). An error nothing caught is
- * logged and ends the process with status 1 after the same graceful shutdown, for a supervisor to
- * restart it (`process-failure.ts`); before the server is up, Node's default does the same.
+ * shutdown on SIGTERM/SIGINT (pending updates are committed first; SIGTERM first drains for
+ * SHUTDOWN_DRAIN_MS). An error nothing caught is logged and ends the process with status 1 after
+ * the same graceful shutdown, for a supervisor to restart it (`process-failure.ts`); before the
+ * server is up, Node's default does the same.
  */
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { createLogger } from './logger.js';
+import { startTracing } from './observability/start-tracing.js';
 import { exitOnUnexpectedErrors } from './process-failure.js';
 import { startServer } from './server.js';
 
@@ -24,14 +26,21 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
+  // Before anything that queries or serves: spans need the SDK registered (when configured).
+  const tracing = startTracing(config.tracing);
+  // The origin only: a URL's user and password stay out of the log.
+  if (tracing && config.tracing.endpoint) {
+    log.info('exporting traces', { to: new URL(config.tracing.endpoint).origin });
+  }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const staticDir = fileURLToPath(new URL('../../app/dist', import.meta.url));
   const server = await startServer({ config, db, log, staticDir });
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (drainMs = 0) => {
     closing ??= (async () => {
-      await server.close();
+      await server.close({ drainMs });
       await db.close();
+      await tracing?.shutdown();
     })();
     return closing;
   };
@@ -48,9 +57,13 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal });
+    // SIGTERM (a supervisor's stop, a rolling deploy) drains: /readyz answers 503 for
+    // SHUTDOWN_DRAIN_MS while the node serves on, so the load balancer moves new clients to
+    // other nodes; then sockets close with 1012 and their clients reconnect there.
+    const drainMs = signal === 'SIGTERM' ? config.shutdownDrainMs : 0;
+    log.info('shutting down', { signal, drainMs });
     try {
-      await close();
+      await close(drainMs);
       process.exit(failed ? 1 : 0);
     } catch (error) {
       log.error('shutdown failed', { error: (error as Error).message });

@@ -22,7 +22,9 @@ function fakeProcess() {
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger('debug', (line) => lines.push(JSON.parse(line)));
+  const log = createLogger('debug', {
+    destination: { write: (line) => lines.push(JSON.parse(line)) },
+  });
   return { lines, log };
 }
 
@@ -45,7 +47,7 @@ describe('exitOnUnexpectedErrors', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
       level: 'error',
-      message: 'unexpected error, shutting down',
+      msg: 'unexpected error, shutting down',
       event: 'uncaughtException',
       origin: 'uncaughtException',
     });
@@ -107,7 +109,7 @@ describe('exitOnUnexpectedErrors', () => {
     });
     process.emit('uncaughtException', new Error('boom'), 'uncaughtException');
     expect(await exit).toBe(1);
-    expect(lines.map((line) => line.message)).toEqual([
+    expect(lines.map((line) => line.msg)).toEqual([
       'unexpected error, shutting down',
       'shutdown failed',
     ]);
@@ -125,6 +127,6 @@ describe('exitOnUnexpectedErrors', () => {
     });
     process.emit('uncaughtException', new Error('boom'), 'uncaughtException');
     expect(await exit).toBe(1);
-    expect(lines.at(-1)).toMatchObject({ message: 'shutdown deadline passed, exiting' });
+    expect(lines.at(-1)).toMatchObject({ msg: 'shutdown deadline passed, exiting' });
   });
 });

@@ -13,11 +13,26 @@ import {
   createCalendarBridge,
 } from './calendar/calendar-bridge.js';
 import { createCalendarServices } from './calendar/connection-services.js';
+import { ClusterBus } from './cluster/cluster-bus.js';
+import { openRedisLink, type RedisLink } from './cluster/redis-link.js';
+import { createSharedRateLimits } from './cluster/shared-rate-limits.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createTaskHistory } from './history/task-history.js';
 import type { Logger } from './logger.js';
+import { countReminders, recordCalendarSync } from './metrics/instrument-jobs.js';
+import {
+  countReceivedUpdates,
+  instrumentDocStore,
+  instrumentFanOut,
+  relayFigures,
+} from './metrics/instrument-relay.js';
+import { serveMetricsListener } from './metrics/metrics-listener.js';
+import { recordRecentErrors } from './metrics/recent-errors.js';
+import { createServerMetrics, type ServerMetrics, SYNC_ROUTE } from './metrics/server-metrics.js';
+import { createSystemRoutes } from './metrics/system-routes.js';
 import { createBatchedPushSubscriptions } from './notifications/batched-push-subscriptions.js';
+import { createDelivery } from './notifications/delivery-threads.js';
 import { createEmailChannel } from './notifications/email-channel.js';
 import {
   createEmailScheduler,
@@ -30,11 +45,14 @@ import { createPushSubscriptionStore } from './notifications/push-subscriptions.
 import type { ReminderChannel } from './notifications/reminder-channel.js';
 import {
   createReminderScheduler,
+  IN_APP_CHANNEL,
   type ReminderScheduler,
   type ReminderSchedulerOptions,
 } from './notifications/reminder-scheduler.js';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.js';
+import { traceQueries } from './observability/traced-database.js';
 import { createSqlDocStore } from './persistence/sql-doc-store.js';
+import { createLocalFanOut } from './relay/fan-out.js';
 import { Relay, type RelayOptions } from './relay/relay.js';
 import { createDocumentAccess } from './rest/document-access.js';
 import { createSessionSockets } from './session-sockets.js';
@@ -79,24 +97,70 @@ export interface RunningServer {
   reminders: ReminderScheduler;
   /** Plans and sends the daily agenda and calendar-failure emails. */
   emails: EmailScheduler;
-  /** Graceful stop: no new connections, sockets closed, pending updates committed. */
-  close(): Promise<void>;
+  /** The Prometheus metrics (served at /metrics per METRICS_TOKEN and METRICS_PORT). */
+  metrics: ServerMetrics;
+  /** The admin-only metrics listener's base URL (METRICS_PORT), or null. */
+  metricsUrl: string | null;
+  /** A cluster node's Redis link (REDIS_URL), shared by every piece that uses Redis; or null. */
+  redis: RedisLink | null;
+  /** The cluster's message bus, or null for a single process. */
+  cluster: ClusterBus | null;
+  /**
+   * Graceful stop: no new connections, sockets closed, pending updates committed. With
+   * `drainMs`, /readyz answers 503 that long first while the node still serves, for a load
+   * balancer to send no more clients here before its sockets close.
+   */
+  close(options?: { drainMs?: number }): Promise<void>;
 }
 
 /** Builds and starts the whole server on the configured host and port. Dependencies come in. */
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
-  const { config, db, log } = deps;
+  const { config } = deps;
+  // Every statement in a span (a no-op unless tracing was started).
+  const db = traceQueries(deps.db);
   const clock = deps.clock ?? (() => new Date());
+  // The last warnings and errors, for the admin's System page.
+  const recentErrors = recordRecentErrors(deps.log, clock);
+  const log = recentErrors.log;
+  let draining = false;
+  let relayRef: Relay | null = null;
+  const readRelay = () => (relayRef ? relayFigures(relayRef) : null);
+  // A cluster node (REDIS_URL): one Redis link for what the nodes share: rate limits, news of
+  // revoked sessions, storage quotas, readiness, the fan-out. Without it, one process as ever.
+  const redis = config.redisUrl ? openRedisLink(config.redisUrl, log) : null;
+  const shared = redis ? { link: redis, prefix: config.redisPrefix, log } : null;
+  const metrics = createServerMetrics({
+    db,
+    clock,
+    log,
+    relay: readRelay,
+    redis: redis && { nodeId: config.nodeId, ping: (timeoutMs) => redis.ping(timeoutMs) },
+    cluster: () =>
+      cluster && relayRef
+        ? {
+            published: cluster.published,
+            received: cluster.received,
+            gaps: cluster.gaps,
+            catchUps: relayRef.catchUps,
+          }
+        : null,
+  });
   const secret = await loadAuthSecret({ authSecret: config.authSecret, dataDir: config.dataDir });
   // Revoked sessions live in the database: a revocation holds after a restart and on every
   // server sharing the database, whose sockets of the session close at its next poll.
-  const revocations = createDatabaseRevocations({ db, clock, log });
+  const revocations = createDatabaseRevocations({ db, clock, log, cluster: shared });
   // A password change, sign-out everywhere or deleted account ends access tokens at once.
   const tokens = guardAccessTokens(createTokenService({ secret, clock, revocations }), db);
   // Sockets of a revoked session close at once; every socket closes when its token expires.
   const sessionSockets = createSessionSockets({ revocations: tokens.revocations, clock });
+  // A node of a cluster: committed updates reach the devices on every node through Redis.
+  const cluster = redis
+    ? new ClusterBus({ link: redis, prefix: config.redisPrefix, nodeId: config.nodeId, log })
+    : null;
   const relay = new Relay({
-    store: createSqlDocStore(db),
+    store: instrumentDocStore(createSqlDocStore(db), metrics),
+    ...(cluster ? { cluster } : {}),
+    fanOut: instrumentFanOut(createLocalFanOut(), metrics),
     log,
     options: {
       maxMessagesPerSecond: config.maxMessagesPerSecond,
@@ -108,8 +172,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       maxSocketsPerUser: config.maxSocketsPerUser,
       maxSendBufferBytes: config.maxSendBufferBytes,
       maxUncommittedBytes: config.maxUncommittedBytes,
+      compactAfterUpdates: config.compactAfterUpdates,
       ...deps.relayOptions,
     },
+  });
+  relayRef = relay;
+  if (shared) relay.quota.share(shared);
+  await cluster?.start({
+    onRemoteUpdate: (name, ownerId, update) => relay.applyRemote(name, ownerId, update),
+    onGap: () => void relay.catchUp(),
   });
   const access = createDocumentAccess({ relay, db, clock });
   const services = await createCalendarServices({
@@ -126,6 +197,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     changes: (listener) => relay.onDocumentChange(listener),
     log,
     clock,
+    onSyncFinished: (run) => recordCalendarSync(metrics, run),
+    clustered: cluster !== null,
     ...deps.calendarOptions,
   });
   const history = createTaskHistory({
@@ -143,6 +216,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const pushActionTokens = createPushActionTokens({ secret, db, clock });
   const batchedSubscriptions = createBatchedPushSubscriptions(db, pushSubscriptions);
   const unsubscribe = createUnsubscribeLinks(secret, config.calendar.publicUrl);
+  // Pushes encrypted and emails written off the main thread (DELIVERY_THREADS).
+  const delivery = createDelivery({
+    threads: notifications.deliveryThreads,
+    smtpUrl: notifications.smtpUrl,
+    smtpConnections: 5,
+    allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+    log,
+  });
   const email = notifications.smtpUrl
     ? createEmailChannel({
         smtpUrl: notifications.smtpUrl,
@@ -150,22 +231,27 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
         db,
         publicUrl: config.calendar.publicUrl,
         unsubscribeUrl: (userId, kind) => unsubscribe.url(userId, kind),
+        delivery,
       })
     : null;
   const channels: ReminderChannel[] = [
-    ...(email ? [email] : []),
-    {
-      ...createPushChannel({
-        subscriptions: batchedSubscriptions,
-        keys: vapidKeys,
-        subject: notifications.vapidSubject,
-        allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
-        log,
-        actionTokens: pushActionTokens,
-      }),
-      // A batch's subscriptions in one query.
-      prepare: (userIds) => batchedSubscriptions.prime(userIds),
-    },
+    ...(email ? [countReminders(email, metrics)] : []),
+    countReminders(
+      {
+        ...createPushChannel({
+          subscriptions: batchedSubscriptions,
+          keys: vapidKeys,
+          subject: notifications.vapidSubject,
+          allowPrivateEndpoints: notifications.pushAllowPrivateEndpoints,
+          log,
+          actionTokens: pushActionTokens,
+          delivery,
+        }),
+        // A batch's subscriptions in one query.
+        prepare: (userIds) => batchedSubscriptions.prime(userIds),
+      },
+      metrics,
+    ),
   ];
   const reminders = createReminderScheduler({
     db,
@@ -174,6 +260,8 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     log,
     clock,
     channels,
+    onInAppSent: (count) =>
+      metrics.remindersSent.inc({ channel: IN_APP_CHANNEL, outcome: 'sent' }, count),
     ...deps.reminderOptions,
   });
   const emails = createEmailScheduler({
@@ -203,6 +291,19 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     maxBodyBytes: config.maxBodyBytes,
     trustProxy: config.trustProxy,
     unsubscribe,
+    metrics,
+    metricsToken: config.metrics.token,
+    isDraining: () => draining,
+    ...(shared ? { rateLimits: createSharedRateLimits(shared), redis } : {}),
+    system: createSystemRoutes({
+      db,
+      tokens,
+      clock,
+      relay: readRelay,
+      jobQueues: metrics.jobQueues,
+      recentErrors: () => recentErrors.list(),
+      isDraining: () => draining,
+    }),
     push: {
       subscriptions: pushSubscriptions,
       vapidPublicKey: vapidKeys.publicKey,
@@ -218,6 +319,16 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     maxPayload: Math.max(config.maxFrameBytes, config.docQuotaBytes + 64 * 1024),
     perMessageDeflate: false,
   });
+  // Before the main listener: a METRICS_PORT in use stops the start with nothing listening.
+  const metricsListener =
+    config.metrics.port === null
+      ? null
+      : await serveMetricsListener({
+          registry: metrics.registry,
+          host: config.metrics.host,
+          port: config.metrics.port,
+          token: config.metrics.token,
+        });
   const server: ServerType = await new Promise((resolve) => {
     const started = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () =>
       resolve(started),
@@ -231,16 +342,23 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     'upgrade',
     createSyncUpgradeHandler({
       wss,
-      relay,
+      relay: {
+        handleConnection(ws, info) {
+          countReceivedUpdates(ws, metrics);
+          relay.handleConnection(ws, info);
+        },
+      },
       tokens,
       corsOrigins: config.corsOrigins,
       log,
       sessions: sessionSockets,
+      onUnauthorized: () => metrics.authFailures.inc({ route: SYNC_ROUTE }),
     }),
   );
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   log.info('server listening', { url, database: db.kind });
+  if (metricsListener) log.info('metrics listening', { url: `${metricsListener.url}/metrics` });
   calendar.start();
   trash.start();
   sessionPruner.start();
@@ -255,7 +373,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     trash,
     reminders,
     emails,
-    async close() {
+    metrics,
+    metricsUrl: metricsListener?.url ?? null,
+    redis,
+    cluster,
+    async close(options = {}) {
+      // From now on /readyz answers 503: load balancers stop sending work here.
+      draining = true;
+      if (options.drainMs) await new Promise((resolve) => setTimeout(resolve, options.drainMs));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Running syncs write to documents: they end (or give up their lease) before the relay.
       await calendar.stop();
@@ -267,11 +392,17 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await reminders.stop();
       await emails.stop();
       email?.close();
+      await delivery.close();
       await relay.close();
+      // After the relay: its last commits are published before the link goes.
+      await cluster?.close();
       sessionSockets.close();
       wss.close();
       if ('closeAllConnections' in server) server.closeAllConnections();
       await closed;
+      await metricsListener?.close();
+      // Last: everything above may still publish or count in Redis while it stops.
+      await redis?.close();
     },
   };
 }

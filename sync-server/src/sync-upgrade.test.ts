@@ -438,7 +438,7 @@ describe('an unexpected failure inside the upgrade handler', () => {
         }),
       },
       corsOrigins: [],
-      log: createLogger('debug', (line) => lines.push(line)),
+      log: createLogger('debug', { destination: { write: (line) => lines.push(line) } }),
       ...overrides,
     });
     const started = createServer();
@@ -453,7 +453,7 @@ describe('an unexpected failure inside the upgrade handler', () => {
   function expectLoggedWithoutSecrets(): void {
     expect(lines).toHaveLength(1);
     const entry = JSON.parse(lines[0] ?? '{}') as Record<string, string>;
-    expect(entry).toMatchObject({ level: 'error', message: 'websocket upgrade failed' });
+    expect(entry).toMatchObject({ level: 'error', msg: 'websocket upgrade failed' });
     expect(entry.method).toBe('GET');
     expect(entry.path).toBe(`/sync/${SOMEONE}`);
     expect(entry.error).toContain('Error');

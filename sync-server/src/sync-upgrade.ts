@@ -5,6 +5,7 @@ import type { WebSocketServer } from 'ws';
 import { InvalidTokenError, type TokenService, type VerifiedClaims } from './auth/token-service.js';
 import type { Logger } from './logger.js';
 import { ACCESS_TOKEN_COOKIE } from './middleware/require-auth/index.js';
+import { nameSocket } from './observability/socket-ids.js';
 import {
   isStorageOutage,
   STORAGE_RETRY_AFTER_SECONDS,
@@ -16,12 +17,14 @@ import type { SessionSockets } from './session-sockets.js';
 
 export interface SyncUpgradeDeps {
   wss: WebSocketServer;
-  relay: Relay;
+  relay: Pick<Relay, 'handleConnection'>;
   tokens: Pick<TokenService, 'verifyAccessToken'>;
   corsOrigins: readonly string[];
   log: Logger;
   /** Closes each socket when its session is revoked or its token expires. */
   sessions?: Pick<SessionSockets, 'track'>;
+  /** Told of each upgrade refused for want of a valid token (the metrics' auth failures). */
+  onUnauthorized?: () => void;
 }
 
 type Status = 400 | 401 | 403 | 404 | 500 | 503;
@@ -49,6 +52,11 @@ function reject(socket: Duplex, status: Status): void {
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${retry}Connection: close\r\n\r\n${body}`,
   );
+}
+
+function unauthorized(deps: SyncUpgradeDeps, socket: Duplex): void {
+  deps.onUnauthorized?.();
+  reject(socket, 401);
 }
 
 export interface RequestTarget {
@@ -135,7 +143,7 @@ async function upgrade(
   if (!room) return reject(socket, 404);
   const queryToken = target.query.get('token');
   const token = queryToken ?? cookieToken(request.headers.cookie);
-  if (!token) return reject(socket, 401);
+  if (!token) return unauthorized(deps, socket);
   if (!queryToken) {
     const origin = request.headers.origin;
     if (!origin || !deps.corsOrigins.includes(origin)) return reject(socket, 403);
@@ -144,7 +152,7 @@ async function upgrade(
   try {
     claims = await deps.tokens.verifyAccessToken(token);
   } catch (error) {
-    if (error instanceof InvalidTokenError) return reject(socket, 401);
+    if (error instanceof InvalidTokenError) return unauthorized(deps, socket);
     throw error; // not the client's doing: logged, 503 while storage is down, else 500
   }
   const { userId } = claims;
@@ -153,10 +161,9 @@ async function upgrade(
   progress.handedOver = true;
   deps.wss.handleUpgrade(request, socket, head, (ws) => {
     deps.sessions?.track(ws, claims);
-    deps.relay.handleConnection(ws, {
-      userId,
-      room: room.room,
-      wantsAck: target.query.get('ack') === '1',
-    });
+    const info = { userId, room: room.room, wantsAck: target.query.get('ack') === '1' };
+    const socketId = nameSocket(info);
+    deps.relay.handleConnection(ws, info);
+    deps.log.debug('websocket connected', { socketId, userId, room: info.room });
   });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type Config, loadConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { type DatabaseKind, openTestDatabase, type TestDatabase } from './db/test-databases.js';
-import { silentLogger } from './logger.js';
+import { type Logger, silentLogger } from './logger.js';
 import type { RelayOptions } from './relay/relay.js';
 import { type RunningServer, type ServerDeps, startServer } from './server.js';
 
@@ -23,11 +23,23 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   register(name: string): Promise<TestUser>;
+  /**
+   * Another node of the same cluster (PostgreSQL only): a second server in this process on a
+   * pool of its own over the same database, with `config` added to this one's.
+   */
+  startNode(config?: Record<string, string>): Promise<TestNode>;
   /** Stops the server only (the database stays, for a restart). */
   stop(): Promise<void>;
   /** Starts a new server on the same database and port. */
   restart(): Promise<void>;
   dispose(): Promise<void>;
+}
+
+export interface TestNode {
+  server: RunningServer;
+  url: string;
+  wsUrl: string;
+  close(): Promise<void>;
 }
 
 /**
@@ -45,11 +57,13 @@ export async function startTestServer(
     emails?: ServerDeps['emailOptions'];
     /** The server's clock (default: the system's). */
     clock?: () => Date;
+    /** Where the server logs (default: nowhere). */
+    log?: Logger;
   } = {},
 ): Promise<TestServer> {
   const database: TestDatabase = await openTestDatabase(kind);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tasks-test-'));
-  const config = loadConfig({
+  const configEnv: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
@@ -62,12 +76,14 @@ export async function startTestServer(
     // Tests connect CalDAV servers (Radicale) on 127.0.0.1.
     CALDAV_ALLOW_PRIVATE_NETWORKS: 'true',
     ...options.config,
-  });
+  };
+  const config = loadConfig(configEnv);
+  const nodes: RunningServer[] = [];
   const start = (port: number) =>
     startServer({
       config: { ...config, port },
       db: database.db,
-      log: silentLogger,
+      log: options.log ?? silentLogger,
       relayOptions: options.relay ?? {},
       ...(options.calendar ? { calendarOptions: options.calendar } : {}),
       ...(options.trashPurge ? { trashPurgeOptions: options.trashPurge } : {}),
@@ -102,11 +118,32 @@ export async function startTestServer(
       const body = (await response.json()) as { id: string; access_token: string };
       return { userId: body.id, token: body.access_token };
     },
+    async startNode(extra = {}) {
+      const db = database.connect({ max: 5 });
+      if (!db) throw new Error('a second node needs PostgreSQL (PGlite has one connection)');
+      const nodeConfig = loadConfig({ ...configEnv, PORT: '0', ...extra });
+      const node = await startServer({
+        config: nodeConfig,
+        db,
+        log: options.log ?? silentLogger,
+        relayOptions: options.relay ?? {},
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.calendar ? { calendarOptions: options.calendar } : {}),
+      });
+      nodes.push(node);
+      return {
+        server: node,
+        url: node.url,
+        wsUrl: `ws://127.0.0.1:${node.port}/sync`,
+        close: () => node.close(),
+      };
+    },
     stop: () => server.close(),
     async restart() {
       server = await start(port);
     },
     async dispose() {
+      for (const node of nodes) await node.close().catch(() => undefined);
       await server.close().catch(() => undefined);
       await database.dispose();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import type { Resource } from 'solid-js';
 import { ApiError, type Session } from '../session/session.js';
 import type { OAuthProviderInfo } from './oauth-flow.js';
 
@@ -16,6 +17,15 @@ export interface Connection {
   sync_status: 'PENDING' | 'SUCCESS' | 'FAILED';
   sync_error: string | null;
   last_sync_at: string | null;
+}
+
+/**
+ * The user's connections, fetched once for the settings page and shared by the parts that show
+ * them (each change made there refetches, so all see the same list).
+ */
+export interface ConnectionList {
+  list: Resource<Connection[]>;
+  refetch: () => void;
 }
 
 export type ProviderInfo =

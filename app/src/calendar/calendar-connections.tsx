@@ -1,7 +1,7 @@
 import { getSettings, updateSettings } from '@tasks/crdt';
 import { createMemo, createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { useWorkspace } from '../workspace-context.js';
-import { type Connection, calendarApi } from './calendar-api.js';
+import { type Connection, type ConnectionList, calendarApi } from './calendar-api.js';
 import {
   ConnectCalendarForms,
   goToConsent,
@@ -25,7 +25,7 @@ const STATUS_WORDS: Record<Connection['sync_status'], string> = {
  * Settings → Calendar connections: the connected calendars with their state, "Sync now", pause,
  * event deletion, disconnect; connecting another; and which calendar events become tasks.
  */
-export function CalendarConnections() {
+export function CalendarConnections(props: { connections: ConnectionList }) {
   const workspace = useWorkspace();
   const session = () => workspace.session();
   const [status, setStatus] = createSignal('');
@@ -34,7 +34,8 @@ export function CalendarConnections() {
   const [syncing, setSyncing] = createSignal<ReadonlySet<string>>(new Set());
   /** The CalDAV connection whose password the form below asks for again (Reconnect). */
   const [renewing, setRenewing] = createSignal<Connection | null>(null);
-  const [connections, { refetch }] = createResource(() => calendarApi.connections(session()));
+  const connections = () => props.connections.list();
+  const refetch = () => props.connections.refetch();
   const [providers] = createResource(() => calendarApi.providers(session()));
   const settings = createMemo(() => {
     workspace.replica.version();
@@ -176,8 +177,8 @@ export function CalendarConnections() {
       <p role="status" aria-live="polite" class="calendar-status">
         {status()}
       </p>
-      <Show when={connections.error}>
-        <p class="field-error">{messageOf(connections.error)}</p>
+      <Show when={props.connections.list.error}>
+        <p class="field-error">{messageOf(props.connections.list.error)}</p>
       </Show>
       <Show when={(connections() ?? []).length > 0} fallback={<p>No calendars connected.</p>}>
         <ul aria-label="Connected calendars">

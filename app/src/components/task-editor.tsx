@@ -18,6 +18,7 @@ import type * as Y from 'yjs';
 import { formatDue, fromInputValue, toInputValue } from '../format.js';
 import { useWorkspace } from '../workspace-context.js';
 import { TaskHistoryPanel } from '../your-data/task-history-panel.js';
+import { ReminderField } from './reminder-field.js';
 
 const RECURRENCES = [
   { value: '', label: 'Does not repeat' },
@@ -167,6 +168,7 @@ export function TaskEditor(props: { taskId: string; onClose: () => void }) {
               timezone={timezone()}
               onSave={(value) => save({ startDate: value })}
             />
+            <ReminderField task={current()} timezone={timezone()} />
             <div class="row">
               <div>
                 <label for="task-estimate">Estimate (minutes)</label>

@@ -409,8 +409,20 @@ describe('look-alikes that are not syntax', () => {
     'March for climate',
     'Read 1984',
     'Version 2.0 release',
+    'Order part 2d961d',
+    'Serial 41d05d',
   ])('keeps "%s" as a plain title', (text) => {
     expect(parse(text)).toEqual({ title: text, tags: [] });
+  });
+});
+
+describe('a date inside a word', () => {
+  it('is no date: the date typed after it is the due date and the word stays whole', () => {
+    expect(parse('Order part 2d961d today')).toEqual({
+      title: 'Order part 2d961d',
+      tags: [],
+      dueDate: '2025-10-15',
+    });
   });
 });
 

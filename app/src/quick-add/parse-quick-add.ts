@@ -509,12 +509,13 @@ const MONTH_NAME =
   'jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?';
 /**
  * chrono readings that are more often words than dates: `sun cream`, `sat down`, `March for
- * climate`, `a 15 min call`, `1/2 gallon`.
+ * climate`, `a 15 min call`, `1/2 gallon`, and spans without `in` (`2d961d`, a part number, is
+ * "2 days 961 days" to chrono).
  */
 const NOT_A_DATE = [
   /^(?:sun|sat)$/iu,
   new RegExp(`^(?:${MONTH_NAME})$`, 'iu'),
-  /^(?:\d+(?:\.\d+)?|an?|one|few|several|half)\s*(?:an?\s+)?(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)$/iu,
+  /^(?:(?:\d+(?:\.\d+)?|an?|one|few|several|half)\s*(?:an?\s+)?(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mo|mos|months?|y|yrs?|years?)\s*)+$/iu,
   /^\d\/\d$/u,
 ];
 /** Words that only introduce the date and go with it: `due friday`, `by monday`, `@9am`. */

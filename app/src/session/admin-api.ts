@@ -58,3 +58,32 @@ export const setUserActive = (session: Session, id: string, active: boolean) =>
 
 export const createInvite = (session: Session, expiresInDays: number) =>
   call<CreatedInvite>(session, 'POST', '/admin/invites', { expires_in_days: expiresInDays });
+
+/** A job queue's figures: jobs due and not done, and the oldest one's wait. */
+export interface JobQueueHealth {
+  depth: number;
+  oldest_age_seconds: number;
+}
+
+/** The server's health as an admin reads it (`GET /api/v1/admin/system`). */
+export interface SystemHealth {
+  generated_at: string;
+  database: 'postgres' | 'pglite';
+  draining: boolean;
+  connections: number;
+  rooms: number;
+  uncommitted_updates: number;
+  uncommitted_bytes: number;
+  doc_cache_bytes: number;
+  job_queues: { calendar_sync: JobQueueHealth; reminder: JobQueueHealth; email: JobQueueHealth };
+  failing_calendar_connections: number;
+  recent_errors: {
+    time: string;
+    level: 'warn' | 'error';
+    message: string;
+    detail: string | null;
+  }[];
+}
+
+export const fetchSystemHealth = (session: Session) =>
+  call<SystemHealth>(session, 'GET', '/admin/system');

@@ -1,4 +1,6 @@
 import {
+  blockCalendarCandidate,
+  blocksCalendarOf,
   getSettings,
   listProjects,
   type SettingsPatch,
@@ -8,9 +10,12 @@ import {
   WEEKDAYS,
   type Weekday,
 } from '@tasks/crdt';
-import { createMemo, For, Show } from 'solid-js';
+import { createMemo, createResource, For, Show } from 'solid-js';
+import { type Connection, type ConnectionList, calendarApi } from '../calendar/calendar-api.js';
 import { CalendarConnections } from '../calendar/calendar-connections.js';
+import { PROVIDER_LABELS } from '../calendar/connect-calendar-forms.js';
 import { PushSettings } from '../notifications/push-settings.js';
+import { SystemSettings } from '../system/system-settings.js';
 import { useWorkspace } from '../workspace-context.js';
 import { RecentlyDeletedSettings } from '../your-data/recently-deleted.js';
 import {
@@ -42,7 +47,7 @@ function zones(): string[] {
  * The planner's settings: horizon, minimum block, buffer, daily cap, and whether planned blocks go
  * to the connected calendars (see the README).
  */
-function SchedulingSettings() {
+function SchedulingSettings(props: { connections: ConnectionList }) {
   const workspace = useWorkspace();
   const scheduling = createMemo(() => {
     workspace.replica.version();
@@ -97,9 +102,66 @@ function SchedulingSettings() {
           checked={scheduling().blocksToCalendar}
           onChange={(event) => save({ blocksToCalendar: event.currentTarget.checked })}
         />{' '}
-        Put planned blocks in my calendar (as events in each connected calendar)
+        Put planned blocks in my calendar
       </label>
+      <BlocksCalendarChoice connections={props.connections} />
     </>
+  );
+}
+
+const connectionName = (connection: Connection) =>
+  `${PROVIDER_LABELS[connection.provider]} — ${connection.calendar_id}`;
+
+/**
+ * Which connected calendar receives the planned blocks (one, so that two calendars do not show
+ * each block twice): the first that syncs unless one is named; a paused one hands them on.
+ */
+function BlocksCalendarChoice(props: { connections: ConnectionList }) {
+  const workspace = useWorkspace();
+  const connections = () => props.connections.list();
+  const named = createMemo(() => {
+    workspace.replica.version();
+    return getSettings(workspace.docs).scheduling.blocksCalendarConnectionId;
+  });
+  const receiving = createMemo(() => {
+    const list = connections() ?? [];
+    const id = blocksCalendarOf(
+      { blocksCalendarConnectionId: named() },
+      list.map((connection) =>
+        blockCalendarCandidate({
+          id: connection.id,
+          syncEnabled: connection.sync_enabled,
+          syncStatus: connection.sync_status,
+        }),
+      ),
+    );
+    return list.find((connection) => connection.id === id) ?? null;
+  });
+  const save = (id: string) =>
+    workspace.act(() =>
+      updateSettings(workspace.docs, {
+        scheduling: { blocksCalendarConnectionId: id === '' ? null : id },
+      }),
+    );
+  return (
+    <Show when={(connections() ?? []).length > 0}>
+      <label for="settings-blocks-calendar">Calendar for planned blocks</label>
+      <select
+        id="settings-blocks-calendar"
+        value={named() ?? ''}
+        onChange={(event) => save(event.currentTarget.value)}
+      >
+        <option value="">The first connected calendar that syncs</option>
+        <For each={connections()}>
+          {(connection) => <option value={connection.id}>{connectionName(connection)}</option>}
+        </For>
+      </select>
+      <p class="hint" aria-live="polite">
+        {receiving()
+          ? `Planned blocks go to ${connectionName(receiving() as Connection)} only.`
+          : 'No connected calendar syncs now: planned blocks wait for one.'}
+      </p>
+    </Show>
   );
 }
 
@@ -234,6 +296,10 @@ function ReminderSettings() {
  */
 export function SettingsView() {
   const workspace = useWorkspace();
+  const [connections, { refetch }] = createResource(() =>
+    calendarApi.connections(workspace.session()),
+  );
+  const connectionList: ConnectionList = { list: connections, refetch: () => void refetch() };
   const settings = createMemo(() => {
     workspace.replica.version();
     return getSettings(workspace.docs);
@@ -328,7 +394,7 @@ export function SettingsView() {
           </For>
         </tbody>
       </table>
-      <SchedulingSettings />
+      <SchedulingSettings connections={connectionList} />
       <ReminderSettings />
       <h2>Projects</h2>
       <ul aria-label="Projects">
@@ -356,11 +422,12 @@ export function SettingsView() {
           )}
         </For>
       </ul>
-      <CalendarConnections />
+      <CalendarConnections connections={connectionList} />
       <CalendarFeedSettings />
       <ImportExportSettings />
       <RecentlyDeletedSettings />
       <AccountSettings />
+      <SystemSettings />
     </section>
   );
 }

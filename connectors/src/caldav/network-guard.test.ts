@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createGuardedFetch,
+  createGuardedPost,
   DEFAULT_CALDAV_PORTS,
   DisallowedPortError,
   isPrivateAddress,
@@ -117,5 +118,52 @@ describe('the guarded fetch', () => {
     expect(DEFAULT_CALDAV_PORTS).toEqual([80, 443, 8008, 8080, 8443]);
     const configured = await allowedHere([port])(`http://dav.test:${port}/calendar`);
     expect(await configured.text()).toBe('calendar');
+  });
+});
+
+describe('the guarded post', () => {
+  let server: Server;
+  let port: number;
+  const bodies: string[] = [];
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        response.writeHead(request.url === '/gone' ? 410 : 201);
+        response.end('a body nobody reads');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const post = (path: string) => ({
+    url: `http://127.0.0.1:${port}${path}`,
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.from('payload'),
+    timeoutMs: 5000,
+  });
+
+  it('refuses this machine unless allowed, before sending anything', async () => {
+    const refused = await createGuardedPost({ allowedPorts: 'any' })(post('/push')).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(PrivateAddressError);
+    expect(bodies).toEqual([]);
+  });
+
+  it('answers the status of an allowed address, the body sent and the answer discarded', async () => {
+    const allowed = createGuardedPost({
+      isAllowed: (address) => address === '127.0.0.1',
+      allowedPorts: 'any',
+    });
+    expect(await allowed(post('/push'))).toBe(201);
+    expect(await allowed(post('/gone'))).toBe(410);
+    expect(bodies).toEqual(['payload', 'payload']);
   });
 });

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+import { Agent, buildConnector, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { CalendarProviderError } from '../calendar-provider.js';
 import type { Fetch } from './retrying-fetch.js';
 
@@ -102,12 +102,8 @@ export interface GuardedFetchOptions {
   lookup?: typeof dnsLookup;
 }
 
-/**
- * A fetch that connects only to allowed (public) addresses: names are resolved, and every
- * resolved address checked, at connect time; an IP in the URL is checked as it is. A refused
- * request throws PrivateAddressError.
- */
-export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
+/** undici's agent that connects only where `options` allow (see createGuardedFetch). */
+function createGuardedAgent(options: GuardedFetchOptions): Agent {
   const isAllowed = options.isAllowed ?? ((address: string) => !isPrivateAddress(address));
   const resolve = options.lookup ?? dnsLookup;
   const allowedPorts = options.allowedPorts ?? DEFAULT_CALDAV_PORTS;
@@ -127,7 +123,7 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
     });
   };
   const connect = buildConnector({ lookup } as buildConnector.BuildOptions);
-  const agent = new Agent({
+  return new Agent({
     connect(connectOptions, callback) {
       const port = Number(connectOptions.port) || (connectOptions.protocol === 'https:' ? 443 : 80);
       if (allowedPorts !== 'any' && !allowedPorts.includes(port)) {
@@ -143,7 +139,15 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
       connect(connectOptions, callback);
     },
   });
+}
 
+/**
+ * A fetch that connects only to allowed (public) addresses: names are resolved, and every
+ * resolved address checked, at connect time; an IP in the URL is checked as it is. A refused
+ * request throws PrivateAddressError.
+ */
+export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
+  const agent = createGuardedAgent(options);
   return async function guardedFetch(input, init) {
     try {
       const response = await undiciFetch(
@@ -153,6 +157,41 @@ export function createGuardedFetch(options: GuardedFetchOptions = {}): Fetch {
       return response as unknown as Response;
     } catch (error) {
       // fetch reports a failed connect as TypeError('fetch failed', { cause }).
+      throw refusalIn(error) ?? error;
+    }
+  };
+}
+
+export interface GuardedPost {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer | string | null;
+  /** The request fails after this long without an answer. */
+  timeoutMs: number;
+}
+
+/**
+ * A POST through the same guard as createGuardedFetch, answering the status alone (the body is
+ * discarded): for many small requests (Web Push), undici's request API costs a fraction of the
+ * CPU of a fetch (no web streams, no Response).
+ */
+export function createGuardedPost(
+  options: GuardedFetchOptions = {},
+): (post: GuardedPost) => Promise<number> {
+  const agent = createGuardedAgent(options);
+  return async (post) => {
+    try {
+      const response = await undiciRequest(post.url, {
+        method: 'POST',
+        headers: post.headers,
+        body: post.body,
+        dispatcher: agent,
+        headersTimeout: post.timeoutMs,
+        bodyTimeout: post.timeoutMs,
+      });
+      await response.body.dump();
+      return response.statusCode;
+    } catch (error) {
       throw refusalIn(error) ?? error;
     }
   };

@@ -3,7 +3,12 @@ import { updateSettings } from '../settings.js';
 import { addPinnedBlock } from '../task-blocks.js';
 import { createTask, deleteTask, updateTask } from '../tasks.js';
 import { manualContext, replica } from '../test-support.js';
-import { blockEventMarker, blocksForCalendar, isBlockEventMarker } from './calendar-blocks.js';
+import {
+  blockEventMarker,
+  blocksCalendarOf,
+  blocksForCalendar,
+  isBlockEventMarker,
+} from './calendar-blocks.js';
 
 const NOW = new Date('2026-03-23T07:00:00Z');
 const WINDOW = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-04-01T00:00:00Z') };
@@ -64,5 +69,33 @@ describe('planned blocks for the calendar', () => {
     expect(blocksForCalendar(docs, WINDOW).map((block) => block.taskId)).toEqual([other.id]);
     deleteTask(docs, other.id, ctx);
     expect(blocksForCalendar(docs, WINDOW)).toEqual([]);
+  });
+});
+
+describe('the one calendar that receives planned blocks', () => {
+  const connections = [
+    { id: 'old-off', isWritable: false },
+    { id: 'first', isWritable: true },
+    { id: 'second', isWritable: true },
+  ];
+
+  it('is the first writable connection when none is named', () => {
+    expect(blocksCalendarOf({ blocksCalendarConnectionId: null }, connections)).toBe('first');
+  });
+
+  it('is the named connection while it is writable', () => {
+    expect(blocksCalendarOf({ blocksCalendarConnectionId: 'second' }, connections)).toBe('second');
+  });
+
+  it('falls back to the first writable one when the named one is gone or turned off', () => {
+    expect(blocksCalendarOf({ blocksCalendarConnectionId: 'removed' }, connections)).toBe('first');
+    expect(blocksCalendarOf({ blocksCalendarConnectionId: 'old-off' }, connections)).toBe('first');
+  });
+
+  it('is none without a writable connection', () => {
+    expect(
+      blocksCalendarOf({ blocksCalendarConnectionId: 'old-off' }, connections.slice(0, 1)),
+    ).toBe(null);
+    expect(blocksCalendarOf({ blocksCalendarConnectionId: null }, [])).toBeNull();
   });
 });

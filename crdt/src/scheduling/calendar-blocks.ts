@@ -1,4 +1,4 @@
-import type { Priority } from '../schema.js';
+import type { Priority, SchedulingSettings } from '../schema.js';
 import { getSettings } from '../settings.js';
 import { readAllBlocks } from '../task-blocks.js';
 import { isOpen } from '../task-views.js';
@@ -7,9 +7,10 @@ import type { UserDocs } from '../user-docs.js';
 
 /**
  * "Put planned blocks in my calendar" (issue 15): which planned blocks belong in the user's
- * connected calendars as events. A block's event carries a marker in place of a task id
- * (`block:<taskId>:<blockId>`), so the bridge tells it from the task's own event and from the
- * user's events: it is never mirrored back as busy time nor turned into a task.
+ * connected calendar (one: `blocksCalendarOf`) as events. A block's event carries a marker in
+ * place of a task id (`block:<taskId>:<blockId>`), so the bridge tells it from the task's own
+ * event and from the user's events: it is never mirrored back as busy time nor turned into a
+ * task.
  */
 export const BLOCK_EVENT_MARKER_PREFIX = 'block:';
 
@@ -69,4 +70,40 @@ export function blocksForCalendar(
     }
   }
   return result.sort((a, b) => a.start.localeCompare(b.start) || a.marker.localeCompare(b.marker));
+}
+
+/** A calendar connection as the choice of the blocks' calendar sees it. */
+export interface BlockCalendarCandidate {
+  id: string;
+  /** Whether the bridge writes to it now (sync on, not failed until the user reconnects it). */
+  isWritable: boolean;
+}
+
+/**
+ * The one connection whose calendar receives the planned blocks, so that a user with two
+ * calendars connected sees each block once: the one the settings name while it is writable,
+ * else the first writable one (`connections` oldest first); null when none is. A connection
+ * removed or turned off thus hands the blocks on to the next.
+ */
+export function blocksCalendarOf(
+  scheduling: Pick<SchedulingSettings, 'blocksCalendarConnectionId'>,
+  connections: readonly BlockCalendarCandidate[],
+): string | null {
+  const writable = connections.filter((connection) => connection.isWritable);
+  const chosen = writable.find(
+    (connection) => connection.id === scheduling.blocksCalendarConnectionId,
+  );
+  return (chosen ?? writable[0])?.id ?? null;
+}
+
+/** A connection as a candidate: writable while sync is on and it has not failed for good. */
+export function blockCalendarCandidate(connection: {
+  id: string;
+  syncEnabled: boolean;
+  syncStatus: string;
+}): BlockCalendarCandidate {
+  return {
+    id: connection.id,
+    isWritable: connection.syncEnabled && connection.syncStatus !== 'FAILED',
+  };
 }

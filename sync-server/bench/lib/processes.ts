@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** A server started by the bench: its own child process, stopped by its pid. */
@@ -170,6 +170,24 @@ export function readCpuSeconds(pid: number, tid?: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds used so far by every process whose command is `comm` (e.g. `postgres`: the
+ * server and all its backends), as far as /proc lets us read them.
+ */
+export function readCommandCpuSeconds(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
+    } catch {
+      continue;
+    }
+    total += readCpuSeconds(Number(entry)) ?? 0;
+  }
+  return total;
 }
 
 /** Resident set size in MiB, from /proc/PID/status VmRSS; null when gone. */

@@ -18,6 +18,7 @@ import {
   type LoadResult,
   type YModule,
 } from './load.js';
+import { serverDatabaseUrl } from './pg-socket.js';
 import {
   freePort,
   type ManagedProcess,
@@ -70,7 +71,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** The stock y-websocket client (v3), optionally counting update messages for durable acks. */
-function yWebsocketFactory(
+export function yWebsocketFactory(
   baseUrl: string,
   room: (docIndex: number) => { name: string; params: Record<string, string> },
   withAcks: boolean,
@@ -133,7 +134,7 @@ export interface OursOptions {
   log: (line: string) => void;
 }
 
-interface Account {
+export interface Account {
   id: string;
   token: string;
 }
@@ -163,8 +164,10 @@ export async function startOurs(options: OursOptions): Promise<BenchServer> {
       await admin.unsafe(`create database ${dbName}`);
       const url = new URL(options.databaseUrl);
       url.pathname = `/${dbName}`;
-      serverDbUrl = url.toString();
-      notes.push(`ours: PostgreSQL (${url.host}, throwaway database ${dbName})`);
+      serverDbUrl = serverDatabaseUrl(url);
+      notes.push(
+        `ours: PostgreSQL (${process.env.BENCH_PG_SOCKET_DIR ? `Unix socket in ${process.env.BENCH_PG_SOCKET_DIR}` : url.host}, throwaway database ${dbName})`,
+      );
     } else {
       notes.push(`ours: embedded PGlite (DATA_DIR ${tmp}); set DATABASE_URL for PostgreSQL`);
     }
@@ -283,7 +286,7 @@ export async function startOurs(options: OursOptions): Promise<BenchServer> {
   }
 }
 
-async function registerAccounts(
+export async function registerAccounts(
   port: number,
   count: number,
 ): Promise<{ accounts: Account[]; rateLimited: boolean }> {

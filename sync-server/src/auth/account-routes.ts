@@ -4,7 +4,11 @@ import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { errorBody, HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
-import { createRateLimiter, rateLimitedError } from '../middleware/rate-limit/index.js';
+import {
+  localRateLimits,
+  type RateLimitStore,
+  rateLimitedError,
+} from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
 import { cutOffSessions, revokeAllSessions } from './account-sessions.js';
 import { userBody } from './auth-schemas.js';
@@ -60,6 +64,8 @@ export interface AccountRoutesDeps {
   log: Logger;
   /** Password checks per account per minute (default 5): a stolen token cannot guess it. */
   passwordChecksPerMinute?: number;
+  /** Where the password checks are counted (default: this process). */
+  rateLimits?: RateLimitStore;
   /**
    * Runs once an account's sessions ended or the account is gone, to close what is still open
    * (the relay's sockets of that user).
@@ -76,7 +82,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
   const { db, tokens, clock, log } = deps;
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
-  const checks = createRateLimiter({
+  const checks = (deps.rateLimits ?? localRateLimits).limiter('password-check', {
     windowMs: 60_000,
     max: deps.passwordChecksPerMinute ?? 5,
     clock,
@@ -90,7 +96,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
   };
   /** The account's password, checked under the per-account brake. */
   const checkPassword = async (user: User, password: string, field: string) => {
-    const decision = checks.hit(user.id);
+    const decision = await checks.hit(user.id);
     if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
     if (!(await verifyPassword(user.passwordHash, password))) {
       throw new HttpError(403, 'invalid_password', 'The password is not right.', [

@@ -32,7 +32,7 @@ function serve({ db, secret = SECRET, limits = GENEROUS, registration = 'open' }
   let now = Date.parse('2025-10-15T12:00:00Z');
   const clock = () => new Date(now);
   const logLines: string[] = [];
-  const log = createLogger('debug', (line) => logLines.push(line));
+  const log = createLogger('debug', { destination: { write: (line) => logLines.push(line) } });
   const tokens = createTokenService({ secret, clock });
   const app = new Hono();
   app.onError((error, c) => errorResponse(error, c, log));

@@ -5,8 +5,9 @@ import { errorBody, HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
 import {
   clientIp,
-  createFailureBrake,
+  localRateLimits,
   type RateLimitRule,
+  type RateLimitStore,
   rateLimit,
   rateLimitedError,
 } from '../middleware/rate-limit/index.js';
@@ -61,6 +62,8 @@ export interface AuthRoutesDeps {
   /** Who may register (REGISTRATION) and the invites that let them. */
   registration: Registration;
   limits?: Partial<AuthLimits>;
+  /** Where the brakes count (default: this process; a cluster's: Redis, for every node). */
+  rateLimits?: RateLimitStore;
   /**
    * Runs once an account exists (the server creates the user's document, in the account's time
    * zone). A failure is logged, not the registration's: the document is seeded on first use.
@@ -80,7 +83,8 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
   const limits = { ...DEFAULT_AUTH_LIMITS, ...deps.limits };
   const users = createUserStore(db);
   const sessions = createSessionStore(db);
-  const loginFailures = createFailureBrake({
+  const store = deps.rateLimits ?? localRateLimits;
+  const loginFailures = store.failureBrake('login-account', {
     freeFailures: limits.loginPerAccount.max,
     windowMs: limits.loginPerAccount.windowMs,
     clock,
@@ -115,7 +119,12 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
 
   app.post(
     '/register',
-    rateLimit({ ...limits.registerPerIp, clock, key: (c) => clientIp(c) }),
+    rateLimit({
+      ...limits.registerPerIp,
+      clock,
+      key: (c) => clientIp(c),
+      store: { limits: store, name: 'register-ip' },
+    }),
     async (c) => {
       const input = await readJsonBody(c, registerBody);
       // Checked before hashing so a duplicate costs no argon2 run; create() still catches races.
@@ -148,18 +157,23 @@ export function createAuthRoutes(deps: AuthRoutesDeps): Hono {
 
   app.post(
     '/login',
-    rateLimit({ ...limits.loginPerIp, clock, key: (c) => clientIp(c) }),
+    rateLimit({
+      ...limits.loginPerIp,
+      clock,
+      key: (c) => clientIp(c),
+      store: { limits: store, name: 'login-ip' },
+    }),
     async (c) => {
       const input = await readJsonBody(c, loginBody);
       // Failures only, per account and client: a stranger's guesses never lock the owner out.
       const brakeKey = `${accountKey(input)} ${clientIp(c)}`;
-      const decision = loginFailures.check(brakeKey);
+      const decision = await loginFailures.check(brakeKey);
       if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
-      const user = await authenticate(users, input).catch((error: unknown) => {
-        if (error instanceof HttpError && error.status === 401) loginFailures.fail(brakeKey);
+      const user = await authenticate(users, input).catch(async (error: unknown) => {
+        if (error instanceof HttpError && error.status === 401) await loginFailures.fail(brakeKey);
         throw error;
       });
-      loginFailures.succeed(brakeKey);
+      await loginFailures.succeed(brakeKey);
       if (!user.isActive) throw new HttpError(403, 'account_disabled', 'This account is disabled.');
       const now = clock();
       await users.recordLogin(user.id, now);

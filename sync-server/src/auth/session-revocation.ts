@@ -1,3 +1,4 @@
+import type { ClusterRedis } from '../cluster/redis-guard.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 
@@ -82,12 +83,18 @@ export interface DatabaseRevocationsOptions {
    * close (default 1 s). Token checks never wait for it: they ask the database.
    */
   pollIntervalMs?: number;
+  /**
+   * A cluster's Redis: each revocation is also published there, so that every node closes the
+   * session's sockets at once rather than at its next poll (which stays, for a message Redis
+   * loses). Absent: one process, polling only.
+   */
+  cluster?: ClusterRedis | null;
 }
 
 export interface DatabaseRevocations extends SessionRevocations {
-  /** Starts polling for revocations recorded by other servers. */
+  /** Starts polling for revocations recorded by other servers (and listening, on a cluster). */
   start(): void;
-  /** Stops polling and waits for a poll under way. */
+  /** Stops polling (and listening) and waits for a poll under way. */
   stop(): Promise<void>;
   /** One poll (tests): tells the listeners of every revocation not heard of yet. */
   pollOnce(): Promise<void>;
@@ -116,11 +123,25 @@ export function createDatabaseRevocations(
   let cursor: Date | null = null;
   let timer: NodeJS.Timeout | null = null;
   let polling: Promise<void> = Promise.resolve();
+  const news = options.cluster ? revocationNews(options.cluster, (ids) => confirm(ids)) : null;
 
   const learn = async (sessionId: string, lapsesAt: Date) => {
     if ((told.get(sessionId) ?? 0) >= lapsesAt.getTime()) return;
     told.set(sessionId, lapsesAt.getTime());
     await known.revoke([sessionId], lapsesAt);
+  };
+
+  /**
+   * Sessions another node says it revoked, learnt only as the database has them: the database
+   * is the truth, and a message on Redis (from anyone who can reach it) never revokes alone.
+   */
+  const confirm = async (sessionIds: readonly string[]) => {
+    const rows = await db.query<{ session_id: string; lapses_at: Date }>(
+      `select session_id, lapses_at from revoked_sessions
+        where session_id = any($1::text[]) and lapses_at > $2::timestamptz`,
+      [[...sessionIds], clock().toISOString()],
+    );
+    for (const row of rows) await learn(row.session_id, new Date(row.lapses_at));
   };
 
   const pollOnce = async () => {
@@ -158,6 +179,7 @@ export function createDatabaseRevocations(
         [[...sessionIds], until.toISOString()],
       );
       for (const sessionId of sessionIds) await learn(sessionId, until);
+      news?.publish(sessionIds);
     },
     async isRevoked(sessionId) {
       if (await known.isRevoked(sessionId)) return true;
@@ -197,10 +219,12 @@ export function createDatabaseRevocations(
       poll();
       timer = setInterval(poll, pollIntervalMs);
       timer.unref();
+      news?.listen();
     },
     async stop() {
       if (timer) clearInterval(timer);
       timer = null;
+      await news?.stop();
       await polling;
     },
   };
@@ -212,3 +236,64 @@ export function createDatabaseRevocations(
  * within this margin.
  */
 const POLL_OVERLAP_MS = 5000;
+
+/**
+ * The cluster's channel of revocations: `{"sessions": [...]}` published by the node that
+ * recorded them (after its insert committed), heard by every node, itself included (harmless:
+ * a session already known is told once). Publishing never fails a revocation: with Redis down,
+ * the other nodes learn it at their next poll.
+ */
+function revocationNews(cluster: ClusterRedis, heard: (sessionIds: string[]) => Promise<void>) {
+  const channel = `${cluster.prefix}revoked-sessions`;
+  const { commands, subscriber } = cluster.link;
+  const onMessage = (from: string, message: string) => {
+    if (from !== channel) return;
+    let sessionIds: string[];
+    try {
+      const parsed = JSON.parse(message) as { sessions?: unknown };
+      if (!Array.isArray(parsed.sessions)) throw new Error('no sessions');
+      sessionIds = parsed.sessions.filter((id): id is string => typeof id === 'string');
+    } catch (error) {
+      cluster.log.warn('ignored a malformed revocation message', {
+        error: (error as Error).message,
+      });
+      return;
+    }
+    if (sessionIds.length === 0) return;
+    heard(sessionIds).catch((error: unknown) => {
+      // The next poll finds it in the database.
+      cluster.log.warn('could not read a revocation heard from redis', { error: String(error) });
+    });
+  };
+  let listening = false;
+  const subscribe = () => {
+    subscriber.subscribe(channel).catch((error: unknown) => {
+      cluster.log.warn('could not subscribe to revocations; polling only until redis answers', {
+        error: String(error),
+      });
+    });
+  };
+  return {
+    publish(sessionIds: readonly string[]) {
+      commands.publish(channel, JSON.stringify({ sessions: sessionIds })).catch(() => {
+        // Redis down: the RedisLink has warned once; the other nodes poll.
+      });
+    },
+    listen() {
+      if (listening) return;
+      listening = true;
+      subscriber.on('message', onMessage);
+      subscribe();
+      // ioredis resubscribes what it had subscribed after a reconnection, but not a channel
+      // whose first SUBSCRIBE failed (Redis down at start): ask again on every connection.
+      subscriber.on('ready', subscribe);
+    },
+    async stop() {
+      if (!listening) return;
+      listening = false;
+      subscriber.off('message', onMessage);
+      subscriber.off('ready', subscribe);
+      await subscriber.unsubscribe(channel).catch(() => undefined);
+    },
+  };
+}

@@ -99,6 +99,33 @@ describe('token service', () => {
     await expect(tokens.verifyAccessToken(token)).rejects.toEqual(new InvalidTokenError('expired'));
   });
 
+  it('refuses a token it accepted earlier once the token has expired, or its session is revoked', async () => {
+    let now = NOW;
+    const tokens = createTokenService({ secret: SECRET, clock: () => now });
+    const token = await tokens.issueAccessToken({
+      userId: USER_ID,
+      role: 'user',
+      sessionId: SESSION_ID,
+    });
+    await expect(tokens.verifyAccessToken(token)).resolves.toMatchObject({ userId: USER_ID });
+    now = new Date(NOW.getTime() + 3599_000);
+    await expect(tokens.verifyAccessToken(token)).resolves.toMatchObject({ userId: USER_ID });
+    now = new Date(NOW.getTime() + 3600_000);
+    await expect(tokens.verifyAccessToken(token)).rejects.toEqual(new InvalidTokenError('expired'));
+
+    now = NOW;
+    const second = await tokens.issueAccessToken({
+      userId: USER_ID,
+      role: 'user',
+      sessionId: SESSION_ID,
+    });
+    await expect(tokens.verifyAccessToken(second)).resolves.toMatchObject({ userId: USER_ID });
+    await tokens.revokeSessions([SESSION_ID]);
+    await expect(tokens.verifyAccessToken(second)).rejects.toEqual(
+      new InvalidTokenError('revoked'),
+    );
+  });
+
   it('refuses a secret too short to resist guessing', () => {
     expect(() => createTokenService({ secret: 'short', clock: () => NOW })).toThrow(/32/);
   });

@@ -19,13 +19,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
 import { insertSyncConnection, insertTestUser } from './connection-test-rows.js';
 import { runSync } from './sync-engine.js';
-import { openRadicaleCalendar, openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
+import {
+  openRadicaleCalendar,
+  openRadicaleCalendars,
+  openSyncFixture,
+  type SyncFixture,
+} from './sync-test-fixture.js';
 
 /**
  * "Put planned blocks in my calendar" against a real CalDAV server (Radicale): the week is planned
  * around a meeting made in the calendar, each block shows there as one event (never mirrored back
  * as busy time), a re-sync writes nothing twice, a moved block moves its event, and a completed
- * task's blocks and all blocks once the setting is off leave the calendar.
+ * task's blocks and all blocks once the setting is off leave the calendar. With two calendars
+ * connected (two Radicale collections), each block is an event in exactly one of them: the first
+ * connected by default, the one the settings name once named; naming the other moves every block
+ * event across, and a paused or removed named calendar hands them back to the first.
  */
 
 const hasRadicale = await ensureRadicaleInstalled();
@@ -61,6 +69,13 @@ const blockEvents = (events: ProviderEvent[]) =>
       end: 'dateTime' in event.end ? new Date(event.end.dateTime).toISOString() : '',
     }))
     .sort((a, b) => a.start.localeCompare(b.start));
+
+/** The markers of the block events in a calendar, sorted. */
+async function blockMarkers(provider: CalendarProvider): Promise<(string | null)[]> {
+  return blockEvents(await allEvents(provider))
+    .map((event) => event.marker)
+    .sort();
+}
 
 const asEvents = (blocks: TaskBlock[], titles: Map<string, string>) =>
   blocks
@@ -199,6 +214,92 @@ describe.each(testDatabaseKinds())(
         }
       },
       90_000,
+    );
+
+    it.runIf(hasRadicale)(
+      'writes each block to one calendar, moves them all when the target changes, falls back when it is gone',
+      async () => {
+        const { server, providers } = await openRadicaleCalendars(clock, 2);
+        try {
+          const [work, home] = providers as [CalendarProvider, CalendarProvider];
+          const userId = await insertTestUser(test.db);
+          const workId = await insertSyncConnection(test.db, userId, 'ICAL');
+          const homeId = await insertSyncConnection(test.db, userId, 'ICAL');
+          // "Work" was connected first.
+          await test.db.query(
+            `update calendar_connections set created_at = created_at - interval '1 hour'
+           where id = $1`,
+            [workId],
+          );
+          const syncOne = (connectionId: string, provider: CalendarProvider) =>
+            runSync({ connectionId, provider, userId, db: test.db, access: test.access, clock });
+          const syncBoth = async () => {
+            await syncOne(workId, work);
+            await syncOne(homeId, home);
+          };
+          const expected = await test.access.use(userId, [], (docs, ctx) => {
+            updateSettings(docs, {
+              timezone: 'Europe/Berlin',
+              scheduling: { blocksToCalendar: true, minBlockMinutes: 60 },
+            });
+            createTask(docs, { title: 'Write report', estimatedDuration: 180 }, ctx);
+            createTask(docs, { title: 'Read papers', estimatedDuration: 120 }, ctx);
+            planAndApplySchedule(docs, ctx, WEEK);
+            return listBlocksBetween(docs, WEEK)
+              .map((block) => blockEventMarker(block.taskId, block.id))
+              .sort();
+          });
+          expect(expected.length).toBeGreaterThanOrEqual(2);
+
+          // By default, the first connected calendar holds every block, the other none.
+          await syncBoth();
+          await syncBoth();
+          expect(await blockMarkers(work)).toEqual(expected);
+          expect(await blockMarkers(home)).toEqual([]);
+
+          // The user names the other calendar: the blocks move, each still there once.
+          await test.access.use(userId, [], (docs) =>
+            updateSettings(docs, { scheduling: { blocksCalendarConnectionId: homeId } }),
+          );
+          await syncBoth();
+          expect(await blockMarkers(work)).toEqual([]);
+          expect(await blockMarkers(home)).toEqual(expected);
+          const rows = await test.db.query<{ connection_id: string }>(
+            'select distinct connection_id from calendar_block_events where connection_id in ($1, $2)',
+            [workId, homeId],
+          );
+          expect(rows).toEqual([{ connection_id: homeId }]);
+          // Synced again in the other order, nothing changes.
+          await syncOne(homeId, home);
+          await syncBoth();
+          expect(await blockMarkers(work)).toEqual([]);
+          expect(await blockMarkers(home)).toEqual(expected);
+
+          // Sync turned off on the named calendar: the first one takes the blocks back.
+          await test.db.query(
+            'update calendar_connections set sync_enabled = false where id = $1',
+            [homeId],
+          );
+          await syncOne(workId, work);
+          expect(await blockMarkers(work)).toEqual(expected);
+          // Back on: they move to the named one again.
+          await test.db.query('update calendar_connections set sync_enabled = true where id = $1', [
+            homeId,
+          ]);
+          await syncBoth();
+          expect(await blockMarkers(work)).toEqual([]);
+          expect(await blockMarkers(home)).toEqual(expected);
+
+          // The named connection is removed (its events stay in that calendar, as documented):
+          // the blocks fall back to the first connection.
+          await test.db.query('delete from calendar_connections where id = $1', [homeId]);
+          await syncOne(workId, work);
+          expect(await blockMarkers(work)).toEqual(expected);
+        } finally {
+          await server.close();
+        }
+      },
+      120_000,
     );
   },
 );

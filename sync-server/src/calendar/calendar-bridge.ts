@@ -52,6 +52,14 @@ export interface CalendarBridgeDeps {
   providerFactory?: ProviderFactory;
   /** A document change queues a sync this long after it (default 5 s). */
   changeDelayMs?: number;
+  /** How long a user's syncable connections are remembered between changes (default 30 s). */
+  connectionCacheMs?: number;
+  /**
+   * One of several nodes (REDIS_URL): a calendar connected on another node is unknown to this
+   * one's cache of the user's connections until it ends, so a connection made here is synced
+   * again once every node's cache has ended (what they saw meanwhile, they did not queue).
+   */
+  clustered?: boolean;
   pollIntervalMs?: Record<ProviderName, number>;
   /** How often connections without a waiting job get their next poll (default 1 minute). */
   scheduleIntervalMs?: number;
@@ -61,6 +69,12 @@ export interface CalendarBridgeDeps {
   syncOptions?: RunSyncOptions;
   /** false: `start` runs no worker, scheduler or change feed (tests that drive the queue). */
   runJobs?: boolean;
+  /** Told how each sync of a connection ended and how long it took (the metrics). */
+  onSyncFinished?: (run: {
+    provider: ProviderName;
+    outcome: 'success' | 'failure';
+    durationMs: number;
+  }) => void;
 }
 
 export interface CalendarBridge {
@@ -91,6 +105,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
   const { services, db, log, clock } = deps;
   const { connections, jobs, config } = services;
   const changeDelayMs = deps.changeDelayMs ?? 5000;
+  const connectionCacheMs = deps.connectionCacheMs ?? 30_000;
   const pollIntervalMs = deps.pollIntervalMs ?? POLL_INTERVAL_MS;
   const scheduleIntervalMs = deps.scheduleIntervalMs ?? MINUTE;
   const channels = createPushChannelStore(db);
@@ -174,6 +189,23 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     const connection = await connections.find(job.connectionId);
     // Disconnected since the job was queued, or paused: nothing to do.
     if (!connection?.syncEnabled) return;
+    const started = performance.now();
+    const finished = (outcome: 'success' | 'failure') =>
+      deps.onSyncFinished?.({
+        provider: connection.provider,
+        outcome,
+        durationMs: performance.now() - started,
+      });
+    try {
+      await syncConnection(connection, signal);
+    } catch (error) {
+      finished('failure');
+      throw error;
+    }
+    finished('success');
+  }
+
+  async function syncConnection(connection: CalendarConnection, signal: AbortSignal) {
     const settings = await access.use(connection.userId, [], (docs) => getSettings(docs));
     const built = await factory(connection, { timezone: settings.timezone, signal });
     await runSync({
@@ -215,26 +247,57 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
 
   /** Users' syncable connections, briefly cached: most document changes are by users with none. */
   const connectionCache = new Map<string, { ids: string[]; until: number }>();
-  const CACHE_MS = 30_000;
+  /** Lookups in flight; one that a change of the user's connections overtook is not cached. */
+  const lookups = new Map<string, { overtaken: boolean }>();
   async function syncableConnections(userId: string): Promise<string[]> {
     const now = clock().getTime();
     const cached = connectionCache.get(userId);
     if (cached && cached.until > now) return cached.ids;
-    const rows = await db.query<{ id: string }>(
-      `select id from calendar_connections
-       where user_id = $1 and sync_enabled and sync_status <> 'FAILED'`,
-      [userId],
-    );
-    const ids = rows.map((row) => row.id);
-    connectionCache.set(userId, { ids, until: now + CACHE_MS });
-    return ids;
+    const lookup = { overtaken: false };
+    lookups.set(userId, lookup);
+    try {
+      const rows = await db.query<{ id: string }>(
+        `select id from calendar_connections
+         where user_id = $1 and sync_enabled and sync_status <> 'FAILED'`,
+        [userId],
+      );
+      const ids = rows.map((row) => row.id);
+      if (!lookup.overtaken) connectionCache.set(userId, { ids, until: now + connectionCacheMs });
+      return ids;
+    } finally {
+      if (lookups.get(userId) === lookup) lookups.delete(userId);
+    }
+  }
+
+  /** Follow-up syncs of connections made on this node (`clustered`), until they run. */
+  const followUps = new Set<NodeJS.Timeout>();
+  /** `syncable`: the connection that can sync now (connected, reconnected or resumed). */
+  function connectionsChanged(userId: string, syncable: string | null): void {
+    connectionCache.delete(userId);
+    const lookup = lookups.get(userId);
+    if (lookup) lookup.overtaken = true;
+    if (!deps.clustered || syncable === null) return;
+    const timer = setTimeout(() => {
+      followUps.delete(timer);
+      queue(syncable).catch((error: unknown) =>
+        log.warn('could not queue the follow-up sync of a new connection', {
+          connectionId: syncable,
+          error: String(error),
+        }),
+      );
+    }, connectionCacheMs + changeDelayMs);
+    timer.unref();
+    followUps.add(timer);
   }
 
   /**
-   * Per user, when a change last queued syncs: changes within the delay ride on those jobs (they
-   * have not started yet). Only a queued job counts: a user without connections queues nothing.
+   * Per user, until when the syncs a change queued wait to start: changes before then ride on
+   * them (those syncs will read the document after them). A change's job may have been merged
+   * into one already due (the first sync of a new connection, a "sync now"): then nothing
+   * rides, since that sync may already have read the document. Only a queued job counts: a user
+   * without connections queues nothing.
    */
-  const changeQueuedAt = new Map<string, number>();
+  const ridingUntil = new Map<string, number>();
   const queuing = new Set<string>();
   function onDocumentChange(change: DocumentChange): void {
     // Month documents hold time entries: nothing a calendar shows.
@@ -242,12 +305,20 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     const userId = change.ownerId;
     const now = clock().getTime();
     if (queuing.has(userId)) return;
-    if (now - (changeQueuedAt.get(userId) ?? Number.NEGATIVE_INFINITY) < changeDelayMs) return;
+    const until = ridingUntil.get(userId);
+    if (until !== undefined) {
+      if (now < until) return;
+      ridingUntil.delete(userId);
+    }
     queuing.add(userId);
     void (async () => {
       const ids = await syncableConnections(userId);
-      for (const id of ids) await jobs.enqueue(id, { delayMs: changeDelayMs });
-      if (ids.length > 0) changeQueuedAt.set(userId, now);
+      let start = Number.POSITIVE_INFINITY;
+      for (const id of ids) {
+        const job = await jobs.enqueue(id, { delayMs: changeDelayMs });
+        start = Math.min(start, job.runAfter.getTime());
+      }
+      if (ids.length > 0) ridingUntil.set(userId, start);
     })()
       .catch((error: unknown) => {
         log.warn('could not queue a calendar sync after a change', {
@@ -330,7 +401,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     clock,
     log,
     wakeWorker: () => worker.wake(),
-    onConnectionsChanged: (userId) => connectionCache.delete(userId),
+    onConnectionsChanged: connectionsChanged,
     beforeDisconnect: async (connection) => {
       await closePushChannel(connection);
       await unlinkTasks(connection);
@@ -370,6 +441,8 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
       unsubscribe = null;
       if (scheduler) clearInterval(scheduler);
       scheduler = null;
+      for (const timer of followUps) clearTimeout(timer);
+      followUps.clear();
       await worker.stop();
     },
     schedulePolls,

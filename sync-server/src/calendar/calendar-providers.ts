@@ -9,6 +9,7 @@ import {
   ProviderAuthError,
 } from '@tasks/connectors';
 import type { Logger } from '../logger.js';
+import { traceProviderCalls } from '../observability/traced-provider.js';
 import {
   type CalendarConnection,
   ConnectionFailedError,
@@ -112,7 +113,7 @@ export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactor
       // A password is not refreshed: the first refusal is final.
       return {
         kind: 'ICAL',
-        provider: withAuthRetry(provider, () => undefined, refused),
+        provider: withAuthRetry(traceProviderCalls(provider, 'ICAL'), () => undefined, refused),
       };
     }
     let forceRefresh = false;
@@ -135,7 +136,10 @@ export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactor
         calendarId: connection.calendarId,
         ...(context.signal ? { signal: context.signal } : {}),
       });
-      return { kind: 'GOOGLE', provider: withAuthRetry(provider, onAuthError, refused) };
+      return {
+        kind: 'GOOGLE',
+        provider: withAuthRetry(traceProviderCalls(provider, 'GOOGLE'), onAuthError, refused),
+      };
     }
     const provider = createGraphCalendarProvider({
       baseUrl: config.microsoftGraphUrl,
@@ -145,6 +149,9 @@ export function createProviderFactory(deps: ProviderFactoryDeps): ProviderFactor
       allDayTimeZone: context.timezone,
       ...(context.signal ? { signal: context.signal } : {}),
     });
-    return { kind: 'MICROSOFT', provider: withAuthRetry(provider, onAuthError, refused) };
+    return {
+      kind: 'MICROSOFT',
+      provider: withAuthRetry(traceProviderCalls(provider, 'MICROSOFT'), onAuthError, refused),
+    };
   };
 }

@@ -7,7 +7,7 @@ import {
   startFakeOAuthServer,
   startRadicale,
 } from '@tasks/connectors';
-import { upsertCalendarEvent } from '@tasks/crdt';
+import { getSettings, updateSettings, upsertCalendarEvent } from '@tasks/crdt';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenService } from '../auth/token-service.js';
@@ -65,7 +65,7 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
   let now = Date.parse('2025-10-06T14:30:00Z');
   const calendarClock = () => new Date(now);
   const logLines: string[] = [];
-  const log = createLogger('debug', (line) => logLines.push(line));
+  const log = createLogger('debug', { destination: { write: (line) => logLines.push(line) } });
   let access: DocumentAccess;
   let connections: ConnectionStore;
   let jobs: SyncJobQueue;
@@ -649,10 +649,21 @@ describe.each(testDatabaseKinds())('calendar API on %s', (kind) => {
           await call(other, 'GET', '/events?start_date=2025-10-01&end_date=2025-10-31')
         ).json(),
       ).toEqual({ events: [] });
+      await access.use(user.userId, [], (docs) =>
+        updateSettings(docs, { scheduling: { blocksCalendarConnectionId: id } }),
+      );
       expect((await call(user, 'DELETE', `/connections/${id}`)).status).toBe(204);
       expect(
         await (await call(user, 'GET', '/events?start_date=2025-10-01&end_date=2025-12-31')).json(),
       ).toEqual({ events: [] });
+      // It no longer receives planned blocks either: the setting names none (the first).
+      expect(
+        await access.use(
+          user.userId,
+          [],
+          (docs) => getSettings(docs).scheduling.blocksCalendarConnectionId,
+        ),
+      ).toBeNull();
     });
 
     it('lists each occurrence of a recurring event with its own id, start and end', async () => {

@@ -2,10 +2,12 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { createGuardedFetch } from '@tasks/connectors';
 import {
   calendarEventToApi,
+  getSettings,
   getTimezone,
   listCalendarEvents,
   removeCalendarEventsOf,
   resolveEntryRange,
+  updateSettings,
   ValidationError,
 } from '@tasks/crdt';
 import { HttpError } from '../http/http-error.js';
@@ -82,8 +84,11 @@ export interface CalendarRoutesDeps {
     google: AuthorizationConfig | null;
     microsoft: AuthorizationConfig | null;
   };
-  /** Called after the user's connections were added or removed. */
-  onConnectionsChanged?: (userId: string) => void;
+  /**
+   * Called after the user's connections were added, removed, paused or resumed; `syncable` names
+   * the connection that can sync now (connected, reconnected or resumed), null otherwise.
+   */
+  onConnectionsChanged?: (userId: string, syncable: string | null) => void;
   /** Called before a connection is removed, while its credentials still exist (stops push). */
   beforeDisconnect?: (connection: CalendarConnection) => Promise<void>;
 }
@@ -297,7 +302,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
         connectionId: connection.id,
         provider: connection.provider,
       });
-      deps.onConnectionsChanged?.(userId);
+      deps.onConnectionsChanged?.(userId, connection.id);
       await deps.jobs.enqueue(connection.id);
       deps.wakeWorker?.();
       return c.json(connectionToApi(connection), renewed ? 200 : 201);
@@ -410,7 +415,7 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
           : { syncDeleteEnabled: body.sync_delete_enabled }),
       });
       if (!connection) throw notFound('calendar connection', id);
-      deps.onConnectionsChanged?.(userId);
+      deps.onConnectionsChanged?.(userId, body.sync_enabled === true ? connection.id : null);
       if (body.sync_enabled === true) {
         // Resumed: catch up now rather than at the next poll.
         await deps.jobs.enqueue(connection.id);
@@ -440,8 +445,14 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       if (!connection) throw notFound('calendar connection', id);
       await deps.beforeDisconnect?.(connection);
       if (!(await deps.connections.remove(userId, id))) throw notFound('calendar connection', id);
-      deps.onConnectionsChanged?.(userId);
-      await deps.access.use(userId, [], (docs) => removeCalendarEventsOf(docs, id));
+      deps.onConnectionsChanged?.(userId, null);
+      await deps.access.use(userId, [], (docs) => {
+        removeCalendarEventsOf(docs, id);
+        // Planned blocks go to the first calendar left (`blocksCalendarOf`); say so in settings.
+        if (getSettings(docs).scheduling.blocksCalendarConnectionId === id) {
+          updateSettings(docs, { scheduling: { blocksCalendarConnectionId: null } });
+        }
+      });
       deps.log.info('calendar disconnected', { userId, connectionId: id });
       return c.body(null, 204);
     },

@@ -11,11 +11,13 @@ import {
 } from '@tasks/connectors';
 import {
   addInboxItem,
+  blocksCalendarOf,
   blocksForCalendar,
   type CalendarEventSeries,
   ConflictError,
   calendarEventsOf,
   createTask,
+  getSettings,
   getTimezone,
   listTasks,
   NotFoundError,
@@ -28,6 +30,7 @@ import {
 } from '@tasks/crdt';
 import type { Database, Queryable } from '../db/database.js';
 import type { DocumentAccess } from '../rest/document-access.js';
+import { blockCalendarCandidates } from './block-calendar.js';
 import {
   type BlockLink,
   type BlockSyncAction,
@@ -336,8 +339,13 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   const { blockEvents, others } = partitionBlockEvents(pulled.changed);
   const blockEventIds = new Set(loaded.blockLinks.map((link) => link.eventId));
   const prefix = `${connectionId}:`;
+  const candidates = await blockCalendarCandidates(db, userId);
   const snapshot = await access.use(userId, [], (docs) => ({
-    blocks: blocksForCalendar(docs),
+    // One calendar holds the planned blocks; every other one holds none (moved ones leave it).
+    blocks:
+      blocksCalendarOf(getSettings(docs).scheduling, candidates) === connectionId
+        ? blocksForCalendar(docs)
+        : [],
     tasks: listTasks(docs, { includeDeleted: true }),
     timezone: getTimezone(docs),
     mirrored: [...calendarEventsOf(docs.main).keys()]

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import { openTestDatabase, type TestDatabase, testDatabaseKinds } from '../db/test-databases.js';
-import { silentLogger } from '../logger.js';
+import { createLogger, silentLogger } from '../logger.js';
+import { runWithLogContext } from '../observability/log-context.js';
 import { ConnectionFailedError, createConnectionStore } from './connection-store.js';
 import { insertTestConnection, insertTestUser } from './connection-test-rows.js';
 import { createSyncJobQueue, type SyncJob, type SyncJobQueue } from './sync-jobs.js';
@@ -114,6 +115,52 @@ describe.each(testDatabaseKinds())('sync worker on %s', (kind) => {
     await until(async () => (await stateOf(job.id)) === 'failed');
     expect(calls).toBe(1);
     await worker.stop();
+  });
+
+  it("writes a job's log lines with the id of the request that queued it, and polls with none", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger('debug', {
+      destination: { write: (line) => lines.push(JSON.parse(line)) },
+    });
+    const asked = await insertTestConnection(db);
+    const polled = await insertTestConnection(db);
+    const first = await runWithLogContext({ requestId: 'req-sync-1' }, () => queue.enqueue(asked));
+    expect(first.requestId).toBe('req-sync-1');
+    // Asking again while it waits: the same job, now found under the later request.
+    const again = await runWithLogContext({ requestId: 'req-sync-2' }, () => queue.enqueue(asked));
+    expect(again).toMatchObject({ id: first.id, requestId: 'req-sync-2' });
+    // The server's own poll neither takes the job nor clears its request.
+    expect(await queue.enqueue(asked)).toMatchObject({ id: first.id, requestId: 'req-sync-2' });
+    const scheduled = await queue.enqueue(polled);
+    expect(scheduled.requestId).toBeNull();
+    const worker = createSyncWorker({
+      queue,
+      connections: connections(),
+      run: async (job) => {
+        log.info('syncing', { jobId: job.id });
+        throw new ConnectionFailedError('Reconnect the calendar.');
+      },
+      log,
+      clock,
+      pollIntervalMs: 25,
+      stopTimeoutMs: 2000,
+    });
+    workers.push(worker);
+    // Started from within another request: its polls still belong to no request.
+    runWithLogContext({ requestId: 'req-other' }, () => worker.start());
+    await until(async () => (await stateOf(first.id)) === 'failed');
+    await until(async () => (await stateOf(scheduled.id)) === 'failed');
+    await worker.stop();
+    const linesOf = (jobId: string) => lines.filter((line) => line.jobId === jobId);
+    expect(linesOf(first.id).map((line) => [line.msg, line.requestId])).toEqual([
+      ['syncing', 'req-sync-2'],
+      ['calendar sync failed', 'req-sync-2'],
+    ]);
+    expect(linesOf(scheduled.id).map((line) => [line.msg, line.requestId])).toEqual([
+      ['syncing', undefined],
+      ['calendar sync failed', undefined],
+    ]);
+    expect(lines.some((line) => line.requestId === 'req-other')).toBe(false);
   });
 
   it('never syncs one connection twice at once, across workers', async () => {

@@ -1,5 +1,6 @@
 import { RateLimitedError } from '@tasks/connectors';
 import type { Logger } from '../logger.js';
+import { runWithLogContext } from '../observability/log-context.js';
 import { ConnectionFailedError, type ConnectionStore } from './connection-store.js';
 import type { SyncJob, SyncJobQueue } from './sync-jobs.js';
 
@@ -132,7 +133,9 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
     aborted.catch(() => undefined);
-    const done = (async () => {
+    // Its log lines carry the id of the request that queued it, if a request did.
+    const context = job.requestId ? { requestId: job.requestId } : undefined;
+    const done = runWithLogContext(context, async () => {
       let outcome: { ok: true } | { ok: false; error: unknown };
       try {
         await Promise.race([options.run(job, signal), aborted]);
@@ -152,7 +155,7 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
         running.delete(job.id);
         if (isStarted) schedule(0);
       }
-    })();
+    });
     running.set(job.id, { job, controller, done, renewedAt: clock().getTime() });
   }
 
@@ -197,9 +200,10 @@ export function createSyncWorker(options: SyncWorkerOptions): SyncWorker {
   /** The one timer: every (re)schedule replaces it. */
   function schedule(delayMs: number): void {
     if (timer) clearTimeout(timer);
+    // Polls belong to no request, whichever one woke the worker.
     timer = setTimeout(() => {
       timer = null;
-      void tick();
+      void runWithLogContext(undefined, tick);
     }, delayMs);
     timer.unref();
   }

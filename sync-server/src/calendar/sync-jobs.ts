@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Database, Queryable } from '../db/database.js';
+import { currentLogContext } from '../observability/log-context.js';
 
 /**
  * The durable queue of calendar sync jobs, in Postgres through the Database seam (so on PGlite
@@ -24,6 +25,8 @@ export interface SyncJob {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The request that queued (or last brought forward) the job; null for the server's polls. */
+  requestId: string | null;
 }
 
 export interface SyncJobQueueOptions {
@@ -69,7 +72,7 @@ export interface SyncJobQueue {
 }
 
 const COLUMNS = `id, connection_id, state, attempts, run_after, locked_until, error, created_at,
-  started_at, finished_at`;
+  started_at, finished_at, request_id`;
 const MAX_ERROR = 1000;
 const UNIQUE_VIOLATION = '23505';
 /** The advisory lock key claims take turns on (any fixed bigint; "sync" in ASCII). */
@@ -88,6 +91,7 @@ interface JobRow {
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
+  request_id: string | null;
 }
 
 const toDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
@@ -106,6 +110,7 @@ function toJob(row: JobRow): SyncJob {
     createdAt: toDate(row.created_at),
     startedAt: toNullableDate(row.started_at),
     finishedAt: toNullableDate(row.finished_at),
+    requestId: row.request_id,
   };
 }
 
@@ -190,22 +195,25 @@ export function createSyncJobQueue(db: Database, options: SyncJobQueueOptions): 
   return {
     async enqueue(connectionId, enqueueOptions = {}) {
       const runAfter = later(enqueueOptions.delayMs ?? 0);
+      // The job's log lines carry the id of the request that asked for it (log-context.ts).
+      const requestId = currentLogContext()?.requestId ?? null;
       // Another server may enqueue, or claim the waiting job, between our insert and select:
       // a few rounds settle it.
       for (let round = 0; round < 5; round += 1) {
         const [row] = await db.query<JobRow>(
           `with inserted as (
-             insert into sync_jobs (id, connection_id, state, run_after, created_at)
-             values ($1, $2, 'queued', $3, $4)
+             insert into sync_jobs (id, connection_id, state, run_after, created_at, request_id)
+             values ($1, $2, 'queued', $3, $4, $5)
              on conflict (connection_id) where state = 'queued'
-               do update set run_after = least(sync_jobs.run_after, excluded.run_after)
+               do update set run_after = least(sync_jobs.run_after, excluded.run_after),
+                 request_id = coalesce(excluded.request_id, sync_jobs.request_id)
              returning ${COLUMNS}
            )
            select ${COLUMNS} from inserted
            union all
            select ${COLUMNS} from sync_jobs where connection_id = $2 and state = 'queued'
            limit 1`,
-          [newId(), connectionId, runAfter, clock()],
+          [newId(), connectionId, runAfter, clock(), requestId],
         );
         if (row) return toJob(row);
       }

@@ -737,10 +737,47 @@ describe('adoption: an event we created whose link a crash lost', () => {
     ]);
   });
 
-  it('links a task in the trash to its event as it is, leaving the rules of the trash to the next sync', () => {
+  it('links a task in the trash to its event as it is when they agree', () => {
     const t = task('t1', { deletedAt: '2025-06-02T08:00:00Z' });
-    const e = eventOf(task('t1'), { id: 'g-77', summary: 'Edited since' });
+    const e = eventOf(task('t1'), { id: 'g-77' });
     expect(plan({ tasks: [t], changed: [e] })).toEqual([{ type: 'saveLink', link: link(t, e) }]);
+  });
+
+  it('decides a task in the trash and its disagreeing event by the rules of the trash: a deletion after the edit wins', () => {
+    const t = task('t1', { deletedAt: '2025-06-02T08:00:00Z' });
+    const e = eventOf(task('t1'), {
+      id: 'g-77',
+      summary: 'Edited before',
+      updatedAt: '2025-06-01T08:00:00Z',
+    });
+    const actions = plan({ tasks: [t], changed: [e] });
+    expect(actions.map((action) => action.type)).toEqual([
+      'notifyConflict',
+      'deleteEvent',
+      'saveLink',
+    ]);
+    expect(actions[0]).toMatchObject({
+      winner: 'task',
+      losing: { patch: { title: 'Edited before' } },
+    });
+  });
+
+  it('decides a task in the trash and its disagreeing event by the rules of the trash: an edit after the deletion brings the task back', () => {
+    const t = task('t1', { deletedAt: '2025-06-02T08:00:00Z' });
+    const e = eventOf(task('t1'), {
+      id: 'g-77',
+      summary: 'Edited since',
+      updatedAt: '2025-06-03T08:00:00Z',
+    });
+    const actions = plan({ tasks: [t], changed: [e] });
+    expect(actions.map((action) => action.type)).toContain('restoreTask');
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        type: 'updateTask',
+        taskId: 't1',
+        patch: { title: 'Edited since' },
+      }),
+    );
   });
 
   it('does not adopt an event of ours for a task it unlinked', () => {

@@ -366,8 +366,13 @@ class SyncPlanner {
     if (this.state.mirrored.has(event.id)) this.unmirror(event.id);
     const hash = taskHash(task, this.timezone);
     const base: SyncLink = this.linkOf(task, hash, event);
-    // A task in the trash is linked as it is; the next sync applies the rules of the trash to it.
-    if (task.deletedAt || this.agrees(task, event)) this.add({ type: 'saveLink', link: base });
+    if (this.agrees(task, event)) this.add({ type: 'saveLink', link: base });
+    // A task in the trash whose event says otherwise: the rules of the trash decide now, as for a
+    // linked pair whose event changed (the later of the deletion and the edit wins). Linked as
+    // it was, the pair would look settled to every later sync and never agree, even after a
+    // restore (the model test found it: a crash lost the link, the task went to the trash, the
+    // event was renamed).
+    else if (task.deletedAt) this.planTrashedTask(base, task, { kind: 'changed', event });
     else if (Date.parse(task.updatedAt) >= Date.parse(event.updatedAt))
       this.pushTask(base, task, hash, event);
     else this.pullEvent(task, event);

@@ -71,19 +71,35 @@ export async function openRadicaleCalendar(clock: () => Date): Promise<{
   /** The Basic credentials of the calendar's user, for requests the adapter does not make. */
   authorization: string;
 }> {
+  const { server, providers, authorization } = await openRadicaleCalendars(clock, 1);
+  return { server, provider: providers[0] as CalendarProvider, authorization };
+}
+
+/**
+ * A real Radicale with `count` fresh calendars (collections) of one user, and a CalDAV adapter
+ * for each: a user with several calendars connected.
+ */
+export async function openRadicaleCalendars(
+  clock: () => Date,
+  count: number,
+): Promise<{ server: RadicaleServer; providers: CalendarProvider[]; authorization: string }> {
   const [username, password] = ['alice', 'radicale-password-1'];
   const server = await startRadicale({ users: { [username]: password } });
   try {
-    const options = {
-      serverUrl: server.url,
-      username,
-      password,
-      calendarPath: `/${username}/${randomUUID()}/`,
-      now: clock,
-    };
-    await ensureCaldavCalendar(options);
+    const providers: CalendarProvider[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const options = {
+        serverUrl: server.url,
+        username,
+        password,
+        calendarPath: `/${username}/${randomUUID()}/`,
+        now: clock,
+      };
+      await ensureCaldavCalendar(options);
+      providers.push(createCaldavCalendarProvider(options));
+    }
     const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    return { server, provider: createCaldavCalendarProvider(options), authorization };
+    return { server, providers, authorization };
   } catch (error) {
     await server.close();
     throw error;

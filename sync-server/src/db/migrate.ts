@@ -12,6 +12,7 @@ import { migration as taskVersions } from './migrations/1764000001701-task-versi
 import { migration as emailJobs } from './migrations/1764000001716-email-jobs.js';
 import { migration as pushActionUses } from './migrations/1764000001716-push-action-uses.js';
 import { migration as revokedSessions } from './migrations/1764000001800-revoked-sessions.js';
+import { migration as syncJobRequestId } from './migrations/1796592945649-sync-job-request-id.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   emailJobs,
   pushActionUses,
   revokedSessions,
+  syncJobRequestId,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.
@@ -47,9 +49,13 @@ export async function migrate(db: Database, migrations = MIGRATIONS): Promise<st
   const ids = migrations.map((m) => m.id);
   if (new Set(ids).size !== ids.length) throw new Error('duplicate migration id');
   if ([...ids].sort().join() !== ids.join()) throw new Error('migrations are not in order');
-  await db.query(
-    'create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null default now())',
-  );
+  // Under the lock too: two `create table if not exists` at once collide in the catalog.
+  await db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query(
+      'create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null default now())',
+    );
+  });
   const applied: string[] = [];
   for (const migration of migrations) {
     const done = await db.transaction(async (tx) => {

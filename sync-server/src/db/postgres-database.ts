@@ -34,8 +34,34 @@ export interface PostgresOptions {
   schema?: string;
 }
 
+/**
+ * A URL naming a Unix-socket directory the libpq way (`postgres://user@/db?host=/var/run/postgresql`)
+ * becomes postgres.js's `path` to the socket (postgres.js alone refuses the URL: "Invalid URL").
+ */
+export function connectionOf(url: string): { url: string; path?: string } {
+  const match = /^(postgres(?:ql)?:\/\/)([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/.exec(url);
+  if (!match) return { url };
+  const [, scheme, authority = '', database = '', query = ''] = match;
+  const params = new URLSearchParams(query);
+  const dir = params.get('host');
+  if (!dir?.startsWith('/')) return { url };
+  params.delete('host');
+  const at = authority.lastIndexOf('@');
+  const credentials = at >= 0 ? authority.slice(0, at + 1) : '';
+  const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
+  const port = /:(\d+)$/.exec(hostPort)?.[1] ?? params.get('port') ?? '5432';
+  params.delete('port');
+  const rest = params.toString();
+  return {
+    url: `${scheme}${credentials}localhost:${port}${database}${rest ? `?${rest}` : ''}`,
+    path: `${dir.replace(/\/+$/, '')}/.s.PGSQL.${port}`,
+  };
+}
+
 export function createPostgresDatabase(options: PostgresOptions): Database {
-  const sql = postgres(options.url, {
+  const connection = connectionOf(options.url);
+  const sql = postgres(connection.url, {
+    ...(connection.path ? { path: connection.path } : {}),
     max: options.max ?? 10,
     onnotice: () => {}, // "relation already exists, skipping" notices are expected at start
     ...(options.schema ? { connection: { search_path: options.schema } } : {}),

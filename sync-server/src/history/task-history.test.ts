@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { createTask, UserDocs } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
@@ -140,6 +142,71 @@ describe.each(testDatabaseKinds())('task history on %s', (kind) => {
       laptop.provider.destroy();
       phone.provider.destroy();
     }
+  }, 60_000);
+
+  it('records a first version of each of 2,500 tasks a device imported in one change', async () => {
+    const user = await ts.register('import');
+    const laptop = device(ts, user, 4444);
+    try {
+      await new Promise<void>((resolve) => laptop.provider.once('sync', () => resolve()));
+      const docs = new UserDocs(user.userId, { main: laptop.doc });
+      const ctx = { now: () => new Date('2026-03-02T09:00:00Z'), newId: () => randomUUID() };
+      const ids: string[] = [];
+      laptop.doc.transact(() => {
+        for (let index = 0; index < 2_500; index += 1) {
+          ids.push(createTask(docs, { title: `Imported ${index}` }, ctx).id);
+        }
+      });
+      // More than one statement's worth of rows (they go in chunks): the first, a middle one and
+      // the last task each have their version 1, written by the device.
+      for (const id of [ids[0], ids[1_250], ids[2_499]] as string[]) {
+        const reply = await waitFor(
+          () => call<{ items: Version[] }>(ts, user, 'GET', `/tasks/${id}/history`),
+          (value) => value.status === 200 && value.body.items.length === 1,
+          `the version of ${id}`,
+        );
+        expect(reply.body.items[0]).toMatchObject({ version: 1, devices: ['4444'] });
+      }
+    } finally {
+      laptop.provider.destroy();
+    }
+  }, 60_000);
+
+  it('records a change whose recording failed at the next recording', async () => {
+    const user = await ts.register('failing');
+    const create = async (title: string) =>
+      (await call<{ id: string }>(ts, user, 'POST', '/tasks', { title })).body.id;
+    const versionsOf = async (id: string) =>
+      (await call<{ items: Version[] }>(ts, user, 'GET', `/tasks/${id}/history`)).body.items;
+    const first = await create('First');
+    const second = await create('Second');
+    expect(await versionsOf(first)).toHaveLength(1);
+    // The database refuses new versions for a while (as during an outage).
+    await ts.db.exec(`
+      create function refuse_versions() returns trigger language plpgsql as
+        $$ begin raise exception 'versions refused for the test'; end $$;
+      create trigger refuse_versions before insert on task_versions
+        for each row execute function refuse_versions();
+    `);
+    try {
+      await call(ts, user, 'PATCH', `/tasks/${first}`, { title: 'First, renamed' });
+      // The history view flushes the recording, which fails: the rename is not recorded yet.
+      expect(await versionsOf(first)).toHaveLength(1);
+    } finally {
+      await ts.db.exec(
+        'drop trigger refuse_versions on task_versions; drop function refuse_versions();',
+      );
+    }
+    // A change to another task: its recording also records the rename it missed.
+    await call(ts, user, 'PATCH', `/tasks/${second}`, { priority: 'HIGH' });
+    const renamed = await waitFor(
+      () => versionsOf(first),
+      (items) => items.length === 2,
+      'the missed version',
+    );
+    expect(renamed[0]?.changes).toEqual([
+      { field: 'title', before: 'First', after: 'First, renamed' },
+    ]);
   }, 60_000);
 
   it('lists tasks gone from the document as recently deleted, and restores one as a change', async () => {

@@ -2,17 +2,21 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   deletedAtOf,
   diffVersions,
+  followTaskChanges,
+  getTask,
   listTags,
   NotFoundError,
   paginate,
   readTasks,
   recentlyDeleted,
   restoreVersion,
+  type TaskChangeFollower,
   type TaskVersionFields,
   taskToApi,
   versionFieldsOf,
   writersOf,
 } from '@tasks/crdt';
+import type * as Y from 'yjs';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { DocumentChange } from '../relay/relay.js';
@@ -40,11 +44,14 @@ export interface TaskHistory {
   stop(): void;
 }
 
+/** Versions written per statement. */
+const INSERT_CHUNK = 1000;
+
 interface UserState {
-  /** Latest recorded fields per task, as JSON, and their version number. */
-  latest: Map<string, { json: string; version: number }> | null;
   running: Promise<void>;
   again: boolean;
+  /** The last recording failed: the next compares every task. */
+  compareAll: boolean;
 }
 
 export function createTaskHistory(deps: {
@@ -55,35 +62,29 @@ export function createTaskHistory(deps: {
   log: Logger;
 }): TaskHistory {
   const users = new Map<string, UserState>();
+  const followers = new WeakMap<Y.Doc, TaskChangeFollower>();
   const pending = new Set<Promise<void>>();
 
-  const loadLatest = async (userId: string) => {
-    const rows = await deps.db.query<{ task_id: string; version: number; fields: unknown }>(
-      `select distinct on (task_id) task_id, version, fields from task_versions
-        where user_id = $1 order by task_id, version desc`,
-      [userId],
-    );
-    return new Map(
-      rows.map((row) => [
-        row.task_id,
-        {
-          json: JSON.stringify(
-            typeof row.fields === 'string' ? JSON.parse(row.fields) : row.fields,
-          ),
-          version: Number(row.version),
-        },
-      ]),
-    );
-  };
-
   const record = async (userId: string, state: UserState) => {
-    state.latest ??= await loadLatest(userId);
-    const latest = state.latest;
     const found = await deps.access.use(userId, [], (docs) => {
       const changed: { taskId: string; json: string; writers: number[]; server: number }[] = [];
-      for (const task of readTasks(docs, { includeDeleted: true })) {
+      // Only the tasks a change touched since the last recording of this document (a loaded
+      // document is followed from its first recording, which compares every task).
+      let follower = followers.get(docs.main);
+      if (!follower) {
+        follower = followTaskChanges(docs.main);
+        followers.set(docs.main, follower);
+      }
+      const touched = follower.take();
+      // After a failed recording every task is compared again: the changes it took are lost.
+      const compareAll = state.compareAll;
+      state.compareAll = false;
+      const candidates =
+        touched.all || compareAll
+          ? readTasks(docs, { includeDeleted: true })
+          : [...touched.ids].flatMap((id) => getTask(docs, id) ?? []);
+      for (const task of candidates) {
         const json = JSON.stringify(versionFieldsOf(task));
-        if (latest.get(task.id)?.json === json) continue;
         changed.push({
           taskId: task.id,
           json,
@@ -95,31 +96,45 @@ export function createTaskHistory(deps: {
     });
     if (found.length === 0) return;
     const now = deps.clock().toISOString();
+    // A touched task whose fields equal its last recorded version is skipped by the statement,
+    // against the table, not a copy in memory: another node may record this user's tasks too
+    // (a cluster). Versions are numbered from the table, under a lock per user.
     await deps.db.transaction(async (tx) => {
-      for (const item of found) {
-        const version = (latest.get(item.taskId)?.version ?? 0) + 1;
-        const writers = item.writers.map((client) =>
-          client === item.server ? 'server' : String(client),
-        );
+      await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 1701))', [userId]);
+      // One statement per chunk, not one per task: a user's first recording covers every task.
+      for (let start = 0; start < found.length; start += INSERT_CHUNK) {
+        const chunk = found.slice(start, start + INSERT_CHUNK);
         await tx.query(
           `insert into task_versions (user_id, task_id, version, recorded_at, writers, fields)
-           values ($1, $2, $3, $4::timestamptz, $5::jsonb, $6::jsonb)`,
-          [userId, item.taskId, version, now, JSON.stringify(writers), item.json],
+           select $1, v.task_id, coalesce(last.version, 0) + 1, $2::timestamptz,
+                  v.writers::jsonb, v.fields::jsonb
+             from unnest($3::text[], $4::text[], $5::text[]) as v(task_id, writers, fields)
+             left join lateral (
+               select t.version, t.fields from task_versions t
+                where t.user_id = $1 and t.task_id = v.task_id
+                order by t.version desc limit 1
+             ) last on true
+            where last.fields is distinct from v.fields::jsonb`,
+          [
+            userId,
+            now,
+            chunk.map((item) => item.taskId),
+            chunk.map((item) =>
+              JSON.stringify(
+                item.writers.map((client) => (client === item.server ? 'server' : String(client))),
+              ),
+            ),
+            chunk.map((item) => item.json),
+          ],
         );
       }
     });
-    for (const item of found) {
-      latest.set(item.taskId, {
-        json: item.json,
-        version: (latest.get(item.taskId)?.version ?? 0) + 1,
-      });
-    }
   };
 
   const schedule = (userId: string) => {
     let state = users.get(userId);
     if (!state) {
-      state = { latest: null, running: Promise.resolve(), again: false };
+      state = { running: Promise.resolve(), again: false, compareAll: false };
       users.set(userId, state);
     }
     if (state.again) return; // a recording is queued already: it will see this change
@@ -130,7 +145,7 @@ export function createTaskHistory(deps: {
       try {
         await record(userId, current);
       } catch (error) {
-        current.latest = null; // read again from the table next time
+        current.compareAll = true;
         deps.log.warn('task history not recorded', { userId, error: (error as Error).message });
       }
     });

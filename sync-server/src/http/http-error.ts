@@ -1,6 +1,7 @@
 import { ConflictError, type FieldError, NotFoundError, ValidationError } from '@tasks/crdt';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../logger.js';
 import {
@@ -59,7 +60,7 @@ export function errorResponse(error: Error, c: Context, log: Logger): Response {
     return c.json(errorBody('quota_exceeded', error.message), 413);
   }
   if (isStorageOutage(error)) {
-    log.warn('storage unavailable', { path: c.req.path, error: error.message });
+    log.warn('storage unavailable', { route: routePath(c), error: error.message });
     c.header('Retry-After', String(STORAGE_RETRY_AFTER_SECONDS));
     return c.json(
       errorBody(
@@ -69,6 +70,6 @@ export function errorResponse(error: Error, c: Context, log: Logger): Response {
       503,
     );
   }
-  log.error('unhandled error', { path: c.req.path, error: error.stack ?? String(error) });
+  log.error('unhandled error', { route: routePath(c), error: error.stack ?? String(error) });
   return c.json(errorBody('internal', 'Something went wrong on our side.'), 500);
 }

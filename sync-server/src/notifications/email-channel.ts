@@ -1,12 +1,13 @@
 import type { Settings } from '@tasks/crdt';
-import nodemailer from 'nodemailer';
 import type { Database } from '../db/database.js';
+import { createInlineDelivery, type Delivery } from './delivery.js';
 import type { ReminderChannel } from './reminder-channel.js';
 import type { ReminderMessage } from './reminder-message.js';
 import type { EmailKind } from './unsubscribe-links.js';
 
 /**
- * Email over SMTP (nodemailer, a pooled transport to `SMTP_URL`): reminders here, the daily
+ * Email over SMTP (nodemailer, a pooled transport to `SMTP_URL`, in a `Delivery`, delivery.ts,
+ * in delivery threads when the server has them): reminders here, the daily
  * agenda and the calendar-failure message through the same `Mailer`. Each has a plain-text and
  * an HTML part, a stable Message-ID (a retry after a crash that sent it already is the same
  * message to the recipient's server), and an unsubscribe link for its kind (`List-Unsubscribe`,
@@ -20,8 +21,10 @@ export interface EmailChannelOptions {
   publicUrl: string | null;
   /** The unsubscribe link of a user and kind of email, or null without a public URL. */
   unsubscribeUrl?: (userId: string, kind: EmailKind) => string | null;
-  /** SMTP connections kept open at once (default 5). */
+  /** SMTP connections kept open at once (default 5), when no `delivery` is given. */
   maxConnections?: number;
+  /** Sends the emails (default: a pool to `smtpUrl` in this thread, closed with the mailer). */
+  delivery?: Delivery;
 }
 
 /** One email to a user: the parts, the kind its unsubscribe link turns off, a stable id. */
@@ -67,12 +70,14 @@ const UNSUBSCRIBE_LABELS: Record<EmailKind, string> = {
 };
 
 export function createMailer(options: EmailChannelOptions): Mailer {
-  const transport = nodemailer.createTransport(options.smtpUrl, {
-    pool: true,
-    maxConnections: options.maxConnections ?? 5,
-    // Messages one pooled connection sends before it is replaced (nodemailer's default is 100).
-    maxMessages: Number.POSITIVE_INFINITY,
-  } as Parameters<typeof nodemailer.createTransport>[1]);
+  const owned = options.delivery === undefined;
+  const delivery =
+    options.delivery ??
+    createInlineDelivery({
+      smtpUrl: options.smtpUrl,
+      smtpConnections: options.maxConnections ?? 5,
+      allowPrivateEndpoints: false,
+    });
   const domain = /@([^>\s]+)>?\s*$/.exec(options.from)?.[1] ?? 'localhost';
 
   async function recipients(userIds: readonly string[]): Promise<Map<string, string>> {
@@ -95,14 +100,14 @@ export function createMailer(options: EmailChannelOptions): Mailer {
       return true;
     },
     close() {
-      transport.close();
+      if (owned) void delivery.close();
     },
   };
 
   async function sendTo(to: string, email: UserEmail): Promise<void> {
     const unsubscribe = options.unsubscribeUrl?.(email.userId, email.kind) ?? null;
     const label = UNSUBSCRIBE_LABELS[email.kind];
-    await transport.sendMail({
+    await delivery.email({
       from: options.from,
       to,
       subject: email.subject,
@@ -111,12 +116,7 @@ export function createMailer(options: EmailChannelOptions): Mailer {
         ? `${email.html}\n<p style="color:#666;font-size:12px"><a href="${escapeHtml(unsubscribe)}">${label}</a></p>`
         : email.html,
       messageId: `<${email.messageId}@${domain}>`,
-      ...(unsubscribe
-        ? {
-            list: { unsubscribe: { url: unsubscribe, comment: label } },
-            headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-          }
-        : {}),
+      ...(unsubscribe ? { unsubscribe: { url: unsubscribe, comment: label } } : {}),
     });
   }
 }

@@ -24,6 +24,8 @@ export interface Claim {
   attempts: number;
 }
 
+export const DEFAULT_LEASE_MS = 120_000;
+
 export const defaultBackoffMs = (attempt: number): number =>
   Math.min(600_000, 15_000 * 2 ** Math.max(0, attempt - 1));
 
@@ -47,7 +49,7 @@ export function createLeasedJobs<Row extends Record<string, unknown>>(
   options: LeasedJobsOptions,
 ): LeasedJobs<Row> {
   const { clock } = options;
-  const leaseMs = options.leaseMs ?? 120_000;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const maxAttempts = options.maxAttempts ?? 5;
   const backoffMs = options.backoffMs ?? defaultBackoffMs;
   const later = (ms: number) => new Date(clock().getTime() + ms);

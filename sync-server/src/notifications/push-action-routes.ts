@@ -10,7 +10,7 @@ import {
 } from '@tasks/crdt';
 import type { Database } from '../db/database.js';
 import { HttpError } from '../http/http-error.js';
-import { clientIp, rateLimit } from '../middleware/rate-limit/index.js';
+import { clientIp, type RateLimitStore, rateLimit } from '../middleware/rate-limit/index.js';
 import { errorResponses, jsonBody, jsonResponse, notFoundResponse } from '../rest/api-schemas.js';
 import type { DocumentAccess } from '../rest/document-access.js';
 import { validationHook } from '../rest/validation-hook.js';
@@ -30,6 +30,8 @@ export interface PushActionRouteDeps {
   clock: () => Date;
   /** Action requests per client address per minute. */
   requestsPerMinute?: number;
+  /** Where the rate is counted (default: this process). */
+  rateLimits?: RateLimitStore;
 }
 
 const PushActionBody = z
@@ -65,6 +67,7 @@ export function createPushActionRoutes(deps: PushActionRouteDeps) {
       max: deps.requestsPerMinute ?? 60,
       clock: deps.clock,
       key: clientIp,
+      ...(deps.rateLimits ? { store: { limits: deps.rateLimits, name: 'push-action-ip' } } : {}),
     }),
   );
 

@@ -60,10 +60,16 @@ const invalid = (message: string, code = 'invalid_action_token') =>
   new HttpError(401, code, message);
 
 export function createPushActionTokens(options: PushActionTokenOptions): PushActionTokens {
-  const key = createHmac('sha256', options.secret).update('push-action-token:v1').digest();
+  const secret = createHmac('sha256', options.secret).update('push-action-token:v1').digest();
+  // Imported once: given the raw bytes, jose imports a key for every token it signs or checks.
+  const key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
   const ttl = options.ttlSeconds ?? PUSH_ACTION_TOKEN_TTL_SECONDS;
   return {
     async mint({ userId, taskId, notificationId }) {
+      const signingKey = await key;
       const useId = randomBytes(16).toString('base64url');
       const issuedAt = Math.floor(options.clock().getTime() / 1000);
       const sign = (action: PushAction) =>
@@ -74,11 +80,11 @@ export function createPushActionTokens(options: PushActionTokenOptions): PushAct
           .setIssuedAt(issuedAt)
           .setExpirationTime(issuedAt + ttl)
           .setJti(useId)
-          .sign(key);
+          .sign(signingKey);
       return { done: await sign('done'), snooze: await sign('snooze') };
     },
     async verify(token) {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, await key, {
         algorithms: [ALGORITHM],
         audience: AUDIENCE,
         currentDate: options.clock(),

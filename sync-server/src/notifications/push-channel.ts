@@ -1,19 +1,21 @@
 import path from 'node:path';
-import { createGuardedFetch, isPrivateAddress } from '@tasks/connectors';
 import type { PushPayload, Settings } from '@tasks/crdt';
 import webpush from 'web-push';
 import { loadKeptSecret } from '../files/kept-secret-file.js';
 import type { Logger } from '../logger.js';
+import { createInlineDelivery, type Delivery } from './delivery.js';
 import type { PushActionTokens } from './push-action-tokens.js';
 import type { PushSubscriptionStore } from './push-subscriptions.js';
 import type { ReminderChannel } from './reminder-channel.js';
 import type { ReminderMessage } from './reminder-message.js';
+import { createVapidAuthorization } from './vapid-authorization.js';
 
 /**
  * Reminders by Web Push (RFC 8030), encrypted for each of the user's browsers (RFC 8291,
  * aes128gcm) and signed with the server's VAPID key (RFC 8292) by the `web-push` library, sent
- * through the guarded fetch (no private addresses after DNS, loopback only when allowed). A
- * subscription the push service says is gone (404, 410) is deleted.
+ * through the guarded fetch (no private addresses after DNS, loopback only when allowed) by a
+ * `Delivery` (delivery.ts; in delivery threads when the server has them). A subscription the push
+ * service says is gone (404, 410) is deleted.
  */
 export interface VapidKeys {
   publicKey: string;
@@ -60,25 +62,23 @@ export interface PushChannelOptions {
   actionTokens: PushActionTokens;
   /** Seconds a push service keeps an undelivered message (default 1 day). */
   ttlSeconds?: number;
+  /** Encrypts and posts each push (default: in this thread, `allowPrivateEndpoints` as given). */
+  delivery?: Delivery;
 }
 
-const isLoopback = (address: string) => /^(127\.|::1$|::ffff:127\.)/.test(address);
-
 export function createPushChannel(options: PushChannelOptions): ReminderChannel {
-  // Push services listen on 443; a local stand-in (tests) on whatever port it got.
-  const fetchGuarded = createGuardedFetch(
-    options.allowPrivateEndpoints
-      ? {
-          isAllowed: (address) => isLoopback(address) || !isPrivateAddress(address),
-          allowedPorts: 'any',
-        }
-      : { allowedPorts: [443] },
-  );
-  const vapidDetails = {
+  const delivery =
+    options.delivery ??
+    createInlineDelivery({
+      smtpUrl: null,
+      smtpConnections: 0,
+      allowPrivateEndpoints: options.allowPrivateEndpoints,
+    });
+  const vapidAuthorization = createVapidAuthorization({
     subject: options.subject,
     publicKey: options.keys.publicKey,
     privateKey: options.keys.privateKey,
-  };
+  });
   return {
     name: 'push',
     enabled: (settings: Settings) => settings.notifyPush,
@@ -99,32 +99,22 @@ export function createPushChannel(options: PushChannelOptions): ReminderChannel 
         }),
       };
       const failures: string[] = [];
+      const json = JSON.stringify(payload);
       for (const subscription of subscriptions) {
-        const request = webpush.generateRequestDetails(
-          {
-            endpoint: subscription.endpoint,
-            keys: { p256dh: subscription.p256dh, auth: subscription.auth },
-          },
-          JSON.stringify(payload),
-          {
-            vapidDetails,
-            TTL: options.ttlSeconds ?? 86_400,
-            urgency: 'high',
-            contentEncoding: 'aes128gcm',
-          },
-        );
-        const response = await fetchGuarded(request.endpoint, {
-          method: request.method,
-          headers: request.headers as Record<string, string>,
-          body: request.body ?? null,
-          signal: AbortSignal.timeout(10_000),
+        const status = await delivery.push({
+          endpoint: subscription.endpoint,
+          p256dh: subscription.p256dh,
+          auth: subscription.auth,
+          payload: json,
+          // Signed once per push service (vapid-authorization.ts), not by web-push per request.
+          authorization: vapidAuthorization(subscription.endpoint),
+          ttlSeconds: options.ttlSeconds ?? 86_400,
         });
-        await response.body?.cancel();
-        if (response.status === 404 || response.status === 410) {
+        if (status === 404 || status === 410) {
           await options.subscriptions.removeEndpoint(subscription.endpoint);
           options.log.info('push subscription expired', { userId: message.userId });
-        } else if (!response.ok) {
-          failures.push(`${new URL(subscription.endpoint).host} answered ${response.status}`);
+        } else if (status < 200 || status > 299) {
+          failures.push(`${new URL(subscription.endpoint).host} answered ${status}`);
         }
       }
       if (failures.length > 0) throw new Error(`push failed: ${failures.join('; ')}`);

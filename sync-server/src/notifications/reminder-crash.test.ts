@@ -55,7 +55,8 @@ interface Child {
 }
 
 function startChild(env: Record<string, string>): Child {
-  const { DATABASE_URL: _inherited, ...inherited } = process.env;
+  // Its database and Redis (none: one process) only from `env`, never CI's environment.
+  const { DATABASE_URL: _inherited, REDIS_URL: _redis, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: { ...inherited, LOG_LEVEL: 'warn', AUTH_SECRET: SECRET, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

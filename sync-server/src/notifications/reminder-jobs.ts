@@ -1,7 +1,12 @@
 import type { PlannedReminder } from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.js';
-import { type Claim, createLeasedJobs, type LeasedJobsOptions } from './leased-jobs.js';
+import {
+  type Claim,
+  createLeasedJobs,
+  DEFAULT_LEASE_MS,
+  type LeasedJobsOptions,
+} from './leased-jobs.js';
 
 /**
  * The durable queue of reminders (table `reminder_jobs`), through the Database seam so on PGlite
@@ -39,7 +44,11 @@ export interface ReminderJobStore {
     planned: readonly PlannedReminder[],
     notBefore: Date,
   ): Promise<{ added: number; removed: number }>;
-  /** Up to `limit` due jobs, now claimed under a fresh lease. */
+  /**
+   * Up to `limit` due jobs, now claimed under a fresh lease, grouped by user: the users of the
+   * earliest due jobs, earliest first, each with all their due jobs while the limit lasts (so a
+   * batch reads and writes few documents, however the due jobs interleave across users).
+   */
   claim(limit: number): Promise<ReminderJob[]>;
   /**
    * Records a channel as delivered for these jobs, in one statement; returns the ids whose
@@ -69,6 +78,13 @@ interface JobRow {
 
 const COLUMNS = 'id, user_id, task_id, reminder_key, fire_at, attempts, channels_done';
 
+/**
+ * A claim looks for its users among the earliest `limit / CLAIM_SEED_RATIO` due jobs: enough
+ * users to fill a batch when each has many due jobs, few enough that collecting their due jobs
+ * stays a small index scan when a whole minute of reminders is due at once.
+ */
+const CLAIM_SEED_RATIO = 10;
+
 /** A text[] column: an array from postgres.js and PGlite, a literal `{a,b}` from older drivers. */
 function readTextArray(value: string[] | string): string[] {
   if (Array.isArray(value)) return value;
@@ -93,6 +109,7 @@ export function createReminderJobStore(
   options: ReminderJobStoreOptions,
 ): ReminderJobStore {
   const { clock } = options;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const leased = createLeasedJobs<JobRow>(db, 'reminder_jobs', COLUMNS, options);
 
   return {
@@ -107,32 +124,54 @@ export function createReminderJobStore(
         })),
       );
       const record = 'd(id uuid, task_id text, reminder_key text, fire_at timestamptz)';
-      return db.transaction(async (tx) => {
-        const removed = await tx.query(
-          `delete from reminder_jobs j
+      // One statement (one round trip, atomic): pending jobs no longer planned go, new ones come.
+      const [counts] = await db.query<{ removed: number | string; added: number | string }>(
+        `with d as (select * from jsonb_to_recordset($2::text::jsonb) as ${record}),
+         removed as (
+           delete from reminder_jobs j
            where j.user_id = $1 and j.state = 'pending'
              and not exists (
-               select 1 from jsonb_to_recordset($2::text::jsonb) as ${record}
+               select 1 from d
                where d.task_id = j.task_id and d.reminder_key = j.reminder_key
                  and d.fire_at = j.fire_at)
-           returning j.id`,
-          [userId, desired],
-        );
-        const added = await tx.query(
-          `insert into reminder_jobs (id, user_id, task_id, reminder_key, fire_at, created_at)
-           select d.id, $1, d.task_id, d.reminder_key, d.fire_at, $4
-           from jsonb_to_recordset($2::text::jsonb) as ${record}
+           returning j.id),
+         added as (
+           insert into reminder_jobs (id, user_id, task_id, reminder_key, fire_at, created_at)
+           select d.id, $1, d.task_id, d.reminder_key, d.fire_at, $4 from d
            where d.fire_at > $3
            on conflict (user_id, task_id, reminder_key, fire_at) do nothing
-           returning id`,
-          [userId, desired, notBefore, clock()],
-        );
-        return { added: added.length, removed: removed.length };
-      });
+           returning id)
+         select (select count(*) from removed) as removed, (select count(*) from added) as added`,
+        [userId, desired, notBefore, clock()],
+      );
+      return { added: Number(counts?.added ?? 0), removed: Number(counts?.removed ?? 0) };
     },
 
     async claim(limit) {
-      return (await leased.claim(limit)).map(toJob);
+      const now = clock();
+      // Like LeasedJobs.claim (lease, fencing `attempts`, SKIP LOCKED), in user order: the seed
+      // is read without locks, the rows are locked where they are claimed.
+      const rows = await db.query<JobRow>(
+        `with seed as (
+           select user_id, min(fire_at) as first_at from (
+             select user_id, fire_at from reminder_jobs
+             where state = 'pending' and fire_at <= $1
+               and (locked_until is null or locked_until <= $1)
+             order by fire_at, id
+             limit $4) as earliest
+           group by user_id)
+         update reminder_jobs set locked_until = $2, attempts = attempts + 1
+         where id in (
+           select j.id from reminder_jobs j join seed on seed.user_id = j.user_id
+           where j.state = 'pending' and j.fire_at <= $1
+             and (j.locked_until is null or j.locked_until <= $1)
+           order by seed.first_at, j.user_id, j.fire_at, j.id
+           limit $3
+           for update of j skip locked)
+         returning ${COLUMNS}`,
+        [now, new Date(now.getTime() + leaseMs), limit, Math.ceil(limit / CLAIM_SEED_RATIO)],
+      );
+      return rows.map(toJob);
     },
 
     async markChannel(jobs, channel) {

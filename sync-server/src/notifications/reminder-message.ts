@@ -24,24 +24,38 @@ const DAY_FORMAT: Intl.DateTimeFormatOptions = {
   month: 'short',
 };
 
+/** Creating an `Intl.DateTimeFormat` costs far more than formatting with one: kept per zone. */
+const MAX_ZONES = 256;
+const formats = new Map<string, { day: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+
+function formatsOf(zone: string) {
+  let kept = formats.get(zone);
+  if (!kept) {
+    kept = {
+      day: new Intl.DateTimeFormat('en-GB', { ...DAY_FORMAT, timeZone: zone }),
+      time: new Intl.DateTimeFormat('en-GB', {
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        timeZone: zone,
+      }),
+    };
+    if (formats.size >= MAX_ZONES) formats.clear();
+    formats.set(zone, kept);
+  }
+  return kept;
+}
+
 /** `Mon 7 Dec, 15:00` in `zone`; a date alone for an all-day value. */
 export function formatWhen(value: string, zone: string): string {
   if (isDateOnly(value)) {
-    return new Intl.DateTimeFormat('en-GB', { ...DAY_FORMAT, timeZone: 'UTC' })
-      .format(new Date(`${value}T00:00:00Z`))
+    return formatsOf('UTC')
+      .day.format(new Date(`${value}T00:00:00Z`))
       .replace(',', '');
   }
   const date = new Date(value);
-  const day = new Intl.DateTimeFormat('en-GB', { ...DAY_FORMAT, timeZone: zone })
-    .format(date)
-    .replace(',', '');
-  const time = new Intl.DateTimeFormat('en-GB', {
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZone: zone,
-  }).format(date);
-  return `${day}, ${time}`;
+  const { day, time } = formatsOf(zone);
+  return `${day.format(date).replace(',', '')}, ${time.format(date)}`;
 }
 
 export function reminderMessage(

@@ -34,13 +34,17 @@ import { type ReminderMessage, reminderMessage } from './reminder-message.js';
  * goes out for a task completed a moment ago), writes the in-app notification into the user's
  * inbox under the job's id (so a retry writes it once), then hands the message to each other
  * channel the user turned on, recording each channel as done, and marks the job sent. It does
- * so a batch at a time (`deliverBatch`): each user's document once, each step's bookkeeping one
- * statement, each channel's sends `concurrency` at once. A crash anywhere leaves the job claimed
+ * so a batch at a time (`deliverBatch`), claimed grouped by user (`ReminderJobStore.claim`):
+ * each user's document once, each step's bookkeeping one statement, each channel's sends
+ * `concurrency` at once. A crash anywhere leaves the job claimed
  * until its lease ends; the next claim sends what is missing.
  */
 export const REMINDER_ORIGIN = Symbol('reminders');
 
 export const IN_APP_CHANNEL = 'in-app';
+
+/** Users remembered as having nothing planned (a Set's insertion order evicts the oldest). */
+const MAX_USERS_PLANNED_NOTHING = 100_000;
 
 export interface ReminderSchedulerOptions {
   db: Database;
@@ -71,6 +75,8 @@ export interface ReminderSchedulerOptions {
   afterClaim?: (job: ReminderJob) => Promise<void>;
   /** false: `start` runs no poll and no change feed (tests that drive it by hand). */
   runJobs?: boolean;
+  /** Told how many reminders a batch wrote into inboxes (the metrics' in-app channel). */
+  onInAppSent?: (count: number) => void;
 }
 
 export interface ReminderScheduler {
@@ -110,9 +116,22 @@ export function createReminderScheduler(options: ReminderSchedulerOptions): Remi
   const graceMs = options.graceMs ?? 60_000;
   const jobs = createReminderJobStore(db, { clock, ...options.jobs });
 
+  // Users whose last plan here had no reminder and was stored: planning nothing again stores
+  // nothing (most users' edits; a pending job another server left is checked before sending).
+  const plannedNothing = new Set<string>();
   async function planUser(userId: string) {
     const planned = await access.use(userId, [], (docs) => reminderSchedule(docs));
-    return jobs.replan(userId, planned, new Date(clock().getTime() - graceMs));
+    if (planned.length === 0 && plannedNothing.has(userId)) return { added: 0, removed: 0 };
+    plannedNothing.delete(userId);
+    const result = await jobs.replan(userId, planned, new Date(clock().getTime() - graceMs));
+    if (planned.length === 0) {
+      plannedNothing.add(userId);
+      if (plannedNothing.size > MAX_USERS_PLANNED_NOTHING) {
+        const oldest = plannedNothing.values().next();
+        if (!oldest.done) plannedNothing.delete(oldest.value);
+      }
+    }
+    return result;
   }
 
   interface Ready {
@@ -214,6 +233,7 @@ export function createReminderScheduler(options: ReminderSchedulerOptions): Remi
     await jobs.finish(gone, 'cancelled');
     // The inbox writes are durable once `access.use` resolved.
     const marked = await jobs.markChannel(inApp, IN_APP_CHANNEL);
+    if (marked.size > 0) options.onInAppSent?.(marked.size);
     const lost = new Set(inApp.filter((job) => !marked.has(job.id)).map((job) => job.id));
     ready = ready.filter((item) => !lost.has(item.job.id));
     for (const channel of channels) {
@@ -262,7 +282,9 @@ export function createReminderScheduler(options: ReminderSchedulerOptions): Remi
         }
       }
       sent += await deliverBatch(live);
-      if (claimed.length < batch || loop.stopped) return sent;
+      // A claim grouped by user can come back short of `batch` with more jobs due: claim until
+      // none is left (what this round claimed stays leased, so each claim takes new jobs).
+      if (claimed.length === 0 || loop.stopped) return sent;
     }
   }
 

@@ -8,6 +8,8 @@ export interface SmtpSink {
   mails: ParsedMail[];
   /** The envelope's recipients, per message. */
   recipients: string[][];
+  /** SMTP connections opened to it so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -17,10 +19,15 @@ export async function startSmtpSink(options: { refuseFirst?: number } = {}): Pro
   let refusals = options.refuseFirst ?? 0;
   const mails: ParsedMail[] = [];
   const recipients: string[][] = [];
+  let connections = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onData(stream, session, callback) {
       if (refusals > 0) {
         refusals -= 1;
@@ -45,6 +52,9 @@ export async function startSmtpSink(options: { refuseFirst?: number } = {}): Pro
     url: `smtp://127.0.0.1:${port}`,
     mails,
     recipients,
+    get connections() {
+      return connections;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,11 +1,12 @@
 import type * as Y from 'yjs';
 import type { Logger } from '../logger.js';
+import { socketLogFields } from '../observability/socket-ids.js';
 import { QuotaExceededError, StorageUnavailableError } from '../persistence/storage-unavailable.js';
 import { AbandonedUpdateError, type UpdateLog } from '../persistence/update-log.js';
 import type { Compactor } from './compactor.js';
 import type { Connection } from './connection.js';
 import type { CachedDoc, DocCache } from './doc-cache.js';
-import type { FanOut } from './fan-out.js';
+import type { ClusterPublisher, FanOut } from './fan-out.js';
 import { CLOSE, encodeDurableAck, encodeUpdate } from './protocol.js';
 import type { Room } from './room.js';
 import type { RoomSync } from './room-sync.js';
@@ -38,6 +39,8 @@ export interface CommitPipelineDeps {
   sync: RoomSync;
   docs: DocCache;
   fanOut: FanOut;
+  /** The other nodes of a cluster, told of every update committed here (null: one node). */
+  cluster: ClusterPublisher | null;
   quota: UserQuota;
   compactor: Compactor;
   roomFor(name: string, ownerId: string): Room;
@@ -125,6 +128,7 @@ export class CommitPipeline {
     connection.failed = true;
     this.deps.log.warn('an update failed to commit; the client will resend it', {
       room: connection.room.name,
+      ...socketLogFields(connection.info),
       error: error.message,
     });
     connection.close(CLOSE.serverError, 'storage unavailable: reconnect and resend');
@@ -142,6 +146,7 @@ export class CommitPipeline {
     this.deps.sync.committed(room, ranges, update.byteLength);
     if (!inCache) this.deps.docs.applyCommitted(room.name, update);
     this.deps.fanOut.publish(room, encodeUpdate(update), except);
+    this.deps.cluster?.publishUpdate(room.name, room.ownerId, update);
     for (const listener of this.changeListeners) {
       try {
         listener({ room: room.name, ownerId: room.ownerId, origin });
@@ -160,14 +165,14 @@ export class CommitPipeline {
   serverWrite(cached: CachedDoc, update: Uint8Array, origin: unknown): void {
     if (cached.poisoned) {
       // Its document ran ahead of the store: nothing more of it may be stored.
-      this.collecting?.push(Promise.reject(new StorageUnavailableError()));
+      this.collect(Promise.reject(new StorageUnavailableError()));
       return;
     }
     // Server-side writes are held to the quota like a device's (the lease read the usage).
     const usage = this.deps.quota.current(cached.ownerId);
     if (usage && usage.bytes + update.byteLength > this.deps.quota.limitBytes) {
       this.deps.docs.poison(cached);
-      this.collecting?.push(Promise.reject(new QuotaExceededError(this.deps.quota.limitBytes)));
+      this.collect(Promise.reject(new QuotaExceededError(this.deps.quota.limitBytes)));
       return;
     }
     if (usage) usage.bytes += update.byteLength;
@@ -193,8 +198,18 @@ export class CommitPipeline {
       .finally(() => {
         room.inflight -= 1;
       });
-    if (this.collecting) this.collecting.push(commit);
-    else commit.catch(() => undefined);
+    this.collect(commit);
+  }
+
+  /**
+   * Hands a server-side write's commit to the lease it was made under, whose `committed()`
+   * reports its failure. It is marked handled at once: the lease's holder may still be
+   * awaiting something else (or have thrown) when the commit fails, and an unobserved
+   * rejection must not take the process down.
+   */
+  private collect(commit: Promise<unknown>): void {
+    commit.catch(() => undefined);
+    this.collecting?.push(commit);
   }
 
   /**

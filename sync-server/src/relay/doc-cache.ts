@@ -107,6 +107,17 @@ export class DocCache {
     Y.applyUpdate(entry.loaded.doc, update, COMMITTED_ORIGIN);
   }
 
+  /** Names and state vectors of the documents loaded now (to catch up with the store). */
+  loadedStateVectors(): { name: string; stateVector: Uint8Array }[] {
+    const loaded: { name: string; stateVector: Uint8Array }[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.loaded && !entry.loaded.poisoned) {
+        loaded.push({ name: entry.name, stateVector: Y.encodeStateVector(entry.loaded.doc) });
+      }
+    }
+    return loaded;
+  }
+
   /** Throws the document away: its server-side state ran ahead of what is stored. */
   poison(cached: CachedDoc): void {
     cached.poisoned = true;

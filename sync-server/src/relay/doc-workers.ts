@@ -91,7 +91,12 @@ interface Pending {
 interface PoolWorker {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Retires the worker once it has been idle `idleMs` (set while nothing is pending). */
+  idle: NodeJS.Timeout | null;
 }
+
+/** A worker idle this long is stopped (its heap goes back to the system); the next task starts one. */
+const IDLE_MS = 15_000;
 
 export class DocWorkerError extends Error {
   constructor(message: string) {
@@ -104,12 +109,12 @@ export class DocWorkers {
   private readonly workers: PoolWorker[] = [];
   private readonly yjsPath = createRequire(import.meta.url).resolve('yjs');
   private nextId = 1;
-  private next = 0;
   private closed = false;
 
   constructor(
     private readonly size: number,
     private readonly maxHeapMb = 1024,
+    private readonly idleMs = IDLE_MS,
   ) {}
 
   /** Runs a task on the least busy worker; the result's buffers are the worker's copies. */
@@ -120,10 +125,17 @@ export class DocWorkers {
     if (this.closed) return Promise.reject(new DocWorkerError('document workers closed'));
     const target = this.pick();
     const id = this.nextId++;
+    if (target.idle) clearTimeout(target.idle);
+    target.idle = null;
     return new Promise((resolve, reject) => {
       target.pending.set(id, { resolve: resolve as (output: unknown) => void, reject });
       target.worker.postMessage({ id, kind, input });
     });
+  }
+
+  /** Workers running now (they start on demand and stop when idle). */
+  get running(): number {
+    return this.workers.length;
   }
 
   /** Tasks waiting or running, over every worker. */
@@ -133,12 +145,16 @@ export class DocWorkers {
     return total;
   }
 
+  /** The least busy worker; a new one (up to the pool's size) when every running one is busy. */
   private pick(): PoolWorker {
-    while (this.workers.length < this.size) this.workers.push(this.spawn());
-    let best = this.workers[this.next % this.workers.length] as PoolWorker;
-    this.next += 1;
-    for (const entry of this.workers) if (entry.pending.size < best.pending.size) best = entry;
-    return best;
+    let best: PoolWorker | null = null;
+    for (const entry of this.workers) {
+      if (!best || entry.pending.size < best.pending.size) best = entry;
+    }
+    if (best && (best.pending.size === 0 || this.workers.length >= this.size)) return best;
+    const fresh = this.spawn();
+    this.workers.push(fresh);
+    return fresh;
   }
 
   private spawn(): PoolWorker {
@@ -148,7 +164,19 @@ export class DocWorkers {
       resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb },
     });
     worker.unref();
-    const entry: PoolWorker = { worker, pending: new Map() };
+    const entry: PoolWorker = { worker, pending: new Map(), idle: null };
+    // A pool sized for bursts keeps no heap between them: a worker's heap holds the garbage of
+    // every document it diffed until its isolate goes, which idle collection does not return.
+    const retireWhenIdle = () => {
+      if (entry.pending.size > 0 || this.closed) return;
+      entry.idle = setTimeout(() => {
+        if (entry.pending.size > 0) return;
+        const index = this.workers.indexOf(entry);
+        if (index >= 0) this.workers.splice(index, 1);
+        void entry.worker.terminate();
+      }, this.idleMs);
+      entry.idle.unref();
+    };
     worker.on(
       'message',
       (message: { id: number; ok: boolean; output?: unknown; error?: string }) => {
@@ -157,9 +185,11 @@ export class DocWorkers {
         entry.pending.delete(message.id);
         if (message.ok) pending.resolve(message.output);
         else pending.reject(new DocWorkerError(message.error ?? 'document task failed'));
+        retireWhenIdle();
       },
     );
     const fail = (reason: string) => {
+      if (entry.idle) clearTimeout(entry.idle);
       const index = this.workers.indexOf(entry);
       if (index >= 0) this.workers.splice(index, 1);
       for (const pending of entry.pending.values()) pending.reject(new DocWorkerError(reason));
@@ -173,6 +203,7 @@ export class DocWorkers {
   async close(): Promise<void> {
     this.closed = true;
     const workers = this.workers.splice(0);
+    for (const entry of workers) if (entry.idle) clearTimeout(entry.idle);
     await Promise.all(workers.map((entry) => entry.worker.terminate()));
   }
 }

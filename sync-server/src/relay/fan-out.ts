@@ -17,3 +17,11 @@ export function createLocalFanOut(): FanOut {
     },
   };
 }
+
+/**
+ * The other nodes of a cluster (`cluster/cluster-bus.ts`): every update committed on this node
+ * is published once, after its commit, and each other node relays it to its own devices.
+ */
+export interface ClusterPublisher {
+  publishUpdate(name: string, ownerId: string, update: Uint8Array): void;
+}

@@ -235,7 +235,10 @@ describe.each(testDatabaseKinds())('relay on %s', (kind) => {
   });
 
   it('closes a connection that floods messages', async () => {
-    const flood = await startTestServer(kind, { config: { MAX_MESSAGES_PER_SECOND: '5' } });
+    const metricsToken = 'flood-metrics-token-0123456789abcdef';
+    const flood = await startTestServer(kind, {
+      config: { MAX_MESSAGES_PER_SECOND: '5', METRICS_TOKEN: metricsToken },
+    });
     try {
       const user = await flood.register('flood');
       const { ws } = await rawSocket(`${flood.wsUrl}/${user.userId}?token=${user.token}`);
@@ -243,6 +246,11 @@ describe.each(testDatabaseKinds())('relay on %s', (kind) => {
       const update = Y.encodeStateAsUpdate(new Y.Doc());
       for (let i = 0; i < 100; i += 1) ws.send(encodeUpdate(update));
       expect((await closed).code).toBe(CLOSE.rateLimited);
+      // Operators see it: one connection cut by the rate limit.
+      const scrape = await fetch(`${flood.url}/metrics`, {
+        headers: { authorization: `Bearer ${metricsToken}` },
+      });
+      expect(await scrape.text()).toMatch(/^tasks_websocket_rate_limited_total 1$/m);
     } finally {
       await flood.dispose();
     }

@@ -1,6 +1,8 @@
 import type { WebSocket } from 'ws';
 import type * as Y from 'yjs';
 import type { Logger } from '../logger.js';
+import { socketLogFields } from '../observability/socket-ids.js';
+import { traceMessage } from '../observability/trace-messages.js';
 import type { DocStore } from '../persistence/doc-store.js';
 import { isStorageOutage, StorageUnavailableError } from '../persistence/storage-unavailable.js';
 import { UpdateLog } from '../persistence/update-log.js';
@@ -9,12 +11,13 @@ import { Compactor } from './compactor.js';
 import { Connection, type ConnectionInfo } from './connection.js';
 import { DocCache } from './doc-cache.js';
 import { DocWorkers } from './doc-workers.js';
-import { createLocalFanOut, type FanOut } from './fan-out.js';
+import { type ClusterPublisher, createLocalFanOut, type FanOut } from './fan-out.js';
 import { type HandlerContext, handleMessage, RelayError } from './message-handler.js';
 import {
   CLOSE,
   encodeAwareness,
   encodeSyncStep1,
+  encodeUpdate,
   KEEPALIVE_MESSAGE,
   MalformedMessageError,
   MESSAGE_SYNC,
@@ -67,6 +70,8 @@ export interface RelayDeps {
   options: RelayOptions;
   now?: () => number;
   fanOut?: FanOut;
+  /** Set on a node of a cluster: the other nodes hear of every update committed here. */
+  cluster?: ClusterPublisher;
 }
 
 export type { DocumentChange, DocumentLease };
@@ -99,8 +104,14 @@ export class Relay {
   private readonly now: () => number;
   private readonly pipeline: CommitPipeline;
   private closing = false;
+  private catchingUp: Promise<void> | null = null;
+  private catchUpAgain = false;
+  /** Catch-ups from the database after cluster messages may have been lost. */
+  catchUps = 0;
   private serverPressured = false;
   slowConsumers = 0;
+  /** Connections closed for sending more messages than their rate allows (4429). */
+  rateLimitedSockets = 0;
   /** What the message handler needs of the relay. */
   private readonly handlerContext: HandlerContext;
 
@@ -164,6 +175,7 @@ export class Relay {
       sync: this.sync,
       docs: this.docs,
       fanOut: this.fanOut,
+      cluster: deps.cluster ?? null,
       quota: this.quota,
       compactor: this.compactor,
       roomFor: (name, ownerId) => this.roomFor(name, ownerId),
@@ -204,7 +216,10 @@ export class Relay {
     );
     connection.onSlowConsumer = () => {
       this.slowConsumers += 1;
-      this.deps.log.warn('closing a connection that does not read', { room: info.room });
+      this.deps.log.warn('closing a connection that does not read', {
+        room: info.room,
+        ...socketLogFields(info),
+      });
     };
     this.connections.add(connection);
     // A member from now on: every update committed after this point reaches it.
@@ -217,7 +232,11 @@ export class Relay {
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(connection, data, isBinary));
     ws.on('close', () => this.disconnect(connection));
     ws.on('error', (error) => {
-      this.deps.log.warn('websocket error', { room: info.room, error: error.message });
+      this.deps.log.warn('websocket error', {
+        room: info.room,
+        ...socketLogFields(info),
+        error: error.message,
+      });
     });
     const quota = this.quota.hold(info.userId);
     this.enqueue(connection, 0, async () => {
@@ -237,6 +256,7 @@ export class Relay {
       return;
     }
     if (!connection.bucket.take()) {
+      this.rateLimitedSockets += 1;
       connection.close(CLOSE.rateLimited, 'too many messages');
       return;
     }
@@ -248,7 +268,7 @@ export class Relay {
     connection.room.lastActive = this.now();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.enqueue(connection, bytes.byteLength, () =>
-      handleMessage(this.handlerContext, connection, bytes),
+      traceMessage(bytes, () => handleMessage(this.handlerContext, connection, bytes)),
     );
   }
 
@@ -278,6 +298,7 @@ export class Relay {
     if (error instanceof RelayError) {
       this.deps.log.info('closing connection', {
         room,
+        ...socketLogFields(connection.info),
         code: error.closeCode,
         reason: error.message,
       });
@@ -288,10 +309,18 @@ export class Relay {
       connection.close(error.timedOut ? CLOSE.decodeTimeout : CLOSE.malformed, error.message);
     } else if (isStorageOutage(error)) {
       // Nothing of it was stored or shown: the client reconnects and sends it again.
-      this.deps.log.warn('storage unavailable; closing connection', { room, error: error.message });
+      this.deps.log.warn('storage unavailable; closing connection', {
+        room,
+        ...socketLogFields(connection.info),
+        error: error.message,
+      });
       connection.close(CLOSE.serverError, 'storage unavailable: reconnect and resend');
     } else {
-      this.deps.log.error('connection failed', { room, error: error.stack ?? String(error) });
+      this.deps.log.error('connection failed', {
+        room,
+        ...socketLogFields(connection.info),
+        error: error.stack ?? String(error),
+      });
       connection.close(CLOSE.serverError, 'server error');
     }
   }
@@ -342,6 +371,86 @@ export class Relay {
       connection.close(code, reason);
     }
     this.docs.dropOwner(userId);
+  }
+
+  /**
+   * An update another node of the cluster committed: relayed to this node's devices in the
+   * room and applied to the cached copy, like one committed here (its change listeners ran on
+   * the node that committed it).
+   */
+  applyRemote(name: string, ownerId: string, update: Uint8Array): void {
+    if (this.closing) return;
+    const room = this.rooms.get(name);
+    if (room && room.ownerId === ownerId) {
+      this.sync.committedElsewhere(room, structRangesOf(update));
+      this.fanOut.publish(room, encodeUpdate(update), null);
+    }
+    this.docs.applyCommitted(name, update);
+  }
+
+  /**
+   * Other nodes' updates may have been lost on their way (Redis was down, a node died before
+   * publishing): every document this node serves is read again from the database, and its
+   * devices and cached copy get what they lack. Runs once at a time; a gap found meanwhile runs
+   * it again afterwards.
+   */
+  catchUp(): Promise<void> {
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return this.catchingUp;
+    }
+    const run = async () => {
+      do {
+        this.catchUpAgain = false;
+        await this.catchUpOnce();
+      } while (this.catchUpAgain && !this.closing);
+    };
+    this.catchingUp = run().finally(() => {
+      this.catchingUp = null;
+    });
+    return this.catchingUp;
+  }
+
+  private async catchUpOnce(): Promise<void> {
+    const cached = new Map(
+      this.docs.loadedStateVectors().map((entry) => [entry.name, entry.stateVector]),
+    );
+    const names = new Set(cached.keys());
+    for (const [name, room] of this.rooms) {
+      if (room.stateVector) names.add(name);
+      else this.sync.forget(name);
+    }
+    const queue = [...names];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined && !this.closing; name = queue.shift()) {
+        try {
+          await this.catchUpDocument(name, cached.get(name) ?? null);
+        } catch (error) {
+          this.deps.log.warn('catching up a document failed', {
+            room: name,
+            error: (error as Error).message,
+          });
+        }
+      }
+    };
+    // A few at a time: the live commits share the database and the workers.
+    await Promise.all(Array.from({ length: 4 }, worker));
+    this.catchUps += 1;
+  }
+
+  private async catchUpDocument(name: string, cachedVector: Uint8Array | null): Promise<void> {
+    const room = this.rooms.get(name) ?? null;
+    const roomVector = room?.stateVector?.encode() ?? null;
+    const vectors = [roomVector, cachedVector].filter((v): v is Uint8Array => v !== null);
+    if (vectors.length === 0) return;
+    const { diffs } = await this.sync.storedBeyond(room, name, vectors);
+    let index = 0;
+    if (room && roomVector) {
+      const diff = diffs[index++] as Uint8Array;
+      // An empty update is two bytes (no structs, no deletions).
+      if (diff.byteLength > 2) this.fanOut.publish(room, encodeUpdate(diff), null);
+    }
+    if (cachedVector) this.docs.applyCommitted(name, diffs[index] as Uint8Array);
   }
 
   /** Tells `listener` of every committed change to a document; returns how to stop it. */
@@ -417,6 +526,7 @@ export class Relay {
       peakUncommittedBytes: this.updateLog.peakUncommittedBytes,
       trackedUsers: this.quota.trackedUsers,
       slowConsumers: this.slowConsumers,
+      rateLimitedSockets: this.rateLimitedSockets,
     };
   }
 

@@ -91,6 +91,42 @@ export class RoomSync {
     this.forget(room.name);
   }
 
+  /**
+   * Records an update another node committed: the state vector moves and the merged state is
+   * stale, but this node's idea of the log's tail does not grow (the committing node compacts).
+   */
+  committedElsewhere(room: Room, ranges: StructRanges): void {
+    room.version += 1;
+    if (room.stateVector) room.stateVector.advance(ranges);
+    else this.committedDuringLoad.get(room)?.push(ranges);
+    this.forget(room.name);
+  }
+
+  /**
+   * What the store holds beyond `stateVectors` (one diff each), read afresh, and the stored
+   * state vector: how a node that may have missed other nodes' updates catches up.
+   */
+  async storedBeyond(
+    room: Room | null,
+    name: string,
+    stateVectors: Uint8Array[],
+  ): Promise<{ stateVector: Uint8Array; diffs: Uint8Array[] }> {
+    this.forget(name);
+    const stored = await this.deps.store.load(name);
+    const result = await this.deps.workers.run('state', { updates: stored.updates, stateVectors });
+    if (room) {
+      room.version += 1;
+      room.stateVector?.raise(result.stateVector);
+    }
+    return {
+      stateVector: result.stateVector,
+      diffs: result.diffs.map((diff) => {
+        if (!diff.ok) throw new MalformedMessageError(diff.error);
+        return diff.diff;
+      }),
+    };
+  }
+
   /** The stored state the client lacks, as one update (sync step 2). */
   answer(room: Room, stateVector: Uint8Array): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {

@@ -11,6 +11,7 @@ import * as Y from 'yjs';
 import { createPostgresDatabase } from '../db/postgres-database.js';
 import { testDatabaseUrl } from '../db/test-databases.js';
 import { createSqlDocStore } from '../persistence/sql-doc-store.js';
+import { holds, RecordingSocket, sentUpdates } from '../test-support/recording-socket.js';
 import {
   assertServerBuilt,
   createScratchDatabase,
@@ -22,8 +23,7 @@ import {
   waitFor,
 } from '../test-support/server-process.js';
 import { startTcpProxy, type TcpProxy } from '../test-support/tcp-proxy.js';
-import { MESSAGE_DURABLE_ACK, MESSAGE_SYNC, readClientMessage, SYNC_STEP_1 } from './protocol.js';
-import { structRangesOf } from './state-vector.js';
+import { MESSAGE_DURABLE_ACK } from './protocol.js';
 
 /**
  * The promise "acknowledged means durable" under the fault it is about: PostgreSQL cut (a TCP
@@ -31,35 +31,6 @@ import { structRangesOf } from './state-vector.js';
  * restored, then the server killed with kill -9. Nothing acknowledged (a durable ack or a 2xx)
  * may be missing afterwards, and the device, which kept its copy, converges with the server.
  */
-
-/** Update-bearing messages a socket sent, in order: what each durable ack counts. */
-const sentUpdates = new WeakMap<WebSocket, number[][]>();
-
-/** The stock client's socket, recording the struct ranges of every update it sends. */
-class RecordingSocket extends WebSocket {
-  override send(data: Uint8Array, ...rest: unknown[]): void {
-    const bytes = new Uint8Array(data);
-    if (bytes[0] === MESSAGE_SYNC && bytes[1] !== SYNC_STEP_1) {
-      const message = readClientMessage(bytes);
-      if (message.type === 'update') {
-        const list = sentUpdates.get(this) ?? [];
-        list.push(structRangesOf(message.update));
-        sentUpdates.set(this, list);
-      }
-    }
-    (super.send as (...args: unknown[]) => void)(data, ...rest);
-  }
-}
-
-/** Whether `doc` holds every struct of `ranges` (integrated, not pending a missing one). */
-function holds(doc: Y.Doc, ranges: number[]): boolean {
-  for (let i = 0; i < ranges.length; i += 3) {
-    const client = ranges[i] as number;
-    const end = (ranges[i + 1] as number) + (ranges[i + 2] as number);
-    if (Y.getState(doc.store, client) < end) return false;
-  }
-  return true;
-}
 
 const url = testDatabaseUrl();
 

@@ -6,7 +6,7 @@ import type { Hono } from 'hono';
 import type { TokenService } from '../auth/token-service.js';
 import type { Database } from '../db/database.js';
 import { createHistoryRoutes, type TaskHistory } from '../history/task-history.js';
-import { rateLimit } from '../middleware/rate-limit/index.js';
+import { type RateLimitStore, rateLimit } from '../middleware/rate-limit/index.js';
 import { requireAuth } from '../middleware/require-auth/index.js';
 import { createPushActionRoutes } from '../notifications/push-action-routes.js';
 import type { PushActionTokens } from '../notifications/push-action-tokens.js';
@@ -35,6 +35,8 @@ export interface ApiDeps {
   clock: () => Date;
   /** Requests per user per minute (spec 7.4: 100). */
   requestsPerMinute: number;
+  /** Where rate limits are counted (default: this process; a cluster's: Redis). */
+  rateLimits?: RateLimitStore;
   /** /calendar (spec 5.2), from the calendar bridge. */
   calendar?: OpenAPIHono;
   /**
@@ -42,6 +44,8 @@ export interface ApiDeps {
    * buttons, authorized by the tokens they carry (absent: neither area).
    */
   push?: Omit<NotificationRouteDeps, 'access'> & { actionTokens: PushActionTokens };
+  /** /admin/system: the server's health for an administrator (metrics/system-routes.ts). */
+  system?: OpenAPIHono;
 }
 
 const SCALAR_BUNDLE = createRequire(import.meta.url).resolve(
@@ -77,6 +81,7 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
     max: deps.requestsPerMinute,
     clock: deps.clock,
     key: (c) => c.var.auth.userId,
+    ...(deps.rateLimits ? { store: { limits: deps.rateLimits, name: 'api-user' } } : {}),
   });
   // `/tasks/*` also matches `/tasks` itself: one registration, so each request counts once.
   for (const area of AREAS) api.use(`/${area}/*`, auth, perUser);
@@ -101,9 +106,11 @@ export function mountApi(app: Hono, deps: ApiDeps): void {
         db: deps.db,
         tokens: deps.push.actionTokens,
         clock: deps.clock,
+        ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
       }),
     );
   }
+  if (deps.system) api.route('/admin/system', deps.system);
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

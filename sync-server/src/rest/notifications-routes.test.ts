@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { addInboxItem } from '@tasks/crdt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertSyncConnection } from '../calendar/connection-test-rows.js';
 import { testDatabaseKinds } from '../db/test-databases.js';
 import {
   callApi as call,
@@ -229,6 +230,7 @@ describe.each(testDatabaseKinds())('notifications and settings API on %s', (kind
       buffer_minutes: 5,
       daily_cap_minutes: null,
       blocks_to_calendar: false,
+      blocks_calendar_connection_id: null,
     });
     const patched = await call<{ scheduling: Record<string, unknown> }>(
       ts,
@@ -244,6 +246,7 @@ describe.each(testDatabaseKinds())('notifications and settings API on %s', (kind
       buffer_minutes: 5,
       daily_cap_minutes: null,
       blocks_to_calendar: true,
+      blocks_calendar_connection_id: null,
     });
     const bad = await call<ErrorBody>(ts, planner, 'PATCH', '/settings', {
       scheduling: { min_block_minutes: 2, minBlockMinutes: 45 },
@@ -257,5 +260,48 @@ describe.each(testDatabaseKinds())('notifications and settings API on %s', (kind
       '/settings',
     );
     expect(unchanged.body.scheduling.min_block_minutes).toBe(45);
+  });
+
+  it('names the calendar connection that receives planned blocks, refusing one that is not the user’s', async () => {
+    const planner = await ts.register('blocks-calendar');
+    const other = await ts.register('blocks-calendar-other');
+    const mine = await insertSyncConnection(ts.db, planner.userId, 'ICAL');
+    const theirs = await insertSyncConnection(ts.db, other.userId, 'ICAL');
+    const named = await call<{ scheduling: Record<string, unknown> }>(
+      ts,
+      planner,
+      'PATCH',
+      '/settings',
+      { scheduling: { blocks_calendar_connection_id: mine } },
+    );
+    expect(named.status).toBe(200);
+    expect(named.body.scheduling.blocks_calendar_connection_id).toBe(mine);
+    for (const id of [theirs, 'no-such-connection']) {
+      const refused = await call<ErrorBody>(ts, planner, 'PATCH', '/settings', {
+        scheduling: { blocks_calendar_connection_id: id },
+      });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.fields).toEqual([
+        {
+          field: 'scheduling.blocks_calendar_connection_id',
+          message: 'is not one of your calendar connections',
+        },
+      ]);
+    }
+    const cleared = await call<{ scheduling: Record<string, unknown> }>(
+      ts,
+      planner,
+      'PATCH',
+      '/settings',
+      { scheduling: { blocks_calendar_connection_id: null } },
+    );
+    expect(cleared.body.scheduling.blocks_calendar_connection_id).toBeNull();
+    const openapi = await fetch(`${ts.url}/api/v1/openapi.json`);
+    const doc = (await openapi.json()) as {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(Object.keys(doc.components.schemas.SchedulingSettings?.properties ?? {})).toContain(
+      'blocks_calendar_connection_id',
+    );
   });
 });

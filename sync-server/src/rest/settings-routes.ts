@@ -10,7 +10,10 @@ import {
   settingsPatch,
   toApiKeys,
   updateSettings,
+  ValidationError,
 } from '@tasks/crdt';
+import { blockCalendarCandidates } from '../calendar/block-calendar.js';
+import type { Database } from '../db/database.js';
 import { errorResponses, inApiTerms, jsonBody, jsonResponse, snakeObject } from './api-schemas.js';
 import type { DocumentAccess } from './document-access.js';
 import { validationHook } from './validation-hook.js';
@@ -37,8 +40,17 @@ const SchedulingSchema = z
       .nullable()
       .openapi({ description: 'Planned minutes per day at most (null: no cap)' }),
     blocks_to_calendar: z.boolean().openapi({
-      description: '"Put planned blocks in my calendar": blocks written to connected calendars',
+      description: '"Put planned blocks in my calendar": blocks written to a connected calendar',
     }),
+    blocks_calendar_connection_id: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          'The calendar connection (GET /calendar/connections) whose calendar receives the ' +
+          'planned blocks; null: the first one that syncs, which is also where they go while the ' +
+          'one named is turned off. Changing it moves the blocks at the next sync.',
+      }),
   })
   .openapi('SchedulingSettings');
 
@@ -92,7 +104,28 @@ const toApi = (settings: Settings) => ({
   scheduling: schedulingToApi(settings.scheduling),
 });
 
-export function createSettingsRoutes(deps: { access: DocumentAccess }) {
+/** A connection named for the planned blocks must be one of the user's (422 otherwise). */
+async function checkBlocksCalendar(
+  db: Pick<Database, 'query'>,
+  userId: string,
+  patch: SettingsPatch,
+): Promise<void> {
+  const id = patch.scheduling?.blocksCalendarConnectionId;
+  if (typeof id !== 'string') return;
+  const candidates = await blockCalendarCandidates(db, userId);
+  if (candidates.some((candidate) => candidate.id === id)) return;
+  throw new ValidationError([
+    {
+      field: fieldToApi('settings', 'scheduling.blocksCalendarConnectionId'),
+      message: 'is not one of your calendar connections',
+    },
+  ]);
+}
+
+export function createSettingsRoutes(deps: {
+  access: DocumentAccess;
+  db: Pick<Database, 'query'>;
+}) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
 
   app.openapi(
@@ -122,6 +155,7 @@ export function createSettingsRoutes(deps: { access: DocumentAccess }) {
       const body = fromApiKeys('settings', c.req.valid('json')) as Record<string, unknown>;
       if ('scheduling' in body) body.scheduling = schedulingFromApi(body.scheduling);
       const patch = body as SettingsPatch;
+      await checkBlocksCalendar(deps.db, c.var.auth.userId, patch);
       const settings = await deps.access.use(c.var.auth.userId, [], (docs) =>
         inApiTerms('settings', () => updateSettings(docs, patch)),
       );

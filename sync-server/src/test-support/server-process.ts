@@ -39,9 +39,12 @@ export async function waitFor(
   }
 }
 
-/** Starts `node dist/main.js`; the child gets a database only from `env` (PGlite without one). */
+/**
+ * Starts `node dist/main.js`; the child gets a database only from `env` (PGlite without one),
+ * and Redis too (none: a single process, whatever REDIS_URL CI sets for the cluster tests).
+ */
 export function startServerProcess(env: Record<string, string>): ChildProcess {
-  const { DATABASE_URL: _inherited, ...inherited } = process.env;
+  const { DATABASE_URL: _inherited, REDIS_URL: _redis, ...inherited } = process.env;
   return spawn(process.execPath, [SERVER_MAIN], {
     env: {
       ...inherited,

@@ -1,8 +1,8 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy on 127.0.0.1 in front of a real service (PostgreSQL), for fault tests: `cut()`
- * resets every open connection and refuses new ones, as a database outage or a network
+ * A TCP proxy on 127.0.0.1 in front of a real service (PostgreSQL, Redis), for fault tests:
+ * `cut()` resets every open connection and refuses new ones, as an outage or a network
  * partition does; `restore()` forwards again.
  */
 export interface TcpProxy {
@@ -12,7 +12,17 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** Resets the connection instead of forwarding a chunk from the client for which it is true. */
+  resetWhen?: (fromClient: Buffer) => boolean;
+}
+
+/** `listenPort`: where the proxy listens on 127.0.0.1 (default: any free port). */
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  listenPort = 0,
+  options: TcpProxyOptions = {},
+): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let down = false;
   const server: Server = createServer((client) => {
@@ -33,10 +43,22 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('error', drop);
     client.on('close', drop);
     upstream.on('close', drop);
-    client.pipe(upstream);
+    const { resetWhen } = options;
+    if (resetWhen) {
+      client.on('data', (chunk: Buffer) => {
+        if (!resetWhen(chunk)) {
+          upstream.write(chunk);
+          return;
+        }
+        client.resetAndDestroy();
+        drop();
+      });
+    } else {
+      client.pipe(upstream);
+    }
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('proxy has no port');
   return {

@@ -23,12 +23,43 @@ export interface RateLimiter {
   hit(key: string): RateLimitDecision;
 }
 
+type Awaitable<T> = T | Promise<T>;
+
+/** A rate limiter whose count may live outside this process (and so answers asynchronously). */
+export interface RequestCounter {
+  hit(key: string): Awaitable<RateLimitDecision>;
+}
+
+/** A failure brake whose count may live outside this process. */
+export interface FailureCounter {
+  check(key: string): Awaitable<RateLimitDecision>;
+  fail(key: string): Awaitable<void>;
+  succeed(key: string): Awaitable<void>;
+}
+
+/**
+ * Where limits are counted: `localRateLimits`, in this process (one server), or Redis, shared
+ * by every node of a cluster (`cluster/shared-rate-limits.ts`), with the same decisions. `name`
+ * tells apart the limits kept in one store (`'login-ip'`, `'api-user'`).
+ */
+export interface RateLimitStore {
+  limiter(name: string, options: RateLimiterOptions): RequestCounter;
+  failureBrake(name: string, options: FailureBrakeOptions): FailureCounter;
+}
+
+export const localRateLimits: RateLimitStore = {
+  limiter: (_name, options) => createRateLimiter(options),
+  failureBrake: (_name, options) => createFailureBrake(options),
+};
+
 interface Window {
   startedAt: number;
   count: number;
 }
 
 const DEFAULT_MAX_KEYS = 10_000;
+/** The longest wait a failure brake imposes unless told otherwise. */
+export const DEFAULT_MAX_DELAY_MS = 15 * 60_000;
 
 /**
  * Fixed-window counters in a Map kept in order of window start: a key whose window ends is
@@ -83,13 +114,17 @@ export function rateLimitedError(retryAfterSeconds: number): HttpError {
 export interface RateLimitOptions extends RateLimiterOptions {
   /** What requests are counted by, e.g. `clientIp`. */
   key: (c: Context) => string;
+  /** Where the count is kept, and the limit's name there (default: this process). */
+  store?: { limits: RateLimitStore; name: string };
 }
 
 /** Middleware answering 429 with `Retry-After` once a key has used up its window. */
 export const rateLimit = (options: RateLimitOptions): MiddlewareHandler => {
-  const limiter = createRateLimiter(options);
+  const limiter = options.store
+    ? options.store.limits.limiter(options.store.name, options)
+    : createRateLimiter(options);
   return async function rateLimit(c, next) {
-    const decision = limiter.hit(options.key(c));
+    const decision = await limiter.hit(options.key(c));
     if (!decision.allowed) throw rateLimitedError(decision.retryAfterSeconds);
     await next();
   };
@@ -130,17 +165,12 @@ export interface FailureBrake {
  */
 export function createFailureBrake(options: FailureBrakeOptions): FailureBrake {
   const clock = options.clock ?? (() => new Date());
-  const maxDelayMs = options.maxDelayMs ?? 15 * 60_000;
   const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
-  const entries = new Map<string, { failures: number; lastFailureAt: number }>();
-  const delayAfter = (failures: number) =>
-    failures < options.freeFailures
-      ? 0
-      : Math.min(maxDelayMs, 1000 * 2 ** (failures - options.freeFailures));
+  const entries = new Map<string, FailureEntry>();
   const current = (key: string, now: number) => {
     const entry = entries.get(key);
     if (!entry) return null;
-    if (now - entry.lastFailureAt >= Math.max(options.windowMs, delayAfter(entry.failures))) {
+    if (isFailureEntryOver(entry, now, options)) {
       entries.delete(key);
       return null;
     }
@@ -149,11 +179,7 @@ export function createFailureBrake(options: FailureBrakeOptions): FailureBrake {
   return {
     check(key) {
       const now = clock().getTime();
-      const entry = current(key, now);
-      if (!entry) return { allowed: true, remaining: options.freeFailures };
-      const waitMs = entry.lastFailureAt + delayAfter(entry.failures) - now;
-      if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
-      return { allowed: true, remaining: Math.max(0, options.freeFailures - entry.failures) };
+      return failureBrakeDecision(current(key, now), now, options);
     },
     fail(key) {
       const now = clock().getTime();
@@ -170,4 +196,41 @@ export function createFailureBrake(options: FailureBrakeOptions): FailureBrake {
       entries.delete(key);
     },
   };
+}
+
+/** A key's failures so far and when the last one was (epoch ms). */
+export interface FailureEntry {
+  failures: number;
+  lastFailureAt: number;
+}
+
+/** The wait after `failures` failures: none within the free ones, then 1 s, 2 s, 4 s… */
+export function failureDelayMs(failures: number, options: FailureBrakeOptions): number {
+  const maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  return failures < options.freeFailures
+    ? 0
+    : Math.min(maxDelayMs, 1000 * 2 ** (failures - options.freeFailures));
+}
+
+/** A key with no failure for the window (or its delay, when longer) starts over. */
+export function isFailureEntryOver(
+  entry: FailureEntry,
+  now: number,
+  options: FailureBrakeOptions,
+): boolean {
+  return (
+    now - entry.lastFailureAt >= Math.max(options.windowMs, failureDelayMs(entry.failures, options))
+  );
+}
+
+/** Whether a key with this (live) entry may try now: the one rule of local and shared brakes. */
+export function failureBrakeDecision(
+  entry: FailureEntry | null,
+  now: number,
+  options: FailureBrakeOptions,
+): RateLimitDecision {
+  if (!entry) return { allowed: true, remaining: options.freeFailures };
+  const waitMs = entry.lastFailureAt + failureDelayMs(entry.failures, options) - now;
+  if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) };
+  return { allowed: true, remaining: Math.max(0, options.freeFailures - entry.failures) };
 }
