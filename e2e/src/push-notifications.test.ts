@@ -141,8 +141,22 @@ test('push turned on in Settings: the reminder shows its task and time, Done com
   await expect.poll(() => shownNotifications(page)).toEqual([]);
 
   // The same push again (say a second device's copy): Done has been taken, the body opens the task.
-  await deliverPush(context, page, JSON.stringify(message?.payload));
-  await expect.poll(async () => (await shownNotifications(page)).length).toBe(1);
+  // Delivered through DevTools: once in one CI run Chromium showed nothing for 5 s after it (the
+  // worker's handler always shows something), so a second delivery is allowed; both carry the
+  // reminder's tag, so at most one notification can result.
+  const shownOne = async () => (await shownNotifications(page)).length === 1;
+  for (let delivery = 1; ; delivery += 1) {
+    await deliverPush(context, page, JSON.stringify(message?.payload));
+    const shown = await expect
+      .poll(shownOne)
+      .toBe(true)
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (delivery >= 2) throw error;
+        return false;
+      });
+    if (shown) break;
+  }
   await page.getByRole('link', { name: 'Notifications' }).click();
   await clickNotification(context, '');
   await expect(page.getByRole('dialog', { name: 'Edit task' })).toBeVisible();
