@@ -123,6 +123,24 @@ describe('planning a week', () => {
     );
   });
 
+  it('shortens an earlier block when each free piece left is too short for the rest on its own', () => {
+    const { docs, ctx } = setup();
+    // Monday in Berlin: free 09:00-11:00, 13:05-13:40 and 15:05-15:40 (meetings and buffers
+    // between), 2 h 50 min in all. 2 h 45 min cannot be 2 h + 35 min + 10 min (a block under
+    // the minimum), but it can be 1 h 40 min + 35 min + 30 min.
+    upsertCalendarEvent(docs, meeting('a', '2026-03-23T10:05:00Z', '2026-03-23T12:00:00Z'));
+    upsertCalendarEvent(docs, meeting('b', '2026-03-23T12:45:00Z', '2026-03-23T14:00:00Z'));
+    upsertCalendarEvent(docs, meeting('c', '2026-03-23T14:45:00Z', '2026-03-23T16:00:00Z'));
+    createTask(docs, { title: 'Report', estimatedDuration: 165, dueDate: '2026-03-23T17:00' }, ctx);
+    const plan = planSchedule(docs, ctx, { to: NEXT_MONDAY });
+    expect(plan.unscheduled).toEqual([]);
+    expect(times(plan.blocks)).toEqual([
+      ['2026-03-23T08:00:00Z', '2026-03-23T09:40:00Z'],
+      ['2026-03-23T12:05:00Z', '2026-03-23T12:40:00Z'],
+      ['2026-03-23T14:05:00Z', '2026-03-23T14:35:00Z'],
+    ]);
+  });
+
   it('reports a task it cannot fit before its deadline with the time it needs and the time free', () => {
     const { docs, ctx } = setup(new Date('2026-03-26T08:00:00Z'));
     // Thursday 09:00 Berlin: 8 h free Thursday and 8 h Friday, of which a meeting takes 12 h.

@@ -221,17 +221,48 @@ function findChunks(
     const usable = Math.min(end - start, capLeft);
     if (usable <= 0) continue;
     let take = Math.min(rest, usable);
-    if (take < rest) {
-      // Never leave a rest too short to be a block of its own.
-      if (rest - take < minBlock) take = rest - minBlock;
-      if (take < minBlock) continue;
-    }
+    if (take < rest && rest - take < minBlock) {
+      // Never leave a rest too short to be a block of its own: take less here, so that the rest
+      // is one minimum block; or, when what is left here would be too short, take it all and
+      // give that much back from the blocks already found (each keeping the minimum).
+      const short = minBlock - (rest - take);
+      if (take - short >= minBlock) take -= short;
+      else if (take >= minBlock && giveBack(chunks, short, minBlock, free, pendingByDay)) {
+        rest += short;
+      } else continue;
+    } else if (take < rest && take < minBlock) continue;
     chunks.push({ gap: i, start, end: start + take });
     pendingByDay.set(gap.day, (pendingByDay.get(gap.day) ?? 0) + take);
     rest -= take;
     after = start + take + free.buffer;
   }
   return rest > 0 ? null : chunks;
+}
+
+/**
+ * Shortens the blocks found so far by `amount` in all, the latest first, none below `minBlock`;
+ * false (and nothing changed) when they cannot give that much.
+ */
+function giveBack(
+  chunks: Chunk[],
+  amount: number,
+  minBlock: number,
+  free: FreeTime,
+  pendingByDay: Map<number, number>,
+): boolean {
+  const spare = chunks.reduce((sum, chunk) => sum + (chunk.end - chunk.start - minBlock), 0);
+  if (spare < amount) return false;
+  let left = amount;
+  for (let c = chunks.length - 1; c >= 0 && left > 0; c -= 1) {
+    const chunk = chunks[c] as Chunk;
+    const cut = Math.min(left, chunk.end - chunk.start - minBlock);
+    if (cut <= 0) continue;
+    chunk.end -= cut;
+    const day = (free.gaps[chunk.gap] as Interval).day;
+    pendingByDay.set(day, (pendingByDay.get(day) ?? 0) - cut);
+    left -= cut;
+  }
+  return true;
 }
 
 /** Free minutes (within the cap) in [earliest, deadline), and how much of it is in usable pieces. */
