@@ -89,12 +89,13 @@ describe.each(testDatabaseKinds())('the reminder scheduler on %s', (kind) => {
       body: 'Due Wed 10 Mar, 09:00',
       readAt: null,
     });
+    // The inbox item is written before the job is marked sent: wait for the loop's round to end.
+    const sent = () => server.server.reminders.jobs.count({ userId: user.userId, state: 'sent' });
+    await until('the job marked sent', async () => (await sent()) === 1);
     now += 5 * MINUTE;
     await server.server.reminders.runDue();
     expect(await reminders()).toHaveLength(1);
-    expect(await server.server.reminders.jobs.count({ userId: user.userId, state: 'sent' })).toBe(
-      1,
-    );
+    expect(await sent()).toBe(1);
   });
 
   it('sends nothing for a task completed, deleted or whose reminder was removed before its time', async () => {
