@@ -12,7 +12,9 @@
  *   GET   /api/v1/tasks?status=TODO&priority=HIGH&page=1&limit=20 (filtered page of 20)
  *   GET   /api/v1/analytics/dashboard?period=30d
  *
- * and the table compares p50/p99 with the spec's SLAs (8.1) and our aim, a fifth of each.
+ * and the table compares p50/p99 with the spec's SLAs (8.1) and our aim, a fifth of each. For each
+ * run it also prints, from the server's `/metrics`, its GC pauses, its longest event-loop delay
+ * and the documents its cache evicted: where slow requests may have come from.
  *
  *   pnpm build && cd sync-server && node --import tsx bench/rest.bench.ts
  *
@@ -34,6 +36,7 @@ import type autocannon from 'autocannon';
 import { openDatabase } from '../src/db/open-database.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './rest-database.js';
 import { type LoadResult, runLoad } from './rest-load.js';
+import { describePauses, pausesBetween, scrapePauses } from './rest-pauses.js';
 import { summarizeProfile } from './rest-profile.js';
 import { buildUser, writeUserDocuments } from './rest-seed.js';
 import { memoryOf, type ServerProcess, startServer, stopServer } from './rest-server.js';
@@ -199,6 +202,7 @@ async function main(): Promise<void> {
     );
 
     if (!USE_PGLITE) database = await createThrowawayDatabase(PG_ADMIN_URL);
+    const metricsToken = randomBytes(24).toString('hex');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATA_DIR: dataDir,
@@ -209,6 +213,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
       DOC_QUOTA_BYTES: String(1024 * 1024 * 1024),
       DATABASE_URL: database?.url ?? '',
+      METRICS_TOKEN: metricsToken,
     };
 
     // 1. Register the user through the API.
@@ -354,14 +359,18 @@ async function main(): Promise<void> {
       if (solo.statuses.size !== 1 || !solo.statuses.has(op.expect)) {
         console.log(`  ${op.label}: unexpected statuses ${[...solo.statuses].join(', ')} unloaded`);
       }
+      const pausesBefore = await scrapePauses(server.url, metricsToken);
       const result = await runLoad({ ...spec, seconds: SECONDS });
+      const pauses = pausesBetween(pausesBefore, await scrapePauses(server.url, metricsToken));
       results.set(key, result);
       const drained = await drain(server.url);
       console.log(
         `  ${op.label}: ${result.responses} responses, statuses ${JSON.stringify(result.statusCounts)}, ${result.timeouts} timeouts; autocannon's own histogram (whole ms, all statuses): p50 ${result.autocannonP50} / p99 ${result.autocannonP99} ms; max ${fixed(result.max)} ms${drained > 1000 ? `; server still busy ${fixed(drained / 1000)} s after the run` : ''}`,
       );
+      console.log(`    server during the run: ${describePauses(pauses)}`);
     }
     const memoryAfter = memoryOf(server.pid);
+    const heapAfter = await scrapePauses(server.url, metricsToken);
     const finalList = await timedFetch(`${server.url}/api/v1/tasks?page=1&limit=1`, { headers });
     const finalTotal = (JSON.parse(finalList.body) as { total?: number }).total;
 
@@ -414,7 +423,7 @@ async function main(): Promise<void> {
     );
     console.log(`Tasks in the document at the end: ${finalTotal ?? '?'} live.`);
     console.log(
-      `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}).`,
+      `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}); then V8's heap in use ${mb(heapAfter.heapUsedBytes)}, external memory ${mb(heapAfter.externalBytes)}, document cache ${mb(heapAfter.docCacheBytes)} (estimated).`,
     );
 
     await stopServer(server);
