@@ -5,6 +5,7 @@
  * event-loop delay, from `tasks_nodejs_eventloop_lag_max_seconds` (prom-client resets that
  * histogram on every scrape, so a scrape right before a run makes the next one cover the run).
  */
+import { parseScrape } from '../src/metrics/prometheus-text.js';
 
 export interface PauseSnapshot {
   /** GC pauses per kind (major, minor, incremental, weakcb): count, total seconds, count ≤ le. */
@@ -32,61 +33,33 @@ export interface PauseSummary {
 
 const GC_METRIC = 'tasks_nodejs_gc_duration_seconds';
 
-function labelsOf(raw: string): Map<string, string> {
-  const labels = new Map<string, string>();
-  for (const match of raw.matchAll(/(\w+)="([^"]*)"/g)) {
-    labels.set(match[1] as string, match[2] as string);
-  }
-  return labels;
-}
-
-/** Parses the figures above out of a Prometheus text exposition. */
+/** Reads the figures above out of a Prometheus text exposition. */
 export function parsePauses(text: string): PauseSnapshot {
+  const scrape = parseScrape(text);
   const gc: PauseSnapshot['gc'] = new Map();
-  const entry = (kind: string) => {
-    let found = gc.get(kind);
-    if (!found) {
-      found = { count: 0, sum: 0, buckets: new Map() };
-      gc.set(kind, found);
+  for (const sample of scrape.samples) {
+    if (!sample.name.startsWith(GC_METRIC)) continue;
+    const kind = sample.labels.kind ?? '?';
+    let entry = gc.get(kind);
+    if (!entry) {
+      entry = { count: 0, sum: 0, buckets: new Map() };
+      gc.set(kind, entry);
     }
-    return found;
-  };
-  let loopMaxMs = Number.NaN;
-  let loopP99Ms = Number.NaN;
-  let heapUsedBytes = Number.NaN;
-  let externalBytes = Number.NaN;
-  let docCacheEvictions = Number.NaN;
-  let docCacheBytes = Number.NaN;
-  for (const line of text.split('\n')) {
-    const match = /^(\w+)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!match) continue;
-    const [, name, rawLabels = '', rawValue] = match;
-    const value = Number(rawValue);
-    if (name === 'tasks_nodejs_eventloop_lag_max_seconds') loopMaxMs = value * 1000;
-    else if (name === 'tasks_nodejs_eventloop_lag_p99_seconds') loopP99Ms = value * 1000;
-    else if (name === 'tasks_nodejs_heap_size_used_bytes') heapUsedBytes = value;
-    else if (name === 'tasks_nodejs_external_memory_bytes') externalBytes = value;
-    else if (name === 'tasks_doc_cache_evictions_total') docCacheEvictions = value;
-    else if (name === 'tasks_doc_cache_bytes') docCacheBytes = value;
-    else if (name?.startsWith(GC_METRIC)) {
-      const labels = labelsOf(rawLabels);
-      const kind = labels.get('kind') ?? '?';
-      if (name === `${GC_METRIC}_count`) entry(kind).count = value;
-      else if (name === `${GC_METRIC}_sum`) entry(kind).sum = value;
-      else if (name === `${GC_METRIC}_bucket`) {
-        const le = labels.get('le');
-        if (le !== undefined && le !== '+Inf') entry(kind).buckets.set(Number(le), value);
-      }
+    if (sample.name === `${GC_METRIC}_count`) entry.count = sample.value;
+    else if (sample.name === `${GC_METRIC}_sum`) entry.sum = sample.value;
+    else if (sample.name === `${GC_METRIC}_bucket` && sample.labels.le !== '+Inf') {
+      entry.buckets.set(Number(sample.labels.le), sample.value);
     }
   }
+  const value = (name: string) => scrape.value(name) ?? Number.NaN;
   return {
     gc,
-    loopMaxMs,
-    loopP99Ms,
-    heapUsedBytes,
-    externalBytes,
-    docCacheEvictions,
-    docCacheBytes,
+    loopMaxMs: value('tasks_nodejs_eventloop_lag_max_seconds') * 1000,
+    loopP99Ms: value('tasks_nodejs_eventloop_lag_p99_seconds') * 1000,
+    heapUsedBytes: value('tasks_nodejs_heap_size_used_bytes'),
+    externalBytes: value('tasks_nodejs_external_memory_bytes'),
+    docCacheEvictions: value('tasks_doc_cache_evictions_total'),
+    docCacheBytes: value('tasks_doc_cache_bytes'),
   };
 }
 
