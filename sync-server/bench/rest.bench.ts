@@ -36,10 +36,10 @@ import type autocannon from 'autocannon';
 import { openDatabase } from '../src/db/open-database.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './rest-database.js';
 import { type LoadResult, runLoad } from './rest-load.js';
-import { describePauses, pausesBetween, scrapePauses } from './rest-pauses.js';
 import { summarizeProfile } from './rest-profile.js';
 import { buildUser, writeUserDocuments } from './rest-seed.js';
 import { memoryOf, type ServerProcess, startServer, stopServer } from './rest-server.js';
+import { describeRun, runBetween, scrapeServer } from './rest-server-metrics.js';
 
 function numberFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
@@ -359,18 +359,18 @@ async function main(): Promise<void> {
       if (solo.statuses.size !== 1 || !solo.statuses.has(op.expect)) {
         console.log(`  ${op.label}: unexpected statuses ${[...solo.statuses].join(', ')} unloaded`);
       }
-      const pausesBefore = await scrapePauses(server.url, metricsToken);
+      const metricsBefore = await scrapeServer(server.url, metricsToken);
       const result = await runLoad({ ...spec, seconds: SECONDS });
-      const pauses = pausesBetween(pausesBefore, await scrapePauses(server.url, metricsToken));
+      const run = runBetween(metricsBefore, await scrapeServer(server.url, metricsToken));
       results.set(key, result);
       const drained = await drain(server.url);
       console.log(
         `  ${op.label}: ${result.responses} responses, statuses ${JSON.stringify(result.statusCounts)}, ${result.timeouts} timeouts; autocannon's own histogram (whole ms, all statuses): p50 ${result.autocannonP50} / p99 ${result.autocannonP99} ms; max ${fixed(result.max)} ms${drained > 1000 ? `; server still busy ${fixed(drained / 1000)} s after the run` : ''}`,
       );
-      console.log(`    server during the run: ${describePauses(pauses)}`);
+      console.log(`    server during the run: ${describeRun(run)}`);
     }
     const memoryAfter = memoryOf(server.pid);
-    const heapAfter = await scrapePauses(server.url, metricsToken);
+    const figuresAfter = await scrapeServer(server.url, metricsToken);
     const finalList = await timedFetch(`${server.url}/api/v1/tasks?page=1&limit=1`, { headers });
     const finalTotal = (JSON.parse(finalList.body) as { total?: number }).total;
 
@@ -423,7 +423,7 @@ async function main(): Promise<void> {
     );
     console.log(`Tasks in the document at the end: ${finalTotal ?? '?'} live.`);
     console.log(
-      `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}); then V8's heap in use ${mb(heapAfter.heapUsedBytes)}, external memory ${mb(heapAfter.externalBytes)}, document cache ${mb(heapAfter.docCacheBytes)} (estimated).`,
+      `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}); then V8's heap in use ${mb(figuresAfter.heapUsedBytes)}, external memory ${mb(figuresAfter.externalBytes)}, document cache ${mb(figuresAfter.docCacheBytes)} (estimated).`,
     );
 
     await stopServer(server);

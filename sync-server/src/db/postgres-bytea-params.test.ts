@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type postgresType from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { importFromPostgres, postgresPackageDir } from '../test-support/postgres-package.js';
 import { startTcpProxy, type TcpProxy } from '../test-support/tcp-proxy.js';
 import { testDatabaseUrl } from './test-databases.js';
 
@@ -16,19 +16,9 @@ import { testDatabaseUrl } from './test-databases.js';
 type Postgres = typeof postgresType;
 
 const require = createRequire(import.meta.url);
-const entry = require.resolve('postgres');
-const packageDir = path.resolve(path.dirname(entry), '..', '..');
 const copies: [string, () => Promise<Postgres>][] = [
-  [
-    'ESM',
-    async () =>
-      (
-        (await import(pathToFileURL(path.join(packageDir, 'src/index.js')).href)) as {
-          default: Postgres;
-        }
-      ).default,
-  ],
-  ['CJS', async () => require(path.join(packageDir, 'cjs/src/index.js')) as Postgres],
+  ['ESM', async () => (await importFromPostgres<{ default: Postgres }>('src/index.js')).default],
+  ['CJS', async () => require(path.join(postgresPackageDir, 'cjs/src/index.js')) as Postgres],
 ];
 
 const url = testDatabaseUrl();

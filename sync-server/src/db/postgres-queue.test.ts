@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { importFromPostgres } from '../test-support/postgres-package.js';
 
 /**
  * The queue postgres.js 3.4.9 keeps its connections and waiting queries in (patched,
@@ -19,14 +17,10 @@ interface Queue<T> {
   remove(x: T): T | null;
 }
 
-const entry = createRequire(import.meta.url).resolve('postgres');
-const packageDir = path.resolve(path.dirname(entry), '..', '..');
 const copies = ['src/queue.js', 'cjs/src/queue.js'];
 
 async function loadQueue(file: string): Promise<<T>(initial?: T[]) => Queue<T>> {
-  const loaded = (await import(pathToFileURL(path.join(packageDir, file)).href)) as {
-    default: <T>(initial?: T[]) => Queue<T>;
-  };
+  const loaded = await importFromPostgres<{ default: <T>(initial?: T[]) => Queue<T> }>(file);
   return loaded.default;
 }
 

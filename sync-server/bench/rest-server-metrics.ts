@@ -1,13 +1,14 @@
 /**
- * Where a load run's slow requests may come from, read from the server's own `/metrics`
- * (prom-client's default metrics): garbage-collection pauses by kind, from
- * `tasks_nodejs_gc_duration_seconds` (buckets 1 ms, 10 ms, 100 ms, 1 s, ...), and the longest
+ * What the server under load says of itself at its `/metrics` (prom-client's default metrics and
+ * ours): where a run's slow requests may come from. Garbage-collection pauses by kind, from
+ * `tasks_nodejs_gc_duration_seconds` (buckets 1 ms, 10 ms, 100 ms, 1 s, ...); the longest
  * event-loop delay, from `tasks_nodejs_eventloop_lag_max_seconds` (prom-client resets that
- * histogram on every scrape, so a scrape right before a run makes the next one cover the run).
+ * histogram on every scrape, so a scrape right before a run makes the next one cover the run);
+ * document cache evictions; and, at a scrape, V8's heap in use and the document cache's bytes.
  */
 import { parseScrape } from '../src/metrics/prometheus-text.js';
 
-export interface PauseSnapshot {
+export interface ServerSnapshot {
   /** GC pauses per kind (major, minor, incremental, weakcb): count, total seconds, count ≤ le. */
   gc: Map<string, { count: number; sum: number; buckets: Map<number, number> }>;
   /** Longest event-loop delay since the previous scrape, in ms. */
@@ -22,7 +23,7 @@ export interface PauseSnapshot {
   docCacheBytes: number;
 }
 
-export interface PauseSummary {
+export interface RunSummary {
   /** Per GC kind over the run: pauses, total ms, pauses over 10 ms and over 100 ms. */
   gc: { kind: string; count: number; totalMs: number; over10ms: number; over100ms: number }[];
   loopMaxMs: number;
@@ -34,9 +35,9 @@ export interface PauseSummary {
 const GC_METRIC = 'tasks_nodejs_gc_duration_seconds';
 
 /** Reads the figures above out of a Prometheus text exposition. */
-export function parsePauses(text: string): PauseSnapshot {
+export function parseServerSnapshot(text: string): ServerSnapshot {
   const scrape = parseScrape(text);
-  const gc: PauseSnapshot['gc'] = new Map();
+  const gc: ServerSnapshot['gc'] = new Map();
   for (const sample of scrape.samples) {
     if (!sample.name.startsWith(GC_METRIC)) continue;
     const kind = sample.labels.kind ?? '?';
@@ -64,8 +65,8 @@ export function parsePauses(text: string): PauseSnapshot {
 }
 
 /** What happened between two scrapes (`after` also carries the loop delay over that span). */
-export function pausesBetween(before: PauseSnapshot, after: PauseSnapshot): PauseSummary {
-  const gc: PauseSummary['gc'] = [];
+export function runBetween(before: ServerSnapshot, after: ServerSnapshot): RunSummary {
+  const gc: RunSummary['gc'] = [];
   for (const [kind, late] of after.gc) {
     const early = before.gc.get(kind) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
     const count = late.count - early.count;
@@ -89,16 +90,16 @@ export function pausesBetween(before: PauseSnapshot, after: PauseSnapshot): Paus
 }
 
 /** One scrape of the server's `/metrics` with its token. */
-export async function scrapePauses(url: string, token: string): Promise<PauseSnapshot> {
+export async function scrapeServer(url: string, token: string): Promise<ServerSnapshot> {
   const response = await fetch(`${url}/metrics`, {
     headers: { authorization: `Bearer ${token}` },
     signal: AbortSignal.timeout(30_000),
   });
   if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
-  return parsePauses(await response.text());
+  return parseServerSnapshot(await response.text());
 }
 
-export function describePauses(summary: PauseSummary): string {
+export function describeRun(summary: RunSummary): string {
   const gc = summary.gc
     .map(
       (g) =>
