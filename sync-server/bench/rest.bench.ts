@@ -22,7 +22,9 @@
  * (50), BENCH_TASKS / BENCH_ENTRIES (scale), BENCH_OPS (e.g. `create,patch`), BENCH_PGLITE=1
  * (embedded PGlite instead of PostgreSQL), BENCH_PG_URL (admin URL of the local PostgreSQL,
  * default postgres://postgres@127.0.0.1:5432/postgres; a throwaway database is created on it and
- * dropped), BENCH_CPU_PROF=1 (server runs with --cpu-prof; its hottest functions are printed).
+ * dropped), BENCH_CPU_PROF=1 (server runs with --cpu-prof; its hottest functions are printed),
+ * BENCH_SETTLE_SECONDS (10: the quiet spell before the last memory readings),
+ * BENCH_SERVER_NODE_ARGS (node options for the server, e.g. `--max-old-space-size=1024`).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -34,11 +36,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type autocannon from 'autocannon';
 import { openDatabase } from '../src/db/open-database.js';
+import { memoryAfterFullGc } from './lib/inspector-gc.js';
+import { readCommandCpuSeconds, readCpuSeconds } from './lib/processes.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './rest-database.js';
 import { type LoadResult, runLoad } from './rest-load.js';
 import { summarizeProfile } from './rest-profile.js';
 import { buildUser, writeUserDocuments } from './rest-seed.js';
-import { memoryOf, type ServerProcess, startServer, stopServer } from './rest-server.js';
+import { freePort, memoryOf, type ServerProcess, startServer, stopServer } from './rest-server.js';
 import { describeRun, runBetween, scrapeServer } from './rest-server-metrics.js';
 
 function numberFromEnv(name: string, fallback: number, min: number): number {
@@ -57,6 +61,10 @@ const ENTRIES = numberFromEnv('BENCH_ENTRIES', 100_000, 0);
 const MONTHS = 36;
 /** Requests sent one at a time per operation, for its unloaded latency. */
 const SOLO_REQUESTS = 15;
+/** Seconds with no requests before the last memory readings. */
+const SETTLE_SECONDS = numberFromEnv('BENCH_SETTLE_SECONDS', 10, 0);
+/** Extra node options for the server under test, e.g. `--max-old-space-size=1024`. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 const USE_PGLITE = process.env.BENCH_PGLITE === '1';
 const PG_ADMIN_URL = process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
@@ -100,6 +108,43 @@ function printTable(header: string[], rows: string[][], rightAligned: ReadonlySe
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+}
+
+interface CpuReading {
+  server: number;
+  mainThread: number;
+  postgres: number;
+  bench: NodeJS.CpuUsage;
+  at: number;
+}
+
+function cpuReading(serverPid: number): CpuReading {
+  return {
+    server: readCpuSeconds(serverPid) ?? Number.NaN,
+    // The main thread's id is the process id.
+    mainThread: readCpuSeconds(serverPid, serverPid) ?? Number.NaN,
+    postgres: USE_PGLITE ? 0 : readCommandCpuSeconds('postgres'),
+    bench: process.cpuUsage(),
+    at: performance.now(),
+  };
+}
+
+/** CPU used since `before` by the server, PostgreSQL (every backend) and this load generator. */
+function cpuSince(before: CpuReading, serverPid: number) {
+  const seconds = (performance.now() - before.at) / 1000;
+  const serverSeconds = (readCpuSeconds(serverPid) ?? Number.NaN) - before.server;
+  const mainThreadSeconds =
+    (readCpuSeconds(serverPid, serverPid) ?? Number.NaN) - before.mainThread;
+  const postgresSeconds = USE_PGLITE ? 0 : readCommandCpuSeconds('postgres') - before.postgres;
+  const bench = process.cpuUsage(before.bench);
+  const percent = (used: number) => (used * 100) / seconds;
+  return {
+    mainThreadSeconds,
+    serverPercent: percent(serverSeconds),
+    mainThreadPercent: percent(mainThreadSeconds),
+    postgresPercent: percent(postgresSeconds),
+    benchPercent: percent((bench.user + bench.system) / 1e6),
+  };
 }
 
 /** Deterministic shuffle, so consecutive PATCHes touch tasks spread over the document. */
@@ -195,7 +240,7 @@ async function main(): Promise<void> {
       `REST benchmark: ${TASKS.toLocaleString('en')} tasks, ${ENTRIES.toLocaleString('en')} time entries, ${CONNECTIONS} connections, ${SECONDS} s per operation after a ${WARMUP_SECONDS} s warm-up`,
     );
     console.log(
-      `node ${process.version}, ${os.cpus().length} CPUs shared by the load generator and the server, database: ${USE_PGLITE ? 'PGlite (embedded)' : 'PostgreSQL (throwaway database)'}`,
+      `node ${process.version}, ${os.cpus().length} CPUs shared by the load generator and the server, database: ${USE_PGLITE ? 'PGlite (embedded)' : 'PostgreSQL (throwaway database)'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB of memory (V8 sizes its default heap limit from it)${SERVER_NODE_ARGS.length > 0 ? `; server node options: ${SERVER_NODE_ARGS.join(' ')}` : ''}`,
     );
     console.log(
       `Note: API_REQUESTS_PER_MINUTE=${API_REQUESTS_PER_MINUTE} for the server under test: the per-user limit (spec 7.4: 100/min) would otherwise answer 429 to almost all of the load.`,
@@ -265,11 +310,17 @@ async function main(): Promise<void> {
 
     // 3. The server again, on the seeded database; nothing loaded until the first request.
     if (CPU_PROF) await mkdir(profileDir, { recursive: true });
+    // The inspector (127.0.0.1 only) lets the bench run a full GC before its last memory reading.
+    const inspectPort = await freePort();
     server = await startServer({
       cwd: SERVER_DIR,
       entry: ENTRY,
       env,
-      nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      nodeArgs: [
+        ...SERVER_NODE_ARGS,
+        `--inspect=127.0.0.1:${inspectPort}`,
+        ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ],
     });
     const memoryAtStart = memoryOf(server.pid);
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -333,6 +384,7 @@ async function main(): Promise<void> {
     const runOrder: OperationKey[] = ['list', 'dashboard', 'patch', 'create'];
     const results = new Map<OperationKey, LoadResult>();
     const unloaded = new Map<OperationKey, number>();
+    const cpuPerResponse = new Map<OperationKey, number>();
     for (const key of runOrder) {
       if (!only.has(key) || interrupted) continue;
       const op = operations.find((candidate) => candidate.key === key) as Operation;
@@ -360,19 +412,30 @@ async function main(): Promise<void> {
         console.log(`  ${op.label}: unexpected statuses ${[...solo.statuses].join(', ')} unloaded`);
       }
       const metricsBefore = await scrapeServer(server.url, metricsToken);
+      const cpuBefore = cpuReading(server.pid);
       const result = await runLoad({ ...spec, seconds: SECONDS });
+      const cpu = cpuSince(cpuBefore, server.pid);
       const run = runBetween(metricsBefore, await scrapeServer(server.url, metricsToken));
       results.set(key, result);
+      cpuPerResponse.set(key, (cpu.mainThreadSeconds * 1000) / Math.max(1, result.responses));
       const drained = await drain(server.url);
       console.log(
         `  ${op.label}: ${result.responses} responses, statuses ${JSON.stringify(result.statusCounts)}, ${result.timeouts} timeouts; autocannon's own histogram (whole ms, all statuses): p50 ${result.autocannonP50} / p99 ${result.autocannonP99} ms; max ${fixed(result.max)} ms${drained > 1000 ? `; server still busy ${fixed(drained / 1000)} s after the run` : ''}`,
       );
       console.log(`    server during the run: ${describeRun(run)}`);
+      console.log(
+        `    CPU during the run (% of one core): server ${fixed(cpu.serverPercent, 0)} %, its main thread ${fixed(cpu.mainThreadPercent, 0)} % (${fixed(cpuPerResponse.get(key) ?? Number.NaN, 2)} ms per response), ${USE_PGLITE ? 'PGlite inside it' : `PostgreSQL ${fixed(cpu.postgresPercent, 0)} %`}, the load generator ${fixed(cpu.benchPercent, 0)} %; the machine has ${os.cpus().length}`,
+      );
     }
     const memoryAfter = memoryOf(server.pid);
     const figuresAfter = await scrapeServer(server.url, metricsToken);
     const finalList = await timedFetch(`${server.url}/api/v1/tasks?page=1&limit=1`, { headers });
     const finalTotal = (JSON.parse(finalList.body) as { total?: number }).total;
+    // What the server keeps once the load has stopped: after a quiet spell (V8's memory reducer
+    // runs when allocation stops), then after a full GC (what is still reachable).
+    await sleep(SETTLE_SECONDS * 1000);
+    const memorySettled = memoryOf(server.pid);
+    const afterGc = await memoryAfterFullGc(inspectPort);
 
     // 5. The table.
     console.log('');
@@ -422,8 +485,20 @@ async function main(): Promise<void> {
         .join('; ')}.`,
     );
     console.log(`Tasks in the document at the end: ${finalTotal ?? '?'} live.`);
+    // Little's law for a closed loop: mean latency = connections / throughput. The server's main
+    // thread (its one event loop) serves at most 1000 / (its CPU ms per response) responses a
+    // second, whatever the other core does.
+    const bounds = operations
+      .filter((op) => cpuPerResponse.has(op.key))
+      .map((op) => {
+        const ms = cpuPerResponse.get(op.key) as number;
+        const ceiling = 1000 / ms;
+        return `${op.label}: ${fixed(ms, 2)} ms of the main thread's CPU each, so at most ${fixed(ceiling, 0)}/s from one server process and a mean latency of at least ${fixed((CONNECTIONS * 1000) / ceiling, 0)} ms with ${CONNECTIONS} connections (p99 ≤ ${op.slaMs} ms needs more than ${fixed((CONNECTIONS * 1000) / op.slaMs, 0)}/s)`;
+      });
+    if (bounds.length > 0)
+      console.log(`Bounds from the server's main thread (closed loop):\n  ${bounds.join('\n  ')}`);
     console.log(
-      `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}); then V8's heap in use ${mb(figuresAfter.heapUsedBytes)}, external memory ${mb(figuresAfter.externalBytes)}, document cache ${mb(figuresAfter.docCacheBytes)} (estimated).`,
+      `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}); then V8's heap in use ${mb(figuresAfter.heapUsedBytes)}, external memory ${mb(figuresAfter.externalBytes)}, document cache ${mb(figuresAfter.docCacheBytes)} (estimated); ${mb(memorySettled.rss)} after ${SETTLE_SECONDS} s with no requests; ${mb(afterGc.rss)} after a full GC, with V8's heap in use ${mb(afterGc.heapUsed)} and external memory ${mb(afterGc.external)}.`,
     );
 
     await stopServer(server);
