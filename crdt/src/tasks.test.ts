@@ -14,6 +14,7 @@ import {
   moveTask,
   purgeExpiredTasks,
   purgeTask,
+  queryTasks,
   reorderTask,
   restoreTask,
   updateTask,
@@ -823,5 +824,44 @@ describe('task hierarchy', () => {
     // The cycle is broken at exactly one task; the other two stay nested.
     expect(onA.filter((t) => t.parentId === null)).toHaveLength(1);
     for (const task of onA) expect(getTask(a, task.id)?.parentId).toBe(task.parentId);
+  });
+});
+
+describe('queryTasks', () => {
+  const byOrder = { field: 'order', descending: false } as const;
+
+  it('gives the same frozen answer until the document changes, then a new one', () => {
+    const { docs, ctx } = setup();
+    const high = createTask(docs, { title: 'Ship it', priority: 'HIGH' }, ctx);
+    createTask(docs, { title: 'Someday', priority: 'LOW' }, ctx);
+    const first = queryTasks(docs, { priority: ['HIGH'], timezone: 'UTC' }, byOrder);
+    expect(first.map((task) => task.title)).toEqual(['Ship it']);
+    expect(queryTasks(docs, { priority: ['HIGH'], timezone: 'UTC' }, byOrder)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+
+    updateTask(docs, high.id, { priority: 'LOW' }, ctx);
+    expect(queryTasks(docs, { priority: ['HIGH'], timezone: 'UTC' }, byOrder)).toEqual([]);
+    const low = queryTasks(docs, { priority: ['LOW'], timezone: 'UTC' }, byOrder);
+    expect(low.map((task) => task.title).sort()).toEqual(['Ship it', 'Someday']);
+  });
+
+  it('tells "no project" from "any project", leaves the trash out and keys on the sort', () => {
+    const { docs, ctx } = setup();
+    const project = createProject(docs, { name: 'Home' }, ctx);
+    createTask(docs, { title: 'Paint', projectId: project.id }, ctx);
+    createTask(docs, { title: 'Call', dueDate: '2025-03-02' }, ctx);
+    const gone = createTask(docs, { title: 'Gone', dueDate: '2025-03-01' }, ctx);
+    deleteTask(docs, gone.id, ctx);
+    const titlesOf = (list: readonly Readonly<Task>[]) => list.map((task) => task.title);
+    expect(titlesOf(queryTasks(docs, { projectId: null }, byOrder))).toEqual(['Call']);
+    expect(titlesOf(queryTasks(docs, {}, byOrder)).sort()).toEqual(['Call', 'Paint']);
+    expect(titlesOf(queryTasks(docs, {}, { field: 'title', descending: true }))).toEqual([
+      'Paint',
+      'Call',
+    ]);
+    expect(titlesOf(queryTasks(docs, {}, { field: 'title', descending: false }))).toEqual([
+      'Call',
+      'Paint',
+    ]);
   });
 });

@@ -17,6 +17,7 @@ import {
 } from './schema.js';
 import { getSettings, getTimezone } from './settings.js';
 import { ensureTags } from './tags.js';
+import { filterTasks, sortTasks, type TaskFilter, type TaskSort } from './task-query.js';
 import { compareByOrder, effectiveParentId, readTask } from './task-read.js';
 import { projectsOf, tasksOf, type UserDocs } from './user-docs.js';
 import {
@@ -94,6 +95,61 @@ export function readTasks(
 ): readonly Readonly<Task>[] {
   const all = readAllTasks(docs);
   return options.includeDeleted ? all : all.filter((task) => task.deletedAt === null);
+}
+
+/** Answers of `queryTasks` kept per document version, the least recently asked dropped first. */
+const TASK_QUERIES_KEPT = 16;
+const taskQueryCache = new WeakMap<
+  Y.Doc,
+  { version: number; results: Map<string, readonly Readonly<Task>[]> }
+>();
+
+/**
+ * The tasks outside the trash that match `filter`, in `sort` order, as a shared frozen list (do
+ * not change the tasks in it). The answer is kept until the document changes, so the pages of
+ * one list, or the same list asked again, filter and sort once.
+ */
+export function queryTasks(
+  docs: UserDocs,
+  filter: TaskFilter,
+  sort: TaskSort,
+): readonly Readonly<Task>[] {
+  const doc = docs.main;
+  const version = documentVersion(doc);
+  const answer = () =>
+    Object.freeze(sortTasks(filterTasks(readTasks(docs), filter), sort, filter.timezone));
+  if (isInTransaction(doc)) return answer();
+  // JSON leaves out what is undefined, and keeps null (tasks without a project or parent).
+  const key = JSON.stringify({
+    status: filter.status,
+    priority: filter.priority,
+    projectId: filter.projectId,
+    parentId: filter.parentId,
+    tag: filter.tag,
+    dueBefore: filter.dueBefore,
+    dueAfter: filter.dueAfter,
+    q: filter.q,
+    timezone: filter.timezone,
+    sort: [sort.field, sort.descending],
+  });
+  let cache = taskQueryCache.get(doc);
+  if (!cache || cache.version !== version) {
+    cache = { version, results: new Map() };
+    taskQueryCache.set(doc, cache);
+  }
+  const cached = cache.results.get(key);
+  if (cached) {
+    cache.results.delete(key);
+    cache.results.set(key, cached);
+    return cached;
+  }
+  const result = answer();
+  cache.results.set(key, result);
+  if (cache.results.size > TASK_QUERIES_KEPT) {
+    const oldest = cache.results.keys().next().value;
+    if (oldest !== undefined) cache.results.delete(oldest);
+  }
+  return result;
 }
 
 /** Every task, parents resolved, in manual order (order key, then id). */

@@ -19,7 +19,7 @@ const wall = (instant: string, zone: string) =>
  * (and how many more); its date opens that day in the day view.
  */
 export function MonthGrid(props: {
-  days: LocalDay[];
+  days: readonly LocalDay[];
   month: string;
   today: string;
   timezone: string;

@@ -134,7 +134,9 @@ export function CalendarView() {
   const period = createMemo(() =>
     periodDays(mode(), today(), offset(), WEEKDAYS.indexOf(weekStart()) + 1),
   );
-  const days = createMemo<LocalDay[]>(() => localDays(period().first, period().last, timezone()));
+  const days = createMemo<readonly LocalDay[]>(() =>
+    localDays(period().first, period().last, timezone()),
+  );
   const range = createMemo(() => {
     const week = days();
     return {

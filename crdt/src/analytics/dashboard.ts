@@ -107,7 +107,7 @@ export interface DashboardOptions {
  * (the last day stops there); an event stamped exactly `now` is in the period.
  */
 export interface DashboardWindow {
-  days: LocalDay[];
+  days: readonly LocalDay[];
   start: number;
   end: number;
 }

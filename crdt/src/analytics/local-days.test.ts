@@ -6,6 +6,7 @@ import {
   daysBetween,
   entryPieces,
   isIsoDate,
+  type LocalDay,
   localDateOf,
   localDayStart,
   localDays,
@@ -112,6 +113,27 @@ describe('local days', () => {
         end: s('2025-01-14T05:00:00Z'),
       },
     ]);
+  });
+
+  it('answers a range asked again with the same frozen days, and another zone with its own', () => {
+    const paris = localDays('2025-03-28', '2025-04-02', 'Europe/Paris');
+    expect(localDays('2025-03-28', '2025-04-02', 'Europe/Paris')).toBe(paris);
+    expect(Object.isFrozen(paris)).toBe(true);
+    expect(Object.isFrozen(paris[0])).toBe(true);
+    expect(() => (paris as LocalDay[]).push(paris[0] as LocalDay)).toThrow(TypeError);
+    const tokyo = localDays('2025-03-28', '2025-04-02', 'Asia/Tokyo');
+    expect(tokyo[0]?.start).toBe(s('2025-03-27T15:00:00Z'));
+    expect(paris[0]?.start).toBe(s('2025-03-27T23:00:00Z'));
+    // 30 March 2025 is 23 hours long in Paris, not in Tokyo.
+    expect(paris.map((day) => day.end - day.start)).toContain(23 * 3600);
+    expect(tokyo.every((day) => day.end - day.start === 24 * 3600)).toBe(true);
+  });
+
+  it('still works out ranges longer than it keeps', () => {
+    const days = localDays('1990-01-01', '2049-12-31', 'UTC');
+    expect(days).toHaveLength(21915);
+    expect(days.at(-1)?.date).toBe('2049-12-31');
+    expect(localDays('1990-01-01', '1990-01-02', 'UTC')).toHaveLength(2);
   });
 
   it('refuses to list days between invalid dates', () => {

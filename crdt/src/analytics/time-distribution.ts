@@ -122,7 +122,7 @@ export interface TimeDistributionOptions {
 
 interface CheckedRange {
   zone: string;
-  days: LocalDay[];
+  days: readonly LocalDay[];
   /** Epoch seconds, `[start, end)`. */
   start: number;
   end: number;

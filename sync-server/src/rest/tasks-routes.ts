@@ -3,7 +3,6 @@ import {
   type ApiTask,
   createTask,
   deleteTask,
-  filterTasks,
   fromApiKeys,
   getTask,
   getTimezone,
@@ -12,8 +11,7 @@ import {
   PRIORITIES,
   paginate,
   parseTaskSort,
-  readTasks,
-  sortTasks,
+  queryTasks,
   TASK_SORT_FIELDS,
   TASK_STATUSES,
   type Task,
@@ -168,7 +166,7 @@ export function createTaskRoutes(deps: {
       const query = c.req.valid('query');
       const result = await deps.access.use(userId, [], (docs) => {
         const timezone = getTimezone(docs);
-        const filtered = filterTasks(readTasks(docs), {
+        const filter = {
           ...(query.status ? { status: query.status } : {}),
           ...(query.priority ? { priority: query.priority } : {}),
           ...(query.project_id ? { projectId: query.project_id } : {}),
@@ -178,12 +176,12 @@ export function createTaskRoutes(deps: {
           ...(query.due_after ? { dueAfter: query.due_after } : {}),
           ...(query.q ? { q: query.q } : {}),
           timezone,
-        });
+        };
         const sort = parseTaskSort(query.sort ?? 'order') ?? {
           field: 'order' as const,
           descending: false,
         };
-        const page = paginate(sortTasks(filtered, sort, timezone), query.page, query.limit);
+        const page = paginate(queryTasks(docs, filter, sort), query.page, query.limit);
         return { page, docs };
       });
       const items = await render(userId, result.docs, result.page.items);
