@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
+import { bodyLimit } from '../http/body-limit.js';
 import { errorBody, HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
 import {

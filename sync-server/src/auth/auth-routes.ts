@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/database.js';
+import { bodyLimit } from '../http/body-limit.js';
 import { errorBody, HttpError } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
 import {

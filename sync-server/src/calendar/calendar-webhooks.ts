@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { bodyLimit } from '../http/body-limit.js';
 import { errorBody } from '../http/http-error.js';
 import type { Logger } from '../logger.js';
 import type { PushChannelStore } from './push-channels.js';

@@ -52,7 +52,7 @@ describe('security headers and body limits', () => {
    * Posts a body with node:http, which reads the answer even when the server answers (and
    * closes) before the upload ends, as it does for a body over the limit.
    */
-  function postRaw(path: string, body: string, token?: string) {
+  function postRaw(path: string, body: string, token?: string, chunked = false) {
     return new Promise<{ status: number; body: string }>((resolve, reject) => {
       const url = new URL(path, ts.url);
       const request = http.request(url, {
@@ -61,7 +61,9 @@ describe('security headers and body limits', () => {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
+          ...(chunked
+            ? { 'transfer-encoding': 'chunked' }
+            : { 'content-length': Buffer.byteLength(body) }),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
       });
@@ -77,7 +79,13 @@ describe('security headers and body limits', () => {
         // The server may close while the rest of the body is still being written.
         if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
       });
-      request.end(body);
+      if (!chunked) request.end(body);
+      else {
+        // In pieces, with no declared length: the limit is counted as the body streams in.
+        for (let at = 0; at < body.length; at += 64 * 1024)
+          request.write(body.slice(at, at + 64 * 1024));
+        request.end();
+      }
     });
   }
 
@@ -97,5 +105,28 @@ describe('security headers and body limits', () => {
     }
     // Under the limit, the same route answers as usual.
     expect((await callApi(ts, user, 'POST', '/tasks', { title: 'small' })).status).toBe(201);
+  });
+
+  it('counts a body sent without a declared length, and refuses it past the limit', async () => {
+    const big = JSON.stringify({ title: 'x'.repeat(2 * 1024 * 1024) });
+    const refused = await postRaw('/api/v1/tasks', big, user.token, true);
+    expect(refused.status).toBe(413);
+    expect(JSON.parse(refused.body).error.code).toBe('payload_too_large');
+    const small = await postRaw(
+      '/api/v1/tasks',
+      JSON.stringify({ title: 'chunked' }),
+      user.token,
+      true,
+    );
+    expect(small.status).toBe(201);
+    expect(JSON.parse(small.body).title).toBe('chunked');
+    // And the same small body with its length declared.
+    const declared = await postRaw(
+      '/api/v1/tasks',
+      JSON.stringify({ title: 'declared' }),
+      user.token,
+    );
+    expect(declared.status).toBe(201);
+    expect(JSON.parse(declared.body).title).toBe('declared');
   });
 });

@@ -14,8 +14,8 @@ import {
   timerMonths,
   userDataFile,
 } from '@tasks/crdt';
-import { bodyLimit } from 'hono/body-limit';
 import type { Database } from '../db/database.js';
+import { bodyLimit } from '../http/body-limit.js';
 import { errorBody, HttpError } from '../http/http-error.js';
 import { ErrorSchema, errorResponses, jsonResponse } from './api-schemas.js';
 import type { DocumentAccess } from './document-access.js';
