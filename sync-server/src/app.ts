@@ -4,7 +4,7 @@ import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
+
 import { createAccountRoutes } from './auth/account-routes.js';
 import { createAdminRoutes } from './auth/admin-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
@@ -15,8 +15,10 @@ import type { CalendarBridge } from './calendar/calendar-bridge.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { TaskHistory } from './history/task-history.js';
+import { apiCors } from './http/api-cors.js';
 import { bodyLimit } from './http/body-limit.js';
 import { errorBody, errorResponse } from './http/http-error.js';
+import { setResponseHeader } from './http/response-headers.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { Logger } from './logger.js';
 import { httpMetrics } from './metrics/http-metrics.js';
@@ -102,7 +104,7 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   // Cross-origin callers only from the allow-list (CORS_ORIGINS); same-origin needs none.
-  app.use('/api/*', cors({ origin: [...deps.corsOrigins], credentials: true, maxAge: 600 }));
+  app.use('/api/*', apiCors({ origins: deps.corsOrigins, maxAgeSeconds: 600 }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const metricsToken = deps.metricsToken ?? null;
   app.get(
@@ -209,8 +211,8 @@ export function createApp(deps: AppDeps): Hono {
       await next();
       // Hashed bundles never change; the service worker and the page must always be checked.
       if (c.req.path.startsWith('/assets/'))
-        c.header('Cache-Control', 'public, max-age=31536000, immutable');
-      else c.header('Cache-Control', 'no-cache');
+        setResponseHeader(c, 'Cache-Control', 'public, max-age=31536000, immutable');
+      else setResponseHeader(c, 'Cache-Control', 'no-cache');
     });
     app.use('/*', serveStatic({ root }));
     // Client-side routes of the single-page app all load index.html.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { setResponseHeader } from './response-headers.js';
 
 const policy = (directives: Record<string, string>) =>
   Object.entries(directives)
@@ -74,12 +75,12 @@ export const securityHeaders = (): MiddlewareHandler =>
     if (path === '/api/docs' && c.res.headers.get('Content-Type')?.startsWith('text/html')) {
       const html = await c.res.text();
       c.res = new Response(html, c.res);
-      c.header('Content-Security-Policy', docsCsp(inlineScriptHashes(html)));
+      setResponseHeader(c, 'Content-Security-Policy', docsCsp(inlineScriptHashes(html)));
     } else {
-      c.header('Content-Security-Policy', path.startsWith('/api/') ? API_CSP : APP_CSP);
+      setResponseHeader(c, 'Content-Security-Policy', path.startsWith('/api/') ? API_CSP : APP_CSP);
     }
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Cross-Origin-Opener-Policy', 'same-origin');
+    setResponseHeader(c, 'X-Content-Type-Options', 'nosniff');
+    setResponseHeader(c, 'Referrer-Policy', 'no-referrer');
+    setResponseHeader(c, 'X-Frame-Options', 'DENY');
+    setResponseHeader(c, 'Cross-Origin-Opener-Policy', 'same-origin');
   };

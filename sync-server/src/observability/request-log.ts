@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
+import { setResponseHeader } from '../http/response-headers.js';
 import type { Logger } from '../logger.js';
 import { runWithLogContext } from './log-context.js';
 import { acceptRequestId, REQUEST_ID_HEADER } from './request-id.js';
@@ -27,7 +28,7 @@ export const requestLog = (options: RequestLogOptions): MiddlewareHandler => {
     const started = now();
     await runWithLogContext({ requestId }, async () => {
       await next();
-      c.header(REQUEST_ID_HEADER, requestId);
+      setResponseHeader(c, REQUEST_ID_HEADER, requestId);
       const route = routePath(c);
       const fields = {
         method: c.req.method,
