@@ -4,7 +4,6 @@ import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { seedAccountTimezone } from '@tasks/crdt';
 import { Hono } from 'hono';
-
 import { createAccountRoutes } from './auth/account-routes.js';
 import { createAdminRoutes } from './auth/admin-routes.js';
 import { createAuthRoutes } from './auth/auth-routes.js';
