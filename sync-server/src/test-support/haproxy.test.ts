@@ -41,6 +41,10 @@ describe.skipIf(!haproxyReady)('HAProxy in front of the server', () => {
     await server?.dispose();
   });
 
+  it('is ready, admin socket included, as soon as it has started', async () => {
+    expect(await haproxy.admin('show info')).toMatch(/^Pid: \d+$/m);
+  });
+
   it('marks the node that does not answer /readyz down and the live one up', async () => {
     await waitFor(
       async () => {

@@ -163,12 +163,14 @@ export async function startHaproxy(options: {
     await rm(dir, { recursive: true, force: true });
   };
   try {
+    // Ready once the port accepts and this process's own admin socket answers: the port can
+    // accept before HAProxy has bound the socket (CI once lost a whole file's tests to that).
     const deadline = Date.now() + 10_000;
-    while (!(await accepts(port))) {
+    while (!((await accepts(port)) && (await answersAsItself(adminSocket, child.pid)))) {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`haproxy exited at start: ${output.trim()}`);
       }
-      if (Date.now() > deadline) throw new Error(`haproxy did not listen on ${port}: ${output}`);
+      if (Date.now() > deadline) throw new Error(`haproxy did not get ready on ${port}: ${output}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   } catch (error) {
@@ -215,6 +217,15 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.on('error', () => resolve(false));
   });
+}
+
+/** Whether the admin socket answers `show info` as the HAProxy of process `pid`. */
+async function answersAsItself(socketPath: string, pid: number | undefined): Promise<boolean> {
+  try {
+    return new RegExp(`^Pid: ${pid}$`, 'm').test(await adminCommand(socketPath, 'show info'));
+  } catch {
+    return false;
+  }
 }
 
 /** One command on HAProxy's admin socket; resolves its whole answer. */
