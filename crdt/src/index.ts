@@ -2,6 +2,7 @@ export * from './analytics/index.js';
 export * from './analytics-months.js';
 export * from './api-shapes.js';
 export * from './calendar-conflicts.js';
+export * from './calendar-disconnect.js';
 export * from './calendar-events.js';
 export * from './context.js';
 export * from './daily-agenda.js';

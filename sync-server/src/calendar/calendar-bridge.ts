@@ -1,4 +1,4 @@
-import { eventBecomesTask, getSettings, getTask, getTimezone, updateTask } from '@tasks/crdt';
+import { eventBecomesTask, getSettings, getTimezone } from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -18,7 +18,7 @@ import {
   newChannelSecret,
   type PushChannelStore,
 } from './push-channels.js';
-import { type RunSyncOptions, runSync } from './sync-engine.js';
+import { ConnectionRemovedError, type RunSyncOptions, runSync } from './sync-engine.js';
 import type { SyncJob } from './sync-jobs.js';
 import { createSyncWorker, type SyncWorker } from './sync-jobs-worker.js';
 
@@ -199,6 +199,11 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     try {
       await syncConnection(connection, signal);
     } catch (error) {
+      if (error instanceof ConnectionRemovedError) {
+        // The user disconnected it meanwhile; what this run wrote was taken back.
+        log.info('calendar sync ended by a disconnect', { connectionId: connection.id });
+        return;
+      }
       finished('failure');
       throw error;
     }
@@ -373,23 +378,6 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     }
   }
 
-  /** The connection's tasks stop naming its events (the events stay in the calendar). */
-  async function unlinkTasks(connection: CalendarConnection): Promise<void> {
-    const links = await db.query<{ task_id: string; event_id: string }>(
-      'select task_id, event_id from calendar_links where connection_id = $1',
-      [connection.id],
-    );
-    if (links.length === 0) return;
-    await access.use(connection.userId, [], (docs, ctx) => {
-      for (const link of links) {
-        const task = getTask(docs, link.task_id);
-        if (task && !task.deletedAt && task.calendarEventId === link.event_id) {
-          updateTask(docs, link.task_id, { calendarEventId: null }, ctx);
-        }
-      }
-    });
-  }
-
   const routes = createCalendarRoutes({
     access: deps.access,
     connections,
@@ -402,10 +390,7 @@ export function createCalendarBridge(deps: CalendarBridgeDeps): CalendarBridge {
     log,
     wakeWorker: () => worker.wake(),
     onConnectionsChanged: connectionsChanged,
-    beforeDisconnect: async (connection) => {
-      await closePushChannel(connection);
-      await unlinkTasks(connection);
-    },
+    beforeDisconnect: closePushChannel,
   });
   const webhooks = createCalendarWebhooks({
     channels,

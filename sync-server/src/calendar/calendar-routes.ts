@@ -2,12 +2,10 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { createGuardedFetch } from '@tasks/connectors';
 import {
   calendarEventToApi,
-  getSettings,
+  forgetCalendarConnection,
   getTimezone,
   listCalendarEvents,
-  removeCalendarEventsOf,
   resolveEntryRange,
-  updateSettings,
   ValidationError,
 } from '@tasks/crdt';
 import { HttpError } from '../http/http-error.js';
@@ -444,15 +442,13 @@ export function createCalendarRoutes(deps: CalendarRoutesDeps) {
       const connection = await deps.connections.get(userId, id);
       if (!connection) throw notFound('calendar connection', id);
       await deps.beforeDisconnect?.(connection);
-      if (!(await deps.connections.remove(userId, id))) throw notFound('calendar connection', id);
+      const removed = await deps.connections.remove(userId, id);
+      if (!removed) throw notFound('calendar connection', id);
       deps.onConnectionsChanged?.(userId, null);
-      await deps.access.use(userId, [], (docs) => {
-        removeCalendarEventsOf(docs, id);
-        // Planned blocks go to the first calendar left (`blocksCalendarOf`); say so in settings.
-        if (getSettings(docs).scheduling.blocksCalendarConnectionId === id) {
-          updateSettings(docs, { scheduling: { blocksCalendarConnectionId: null } });
-        }
-      });
+      // Planned blocks go to the first calendar left (`blocksCalendarOf`); settings say so.
+      await deps.access.use(userId, [], (docs, ctx) =>
+        forgetCalendarConnection(docs, id, removed.links, ctx),
+      );
       deps.log.info('calendar disconnected', { userId, connectionId: id });
       return c.body(null, 204);
     },

@@ -191,9 +191,23 @@ describe.each(testDatabaseKinds())('connection store on %s', (kind) => {
     expect(await store.get(userId, 'not-a-uuid')).toBeNull();
     expect(await store.list(other)).toEqual([]);
     expect((await store.list(userId)).map((c) => c.id)).toEqual([connection.id]);
-    expect(await store.remove(other, connection.id)).toBe(false);
-    expect(await store.remove(userId, connection.id)).toBe(true);
+    expect(await store.remove(other, connection.id)).toBeNull();
+    expect(await store.remove(userId, connection.id)).toEqual({ links: [] });
     expect(await store.find(connection.id)).toBeNull();
+  });
+
+  it('gives the task links a removed connection held', async () => {
+    const { userId, connection } = await connect(google, googleClient, 'GOOGLE');
+    await db.query(
+      `insert into calendar_links (connection_id, task_id, event_id) values ($1, 'task-1', 'event-1')`,
+      [connection.id],
+    );
+    expect(await store.remove(userId, connection.id)).toEqual({
+      links: [{ taskId: 'task-1', eventId: 'event-1' }],
+    });
+    expect(
+      await db.query('select 1 from calendar_links where connection_id = $1', [connection.id]),
+    ).toEqual([]);
   });
 
   it('records sync results', async () => {

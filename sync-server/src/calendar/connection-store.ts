@@ -1,3 +1,4 @@
+import type { TaskEventLink } from '@tasks/crdt';
 import { v7 as uuidv7 } from 'uuid';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -101,8 +102,12 @@ export interface ConnectionStore {
     id: string,
     patch: { syncEnabled?: boolean; syncDeleteEnabled?: boolean },
   ): Promise<CalendarConnection | null>;
-  /** Deletes the user's connection (its links and jobs go with it); false when none. */
-  remove(userId: string, id: string): Promise<boolean>;
+  /**
+   * Deletes the user's connection (its links and jobs go with it); null when none. Gives the
+   * task links it held, read under the row's lock: a sync committing links at that moment
+   * (which holds the row shared) finishes first, and one committing later finds no connection.
+   */
+  remove(userId: string, id: string): Promise<{ links: TaskEventLink[] } | null>;
   /**
    * A live access token: the stored one while it has more than the refresh margin left, else a
    * refreshed one (one refresh at a time per connection in this process). `forceRefresh` after
@@ -459,12 +464,20 @@ export function createConnectionStore(deps: ConnectionStoreDeps): ConnectionStor
     },
 
     async remove(userId, id) {
-      if (!isUuid(id)) return false;
-      const rows = await db.query(
-        'delete from calendar_connections where id = $1 and user_id = $2 returning id',
-        [id, userId],
-      );
-      return rows.length > 0;
+      if (!isUuid(id)) return null;
+      return db.transaction(async (tx) => {
+        const locked = await tx.query(
+          'select id from calendar_connections where id = $1 and user_id = $2 for update',
+          [id, userId],
+        );
+        if (locked.length === 0) return null;
+        const links = await tx.query<{ task_id: string; event_id: string }>(
+          'select task_id, event_id from calendar_links where connection_id = $1',
+          [id],
+        );
+        await tx.query('delete from calendar_connections where id = $1', [id]);
+        return { links: links.map((row) => ({ taskId: row.task_id, eventId: row.event_id })) };
+      });
     },
 
     accessTokenFor(id, options = {}) {

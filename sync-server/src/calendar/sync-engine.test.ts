@@ -5,12 +5,20 @@ import {
   startFakeGoogleCalendar,
   UnsupportedEventError,
 } from '@tasks/connectors';
-import { createTask, listInbox, listTasks, type Task, updateTask } from '@tasks/crdt';
+import {
+  calendarEventsOf,
+  createTask,
+  forgetCalendarConnection,
+  listInbox,
+  listTasks,
+  type Task,
+  updateTask,
+} from '@tasks/crdt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../db/database.js';
 import type { DocumentAccess } from '../rest/document-access.js';
 import { insertTestUser } from './connection-test-rows.js';
-import { runSync } from './sync-engine.js';
+import { ConnectionRemovedError, runSync } from './sync-engine.js';
 import { openSyncFixture, type SyncFixture } from './sync-test-fixture.js';
 
 const clock = () => new Date();
@@ -288,6 +296,59 @@ describe('runSync against the fake Google Calendar', () => {
         'Outlook cannot hold a series that skips occurrences',
       ],
     ]);
+  });
+
+  it('takes back what it wrote to the documents when the calendar is disconnected during the sync', async () => {
+    const first = await addTask('Linked before the disconnect');
+    const second = await addTask('Linked after it');
+    fake.seedEvent({
+      id: 'standup0meeting',
+      summary: 'Standup',
+      start: { dateTime: `${inDays(2)}T09:00:00Z`, timeZone: 'UTC' },
+      end: { dateTime: `${inDays(2)}T09:15:00Z`, timeZone: 'UTC' },
+    });
+    let created = 0;
+    // The user disconnects while the second event is being written, as the route does: the
+    // connection goes (no link was committed yet), then its traces in the documents.
+    const disconnecting: CalendarProvider = {
+      ...provider,
+      createEvent: async (...args) => {
+        created += 1;
+        if (created === 2) {
+          await test.db.query('delete from calendar_connections where id = $1', [connectionId]);
+          await access.use(userId, [], (docs, ctx) =>
+            forgetCalendarConnection(docs, connectionId, [], ctx),
+          );
+        }
+        return provider.createEvent(...args);
+      },
+    };
+    await expect(sync(disconnecting)).rejects.toBeInstanceOf(ConnectionRemovedError);
+    expect(created).toBe(2);
+    for (const task of [first, second]) {
+      expect((await readTask(task.id))?.calendarEventId).toBeNull();
+    }
+    const mirrored = await access.use(userId, [], (docs) => [
+      ...calendarEventsOf(docs.main).keys(),
+    ]);
+    expect(mirrored).toEqual([]);
+    expect(await linkCount()).toBe(0);
+  });
+
+  it('commits no link once the connection is gone, and takes back its event ids on tasks', async () => {
+    const task = await addTask('Linked as the connection goes');
+    const gone: CalendarProvider = {
+      ...provider,
+      createEvent: async (...args) => {
+        const written = await provider.createEvent(...args);
+        // Gone after the last provider call, before the commit: nobody took the id back yet.
+        await test.db.query('delete from calendar_connections where id = $1', [connectionId]);
+        return written;
+      },
+    };
+    await expect(sync(gone)).rejects.toBeInstanceOf(ConnectionRemovedError);
+    expect((await readTask(task.id))?.calendarEventId).toBeNull();
+    expect(await linkCount()).toBe(0);
   });
 
   it('creates no duplicate when a crash follows the first provider write', async () => {

@@ -17,6 +17,7 @@ import {
   ConflictError,
   calendarEventsOf,
   createTask,
+  forgetCalendarConnection,
   getSettings,
   getTimezone,
   listTasks,
@@ -24,6 +25,7 @@ import {
   removeCalendarEvent,
   restoreTask,
   type TaskCreateInput,
+  type TaskEventLink,
   updateTask,
   upsertCalendarEvent,
   ValidationError,
@@ -327,6 +329,48 @@ class StatusTable {
 }
 
 export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
+  const { connectionId, userId, db, access } = input;
+  /** Event ids the run wrote onto tasks: taken back if the user disconnects meanwhile. */
+  const shownOnTasks: TaskEventLink[] = [];
+  try {
+    return await syncSteps(input, shownOnTasks);
+  } catch (error) {
+    if (!(error instanceof ConnectionRemovedError) && (await stillConnected(db, connectionId))) {
+      throw error;
+    }
+    // Disconnected during the run: the disconnect took away the committed links and the events
+    // mirrored until then; what this run wrote to the documents goes too.
+    await access.use(userId, [], (docs, ctx) =>
+      forgetCalendarConnection(docs, connectionId, shownOnTasks, ctx),
+    );
+    throw error instanceof ConnectionRemovedError
+      ? error
+      : new ConnectionRemovedError(connectionId);
+  }
+}
+
+/** The connection was removed (the user disconnected it) while a sync of it ran. */
+export class ConnectionRemovedError extends Error {
+  constructor(readonly connectionId: string) {
+    super(`calendar connection ${connectionId} was disconnected during its sync`);
+    this.name = 'ConnectionRemovedError';
+  }
+}
+
+/** Whether the connection still exists; true when the database cannot say (nothing to undo). */
+async function stillConnected(db: Database, connectionId: string): Promise<boolean> {
+  try {
+    const rows = await db.query('select 1 from calendar_connections where id = $1', [connectionId]);
+    return rows.length > 0;
+  } catch {
+    return true;
+  }
+}
+
+async function syncSteps(
+  input: RunSyncInput,
+  shownOnTasks: TaskEventLink[],
+): Promise<RunSyncResult> {
   const { connectionId, provider, userId, db, access, clock } = input;
   const options = input.options ?? {};
   const { signal } = input;
@@ -445,6 +489,7 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
           id: action.taskId,
           calendarEventId: action.eventId,
         };
+        shownOnTasks.push({ taskId: action.taskId, eventId: action.eventId });
         await access.use(userId, [], (docs, ctx) => createTask(docs, create, ctx));
         return;
       }
@@ -519,6 +564,7 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
 
   /** Shows a task's event id on the task (what an unlink clears), when it is live. */
   async function setCalendarEventId(taskId: string, eventId: string): Promise<void> {
+    shownOnTasks.push({ taskId, eventId });
     await access.use(userId, [], (docs, ctx) => {
       const task = listTasks(docs).find((candidate) => candidate.id === taskId);
       if (task && task.calendarEventId !== eventId) {
@@ -568,6 +614,12 @@ export async function runSync(input: RunSyncInput): Promise<RunSyncResult> {
   const cursorSaved = !holdsCursor;
   await db.transaction(async (tx) => {
     signal?.throwIfAborted();
+    // Held shared to the end: a disconnect (which locks the row to read the links it drops)
+    // waits for these links, or this run finds the connection gone and writes none.
+    const held = await tx.query('select id from calendar_connections where id = $1 for share', [
+      connectionId,
+    ]);
+    if (held.length === 0) throw new ConnectionRemovedError(connectionId);
     await table.commit(tx, connectionId, clock(), cursorSaved ? pulled.cursor : undefined);
     await blockTable.commit(tx, connectionId, clock());
   });
