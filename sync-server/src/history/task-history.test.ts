@@ -83,6 +83,8 @@ describe.each(testDatabaseKinds())('task history on %s', (kind) => {
         Boolean,
         'the task on both devices',
       );
+      // Read once, so the creation is recorded as its own version before the first edit.
+      await waitFor(history, (reply) => reply.body.items.length === 1, 'version 1');
       const edit = async (doc: Y.Doc, key: string, value: unknown, versions: number) => {
         taskOn(doc)?.set(key, value);
         await waitFor(
@@ -171,6 +173,23 @@ describe.each(testDatabaseKinds())('task history on %s', (kind) => {
       laptop.provider.destroy();
     }
   }, 60_000);
+
+  it('gathers a burst of edits into one version, recorded when the history is read', async () => {
+    const user = await ts.register('burst');
+    const created = await call<{ id: string }>(ts, user, 'POST', '/tasks', { title: 'Draft' });
+    const id = created.body.id;
+    const versions = async () =>
+      (await call<{ items: Version[] }>(ts, user, 'GET', `/tasks/${id}/history`)).body.items;
+    expect(await versions()).toHaveLength(1);
+    await call(ts, user, 'PATCH', `/tasks/${id}`, { title: 'Draft, edited' });
+    await call(ts, user, 'PATCH', `/tasks/${id}`, { priority: 'HIGH' });
+    const items = await versions();
+    expect(items.map((item) => item.version)).toEqual([2, 1]);
+    expect(items[0]?.changes).toEqual([
+      { field: 'title', before: 'Draft', after: 'Draft, edited' },
+      { field: 'priority', before: 'MEDIUM', after: 'HIGH' },
+    ]);
+  });
 
   it('records a change whose recording failed at the next recording', async () => {
     const user = await ts.register('failing');

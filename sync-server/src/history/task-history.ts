@@ -35,8 +35,10 @@ import { validationHook } from '../rest/validation-hook.js';
 /**
  * Records a version of each task whenever a change to its user's main document leaves it
  * different from its last recorded version (table `task_versions`), whoever wrote it: a device
- * through the relay, REST, the calendar bridge. Changes are coalesced per user (one recording
- * runs at a time, the next covers everything since), so a burst of keystrokes is one version.
+ * through the relay, REST, the calendar bridge. Changes are coalesced per user: a recording
+ * starts `delayMs` after the first change since the last one (or at once on `flush`, which the
+ * history routes call before they read) and covers everything until it starts, so a burst of
+ * keystrokes is one version and a device typing costs one look at the document per delay.
  */
 export interface TaskHistory {
   /** Resolves once every change seen so far is recorded. */
@@ -46,6 +48,9 @@ export interface TaskHistory {
 
 /** Versions written per statement. */
 const INSERT_CHUNK = 1000;
+
+/** How long changes gather before they are recorded (default of `delayMs`). */
+export const HISTORY_DELAY_MS = 1000;
 
 interface UserState {
   running: Promise<void>;
@@ -60,10 +65,28 @@ export function createTaskHistory(deps: {
   changes: (listener: (change: DocumentChange) => void) => () => void;
   clock: () => Date;
   log: Logger;
+  delayMs?: number;
 }): TaskHistory {
+  const delayMs = deps.delayMs ?? HISTORY_DELAY_MS;
   const users = new Map<string, UserState>();
   const followers = new WeakMap<Y.Doc, TaskChangeFollower>();
   const pending = new Set<Promise<void>>();
+  /** Recordings waiting for their delay: `flush` starts them at once. */
+  const waiting = new Set<() => void>();
+  let flushing = 0;
+  const gathered = () =>
+    flushing > 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const start = () => {
+            clearTimeout(timer);
+            waiting.delete(start);
+            resolve();
+          };
+          const timer = setTimeout(start, delayMs);
+          timer.unref();
+          waiting.add(start);
+        });
 
   const record = async (userId: string, state: UserState) => {
     const found = await deps.access.use(userId, [], (docs) => {
@@ -140,7 +163,7 @@ export function createTaskHistory(deps: {
     if (state.again) return; // a recording is queued already: it will see this change
     state.again = true;
     const current = state;
-    const run = current.running.then(async () => {
+    const run = current.running.then(gathered).then(async () => {
       current.again = false;
       try {
         await record(userId, current);
@@ -161,7 +184,13 @@ export function createTaskHistory(deps: {
 
   return {
     async flush() {
-      while (pending.size > 0) await Promise.all([...pending]);
+      flushing += 1;
+      try {
+        for (const start of [...waiting]) start();
+        while (pending.size > 0) await Promise.all([...pending]);
+      } finally {
+        flushing -= 1;
+      }
     },
     stop: unsubscribe,
   };

@@ -8,13 +8,23 @@ import type { DocStore } from '../persistence/doc-store.js';
  * least recently used documents that no caller is using, whether or not devices are connected.
  *
  * A cached document only ever holds what is committed, or a server-side write on its way to the
- * log: committed device updates are applied to it after their commit, and when a server-side
+ * log: committed device updates are applied to it after their commit (held, while nobody uses
+ * it, until its next use: see `MAX_HELD_UPDATES`), and when a server-side
  * write fails to commit the document is poisoned: no later write of it is stored, every caller
  * holding it fails, and the next caller loads a fresh one from the database.
  */
 
 /** Origin of updates applied to a cached document because they were committed elsewhere. */
 export const COMMITTED_ORIGIN = Symbol('committed');
+
+/**
+ * Committed updates held back for an unused cached document, applied in one transaction when it
+ * is next used: a device typing into a document the calendar bridge or task history loaded
+ * costs one Yjs transaction (observers, cleanup) per use of it, not one per keystroke. Past
+ * these, they are applied at once, so what waits stays small.
+ */
+const MAX_HELD_UPDATES = 256;
+const MAX_HELD_BYTES = 256 * 1024;
 
 /**
  * In-memory size of a document relative to its stored bytes (structs, maps and strings as
@@ -46,6 +56,9 @@ interface Entry {
   loaded: CachedDoc | null;
   /** Updates committed while the load ran: applied once it is done (duplicates are no-ops). */
   committedDuringLoad: Uint8Array[];
+  /** Committed while nobody used the document: applied before its next use. */
+  held: Uint8Array[];
+  heldBytes: number;
 }
 
 export interface DocCacheDeps {
@@ -79,6 +92,7 @@ export class DocCache {
     }
     const fresh = !entry.loaded;
     const cached = await entry.loading;
+    this.applyHeld(entry);
     if (!transient) cached.transient = false;
     else if (fresh && cached.pins === 0) cached.transient = true;
     cached.pins += 1;
@@ -104,13 +118,28 @@ export class DocCache {
       return;
     }
     if (entry.loaded.poisoned) return;
-    Y.applyUpdate(entry.loaded.doc, update, COMMITTED_ORIGIN);
+    entry.held.push(update);
+    entry.heldBytes += update.byteLength;
+    // In use now (its users see every commit at once), or enough waiting.
+    if (
+      entry.loaded.pins > 0 ||
+      entry.held.length >= MAX_HELD_UPDATES ||
+      entry.heldBytes >= MAX_HELD_BYTES
+    ) {
+      this.applyHeld(entry);
+    }
+  }
+
+  /** Updates committed but not yet applied to the cached copy (held for its next use). */
+  heldUpdates(name: string): number {
+    return this.entries.get(name)?.held.length ?? 0;
   }
 
   /** Names and state vectors of the documents loaded now (to catch up with the store). */
   loadedStateVectors(): { name: string; stateVector: Uint8Array }[] {
     const loaded: { name: string; stateVector: Uint8Array }[] = [];
     for (const entry of this.entries.values()) {
+      this.applyHeld(entry);
       if (entry.loaded && !entry.loaded.poisoned) {
         loaded.push({ name: entry.name, stateVector: Y.encodeStateVector(entry.loaded.doc) });
       }
@@ -152,24 +181,14 @@ export class DocCache {
       ownerId,
       loaded: null,
       committedDuringLoad: [],
+      held: [],
+      heldBytes: 0,
       loading: Promise.resolve(null as unknown as CachedDoc),
     };
     entry.loading = (async () => {
       const stored = await this.deps.store.load(name);
       const doc = new Y.Doc({ guid: name });
-      doc.transact(() => {
-        for (const update of [...stored.updates, ...entry.committedDuringLoad]) {
-          try {
-            Y.applyUpdate(doc, update, COMMITTED_ORIGIN);
-          } catch (error) {
-            // A stored update that no longer applies is kept in the log, not dropped.
-            this.deps.log.error('stored update failed to apply', {
-              room: name,
-              error: (error as Error).message,
-            });
-          }
-        }
-      }, COMMITTED_ORIGIN);
+      this.applyStored(doc, [...stored.updates, ...entry.committedDuringLoad]);
       entry.committedDuringLoad = [];
       const bytes = Math.max(MIN_ENTRY_BYTES, stored.sizeBytes * MEMORY_PER_STORED_BYTE);
       const cached: CachedDoc = {
@@ -197,7 +216,34 @@ export class DocCache {
     return entry;
   }
 
+  /** Applies committed updates in one transaction, as committed (not server-side writes). */
+  private applyStored(doc: Y.Doc, updates: readonly Uint8Array[]): void {
+    doc.transact(() => {
+      for (const update of updates) {
+        try {
+          Y.applyUpdate(doc, update, COMMITTED_ORIGIN);
+        } catch (error) {
+          // A stored update that no longer applies is kept in the log, not dropped.
+          this.deps.log.error('stored update failed to apply', {
+            room: doc.guid,
+            error: (error as Error).message,
+          });
+        }
+      }
+    }, COMMITTED_ORIGIN);
+  }
+
+  private applyHeld(entry: Entry): void {
+    if (entry.held.length === 0) return;
+    const held = entry.held;
+    entry.held = [];
+    entry.heldBytes = 0;
+    if (entry.loaded && !entry.loaded.poisoned) this.applyStored(entry.loaded.doc, held);
+  }
+
   private remove(entry: Entry): void {
+    entry.held = [];
+    entry.heldBytes = 0;
     if (this.entries.get(entry.name) === entry) this.entries.delete(entry.name);
     if (!entry.loaded) return;
     this.totalBytes -= entry.loaded.bytes;
