@@ -74,6 +74,8 @@ export interface ServerDeps {
   calendarOptions?: Partial<
     Omit<CalendarBridgeDeps, 'services' | 'db' | 'access' | 'changes' | 'log' | 'clock'>
   >;
+  /** Test hooks of task history (recordings per user and window). */
+  historyOptions?: { windowMs?: number; perWindow?: number };
   /** Test hooks of the trash purge job (poll interval). */
   trashPurgeOptions?: Partial<Omit<TrashPurgerOptions, 'db' | 'access' | 'log' | 'clock'>>;
   /** Test hooks of the reminder scheduler (poll interval, delays). */
@@ -207,6 +209,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     changes: (listener) => relay.onDocumentChange(listener),
     clock,
     log,
+    ...deps.historyOptions,
   });
   const sessionPruner = createSessionPruner({ db, log, clock, revocations });
   const trash = createTrashPurger({ db, access, log, clock, ...deps.trashPurgeOptions });

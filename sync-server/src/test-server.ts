@@ -53,6 +53,7 @@ export async function startTestServer(
     relay?: Partial<RelayOptions>;
     calendar?: ServerDeps['calendarOptions'];
     trashPurge?: ServerDeps['trashPurgeOptions'];
+    history?: ServerDeps['historyOptions'];
     reminders?: ServerDeps['reminderOptions'];
     emails?: ServerDeps['emailOptions'];
     /** The server's clock (default: the system's). */
@@ -87,6 +88,7 @@ export async function startTestServer(
       relayOptions: options.relay ?? {},
       ...(options.calendar ? { calendarOptions: options.calendar } : {}),
       ...(options.trashPurge ? { trashPurgeOptions: options.trashPurge } : {}),
+      ...(options.history ? { historyOptions: options.history } : {}),
       ...(options.reminders ? { reminderOptions: options.reminders } : {}),
       ...(options.emails ? { emailOptions: options.emails } : {}),
       ...(options.clock ? { clock: options.clock } : {}),

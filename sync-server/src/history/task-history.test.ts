@@ -60,7 +60,8 @@ function device(ts: TestServer, user: TestUser, clientId: number) {
 describe.each(testDatabaseKinds())('task history on %s', (kind) => {
   let ts: TestServer;
   beforeAll(async () => {
-    ts = await startTestServer(kind);
+    // One recording a minute unless the history is read: each test decides what is a version.
+    ts = await startTestServer(kind, { history: { windowMs: 60_000, perWindow: 1 } });
   }, 60_000);
   afterAll(async () => {
     await ts?.dispose();

@@ -35,10 +35,12 @@ import { validationHook } from '../rest/validation-hook.js';
 /**
  * Records a version of each task whenever a change to its user's main document leaves it
  * different from its last recorded version (table `task_versions`), whoever wrote it: a device
- * through the relay, REST, the calendar bridge. Changes are coalesced per user: a recording
- * starts `delayMs` after the first change since the last one (or at once on `flush`, which the
- * history routes call before they read) and covers everything until it starts, so a burst of
- * keystrokes is one version and a device typing costs one look at the document per delay.
+ * through the relay, REST, the calendar bridge. Changes are coalesced per user: one recording
+ * runs at a time and covers everything until it starts, and at most `perWindow` recordings of a
+ * user start within `windowMs`; a change past that waits for the window (or for a `flush`, which
+ * the history routes call before they read). So a few edits a second are each a version, as a
+ * person makes them, and a device typing fast costs `perWindow` looks at the document a second,
+ * not one per keystroke.
  */
 export interface TaskHistory {
   /** Resolves once every change seen so far is recorded. */
@@ -49,14 +51,17 @@ export interface TaskHistory {
 /** Versions written per statement. */
 const INSERT_CHUNK = 1000;
 
-/** How long changes gather before they are recorded (default of `delayMs`). */
-export const HISTORY_DELAY_MS = 1000;
+/** Recordings of one user that may start within `HISTORY_WINDOW_MS` (default `perWindow`). */
+export const HISTORY_PER_WINDOW = 3;
+export const HISTORY_WINDOW_MS = 1000;
 
 interface UserState {
   running: Promise<void>;
   again: boolean;
   /** The last recording failed: the next compares every task. */
   compareAll: boolean;
+  /** When the latest recordings started (`performance.now()`), at most `perWindow`. */
+  starts: number[];
 }
 
 export function createTaskHistory(deps: {
@@ -65,28 +70,33 @@ export function createTaskHistory(deps: {
   changes: (listener: (change: DocumentChange) => void) => () => void;
   clock: () => Date;
   log: Logger;
-  delayMs?: number;
+  windowMs?: number;
+  perWindow?: number;
 }): TaskHistory {
-  const delayMs = deps.delayMs ?? HISTORY_DELAY_MS;
+  const windowMs = deps.windowMs ?? HISTORY_WINDOW_MS;
+  const perWindow = Math.max(1, deps.perWindow ?? HISTORY_PER_WINDOW);
   const users = new Map<string, UserState>();
   const followers = new WeakMap<Y.Doc, TaskChangeFollower>();
   const pending = new Set<Promise<void>>();
   /** Recordings waiting for their delay: `flush` starts them at once. */
   const waiting = new Set<() => void>();
   let flushing = 0;
-  const gathered = () =>
-    flushing > 0
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          const start = () => {
-            clearTimeout(timer);
-            waiting.delete(start);
-            resolve();
-          };
-          const timer = setTimeout(start, delayMs);
-          timer.unref();
-          waiting.add(start);
-        });
+  /** Resolves when the user's next recording may start (see `perWindow`). */
+  const gathered = (state: UserState) => {
+    const oldest = state.starts.length < perWindow ? null : (state.starts[0] as number);
+    const wait = oldest === null ? 0 : oldest + windowMs - performance.now();
+    if (flushing > 0 || wait <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const start = () => {
+        clearTimeout(timer);
+        waiting.delete(start);
+        resolve();
+      };
+      const timer = setTimeout(start, wait);
+      timer.unref();
+      waiting.add(start);
+    });
+  };
 
   const record = async (userId: string, state: UserState) => {
     const found = await deps.access.use(userId, [], (docs) => {
@@ -157,21 +167,30 @@ export function createTaskHistory(deps: {
   const schedule = (userId: string) => {
     let state = users.get(userId);
     if (!state) {
-      state = { running: Promise.resolve(), again: false, compareAll: false };
+      state = {
+        running: Promise.resolve(),
+        again: false,
+        compareAll: false,
+        starts: [],
+      };
       users.set(userId, state);
     }
     if (state.again) return; // a recording is queued already: it will see this change
     state.again = true;
     const current = state;
-    const run = current.running.then(gathered).then(async () => {
-      current.again = false;
-      try {
-        await record(userId, current);
-      } catch (error) {
-        current.compareAll = true;
-        deps.log.warn('task history not recorded', { userId, error: (error as Error).message });
-      }
-    });
+    const run = current.running
+      .then(() => gathered(current))
+      .then(async () => {
+        current.again = false;
+        current.starts.push(performance.now());
+        if (current.starts.length > perWindow) current.starts.shift();
+        try {
+          await record(userId, current);
+        } catch (error) {
+          current.compareAll = true;
+          deps.log.warn('task history not recorded', { userId, error: (error as Error).message });
+        }
+      });
     current.running = run;
     pending.add(run);
     void run.finally(() => pending.delete(run));
