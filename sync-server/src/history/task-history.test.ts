@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { createTask, UserDocs } from '@tasks/crdt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import type { Database } from '../db/database.js';
 import { testDatabaseKinds } from '../db/test-databases.js';
+import { silentLogger } from '../logger.js';
+import type { DocumentChange } from '../relay/relay.js';
+import type { DocumentAccess } from '../rest/document-access.js';
 import {
   callApi as call,
   startTestServer,
   type TestServer,
   type TestUser,
 } from '../test-server.js';
+import { createTaskHistory } from './task-history.js';
 
 interface Version {
   version: number;
@@ -341,5 +346,63 @@ describe.each(testDatabaseKinds())('task history on %s', (kind) => {
     expect(missing.status).toBe(404);
     const bad = await call(ts, owner, 'POST', `/tasks/${task.body.id}/history/zero/restore`);
     expect(bad.status).toBe(422);
+  });
+});
+
+describe('task history’s memory', () => {
+  /** A history fed changes by hand, over documents in which `use` finds nothing to record. */
+  function historyOf(use: (userId: string) => Promise<never[]>) {
+    let listener: ((change: DocumentChange) => void) | null = null;
+    const history = createTaskHistory({
+      db: null as unknown as Database, // never reached: no recording finds a changed task
+      access: { use } as unknown as DocumentAccess,
+      changes: (next) => {
+        listener = next;
+        return () => {
+          listener = null;
+        };
+      },
+      clock: () => new Date('2026-03-01T09:00:00Z'),
+      log: silentLogger,
+      windowMs: 1000,
+      perWindow: 3,
+    });
+    const change = (userId: string) => listener?.({ room: userId, ownerId: userId, origin: null });
+    return { history, change };
+  }
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('forgets each user once their recordings are done and their window is over', async () => {
+    const { history, change } = historyOf(async () => []);
+    for (let user = 0; user < 500; user += 1) change(`user-${user}`);
+    await history.flush();
+    expect(history.trackedUsers).toBe(500);
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(history.trackedUsers).toBe(0);
+    change('user-1');
+    expect(history.trackedUsers).toBe(1);
+    await history.flush();
+    await vi.advanceTimersByTimeAsync(2_100);
+    expect(history.trackedUsers).toBe(0);
+    history.stop();
+  });
+
+  it('keeps a user whose recording failed, so their next recording compares every task', async () => {
+    const { history, change } = historyOf(async (userId) => {
+      if (userId === 'failing') throw new Error('storage unavailable');
+      return [];
+    });
+    change('failing');
+    change('fine');
+    await history.flush();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(history.trackedUsers).toBe(1);
+    history.stop();
   });
 });

@@ -45,6 +45,8 @@ import { validationHook } from '../rest/validation-hook.js';
 export interface TaskHistory {
   /** Resolves once every change seen so far is recorded. */
   flush(): Promise<void>;
+  /** Users whose recordings this node keeps state for: those with a change in the last window. */
+  readonly trackedUsers: number;
   stop(): void;
 }
 
@@ -62,6 +64,8 @@ interface UserState {
   compareAll: boolean;
   /** When the latest recordings started (`performance.now()`), at most `perWindow`. */
   starts: number[];
+  /** Recordings queued or running. */
+  active: number;
 }
 
 export function createTaskHistory(deps: {
@@ -81,6 +85,26 @@ export function createTaskHistory(deps: {
   /** Recordings waiting for their delay: `flush` starts them at once. */
   const waiting = new Set<() => void>();
   let flushing = 0;
+  /**
+   * A user's state is forgotten once nothing of theirs is queued or running, the last recording
+   * did not fail and its window is over: so the map holds the users of the last window, not
+   * every user who ever changed something on this node.
+   */
+  let sweeper: NodeJS.Timeout | null = null;
+  const sweep = () => {
+    sweeper = null;
+    const now = performance.now();
+    for (const [userId, state] of users) {
+      const last = state.starts[state.starts.length - 1] ?? Number.NEGATIVE_INFINITY;
+      if (state.active === 0 && !state.compareAll && last + windowMs <= now) users.delete(userId);
+    }
+    armSweeper();
+  };
+  const armSweeper = () => {
+    if (sweeper || users.size === 0) return;
+    sweeper = setTimeout(sweep, windowMs);
+    sweeper.unref();
+  };
   /** Resolves when the user's next recording may start (see `perWindow`). */
   const gathered = (state: UserState) => {
     const oldest = state.starts.length < perWindow ? null : (state.starts[0] as number);
@@ -172,11 +196,14 @@ export function createTaskHistory(deps: {
         again: false,
         compareAll: false,
         starts: [],
+        active: 0,
       };
       users.set(userId, state);
+      armSweeper();
     }
     if (state.again) return; // a recording is queued already: it will see this change
     state.again = true;
+    state.active += 1;
     const current = state;
     const run = current.running
       .then(() => gathered(current))
@@ -189,6 +216,8 @@ export function createTaskHistory(deps: {
         } catch (error) {
           current.compareAll = true;
           deps.log.warn('task history not recorded', { userId, error: (error as Error).message });
+        } finally {
+          current.active -= 1;
         }
       });
     current.running = run;
@@ -211,7 +240,14 @@ export function createTaskHistory(deps: {
         flushing -= 1;
       }
     },
-    stop: unsubscribe,
+    get trackedUsers() {
+      return users.size;
+    },
+    stop() {
+      unsubscribe();
+      if (sweeper) clearTimeout(sweeper);
+      sweeper = null;
+    },
   };
 }
 
