@@ -152,7 +152,13 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   // server sharing the database, whose sockets of the session close at its next poll.
   const revocations = createDatabaseRevocations({ db, clock, log, cluster: shared });
   // A password change, sign-out everywhere or deleted account ends access tokens at once.
-  const tokens = guardAccessTokens(createTokenService({ secret, clock, revocations }), db);
+  // The token service answers revocations from memory; the guard's one read per request asks
+  // the database for the session's revocation with the account's checks.
+  const tokens = guardAccessTokens(
+    createTokenService({ secret, clock, revocations: revocations.remembered }),
+    db,
+    { revocations, clock },
+  );
   // Sockets of a revoked session close at once; every socket closes when its token expires.
   const sessionSockets = createSessionSockets({ revocations: tokens.revocations, clock });
   // A node of a cluster: committed updates reach the devices on every node through Redis.

@@ -100,6 +100,23 @@ export interface DatabaseRevocations extends SessionRevocations {
   pollOnce(): Promise<void>;
   /** Deletes the rows no token can outlive any more; how many went (the session pruner). */
   prune(now: Date): Promise<number>;
+  /**
+   * The same set, with `isRevoked` answered from memory only: for a checker that reads the
+   * session's row in a statement of its own (`guardAccessTokens`, one read per request with the
+   * account's checks) and hands what it found to `learn`.
+   */
+  readonly remembered: SessionRevocations;
+  /** A revocation read from `revoked_sessions` by another statement: answered from memory now. */
+  learn(sessionId: string, lapsesAt: Date): Promise<void>;
+}
+
+/**
+ * The condition a statement reads a session's revocation with: `revoked_sessions` row of the
+ * session `$session` that lapses after `$now` (see `guardAccessTokens`).
+ */
+export function revokedSessionSql(session: string, now: string): string {
+  return `select lapses_at from revoked_sessions
+           where session_id = ${session} and lapses_at > ${now}::timestamptz`;
 }
 
 /**
@@ -167,7 +184,7 @@ export function createDatabaseRevocations(
     if (polledAt) cursor = new Date(new Date(polledAt).getTime() - POLL_OVERLAP_MS);
   };
 
-  return {
+  const revocations: DatabaseRevocations = {
     async revoke(sessionIds, until) {
       if (sessionIds.length === 0) return;
       await db.query(
@@ -183,15 +200,21 @@ export function createDatabaseRevocations(
     },
     async isRevoked(sessionId) {
       if (await known.isRevoked(sessionId)) return true;
-      const [row] = await db.query<{ lapses_at: Date }>(
-        'select lapses_at from revoked_sessions where session_id = $1 and lapses_at > $2::timestamptz',
-        [sessionId, clock().toISOString()],
-      );
+      const [row] = await db.query<{ lapses_at: Date }>(revokedSessionSql('$1', '$2'), [
+        sessionId,
+        clock().toISOString(),
+      ]);
       if (!row) return false;
       await learn(sessionId, new Date(row.lapses_at));
       return true;
     },
     onRevoked: (listener) => known.onRevoked(listener),
+    remembered: {
+      revoke: (sessionIds, until) => revocations.revoke(sessionIds, until),
+      isRevoked: (sessionId) => known.isRevoked(sessionId),
+      onRevoked: (listener) => known.onRevoked(listener),
+    },
+    learn,
     pollOnce,
     async prune(now) {
       const rows = await db.query<{ session_id: string }>(
@@ -228,6 +251,7 @@ export function createDatabaseRevocations(
       await polling;
     },
   };
+  return revocations;
 }
 
 /**
