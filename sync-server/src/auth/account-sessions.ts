@@ -20,7 +20,11 @@ export function guardAccessTokens(
   db: Queryable,
   sessions?: { revocations: DatabaseRevocations; clock: () => Date },
 ): TokenService {
-  const revocations = sessions?.revocations;
+  // One statement, its text fixed for the guard's life (the driver prepares it once).
+  const sql = `select exists (select 1 from users where id = $1) as present,
+                      (select extract(epoch from valid_after)::float8 from session_cutoffs
+                        where user_id = $1) as cutoff,
+                      ${sessions ? `(${revokedSessionSql('$2', '$3')})` : 'null'} as revoked_until`;
   return {
     accessTokenTtlSeconds: inner.accessTokenTtlSeconds,
     revocations: inner.revocations,
@@ -34,16 +38,13 @@ export function guardAccessTokens(
         cutoff: number | null;
         revoked_until: Date | string | null;
       }>(
-        `select exists (select 1 from users where id = $1) as present,
-                (select extract(epoch from valid_after)::float8 from session_cutoffs
-                  where user_id = $1) as cutoff,
-                ${revocations ? `(${revokedSessionSql('$2', '$3')})` : 'null'} as revoked_until`,
+        sql,
         sessions
           ? [claims.userId, claims.sessionId, sessions.clock().toISOString()]
           : [claims.userId],
       );
-      if (row?.revoked_until && revocations) {
-        await revocations.learn(claims.sessionId, new Date(row.revoked_until));
+      if (sessions && row?.revoked_until) {
+        await sessions.revocations.learn(claims.sessionId, new Date(row.revoked_until));
         throw new InvalidTokenError('revoked');
       }
       if (!row?.present) throw new InvalidTokenError('invalid');
