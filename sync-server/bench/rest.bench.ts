@@ -24,7 +24,10 @@
  * default postgres://postgres@127.0.0.1:5432/postgres; a throwaway database is created on it and
  * dropped), BENCH_CPU_PROF=1 (server runs with --cpu-prof; its hottest functions are printed),
  * BENCH_SETTLE_SECONDS (10: the quiet spell before the last memory readings),
- * BENCH_SERVER_NODE_ARGS (node options for the server, e.g. `--max-old-space-size=1024`).
+ * BENCH_SERVER_NODE_ARGS (node options for the server, e.g. `--max-old-space-size=1024`),
+ * BENCH_RATE (requests per second sent at an even pace per operation, over at most
+ * BENCH_CONNECTIONS sockets, instead of the default closed loop in which each connection sends
+ * again as soon as it is answered: latency below saturation; the warm-up stays a closed loop).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -40,6 +43,7 @@ import { memoryAfterFullGc } from './lib/inspector-gc.js';
 import { readCommandCpuSeconds, readCpuSeconds } from './lib/processes.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './rest-database.js';
 import { type LoadResult, runLoad } from './rest-load.js';
+import { runPacedLoad } from './rest-paced-load.js';
 import { summarizeProfile } from './rest-profile.js';
 import { buildUser, writeUserDocuments } from './rest-seed.js';
 import { freePort, memoryOf, type ServerProcess, startServer, stopServer } from './rest-server.js';
@@ -56,6 +60,8 @@ function numberFromEnv(name: string, fallback: number, min: number): number {
 const SECONDS = numberFromEnv('BENCH_SECONDS', 10, 1);
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2, 0);
 const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 50, 1);
+/** Requests per second offered per operation (0: closed loop, as fast as answers come). */
+const RATE = numberFromEnv('BENCH_RATE', 0, 0);
 const TASKS = numberFromEnv('BENCH_TASKS', 10_000, 1);
 const ENTRIES = numberFromEnv('BENCH_ENTRIES', 100_000, 0);
 const MONTHS = 36;
@@ -237,7 +243,7 @@ async function main(): Promise<void> {
 
   try {
     console.log(
-      `REST benchmark: ${TASKS.toLocaleString('en')} tasks, ${ENTRIES.toLocaleString('en')} time entries, ${CONNECTIONS} connections, ${SECONDS} s per operation after a ${WARMUP_SECONDS} s warm-up`,
+      `REST benchmark: ${TASKS.toLocaleString('en')} tasks, ${ENTRIES.toLocaleString('en')} time entries, ${CONNECTIONS} connections${RATE > 0 ? ` at most, ${RATE} requests/s at an even pace` : ''}, ${SECONDS} s per operation after a ${WARMUP_SECONDS} s warm-up`,
     );
     console.log(
       `node ${process.version}, ${os.cpus().length} CPUs shared by the load generator and the server, database: ${USE_PGLITE ? 'PGlite (embedded)' : 'PostgreSQL (throwaway database)'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB of memory (V8 sizes its default heap limit from it)${SERVER_NODE_ARGS.length > 0 ? `; server node options: ${SERVER_NODE_ARGS.join(' ')}` : ''}`,
@@ -413,14 +419,24 @@ async function main(): Promise<void> {
       }
       const metricsBefore = await scrapeServer(server.url, metricsToken);
       const cpuBefore = cpuReading(server.pid);
-      const result = await runLoad({ ...spec, seconds: SECONDS });
+      const result =
+        RATE > 0
+          ? await runPacedLoad({
+              url: server.url,
+              connections: CONNECTIONS,
+              seconds: SECONDS,
+              rate: RATE,
+              headers,
+              next: op.next,
+            })
+          : await runLoad({ ...spec, seconds: SECONDS });
       const cpu = cpuSince(cpuBefore, server.pid);
       const run = runBetween(metricsBefore, await scrapeServer(server.url, metricsToken));
       results.set(key, result);
       cpuPerResponse.set(key, (cpu.mainThreadSeconds * 1000) / Math.max(1, result.responses));
       const drained = await drain(server.url);
       console.log(
-        `  ${op.label}: ${result.responses} responses, statuses ${JSON.stringify(result.statusCounts)}, ${result.timeouts} timeouts; autocannon's own histogram (whole ms, all statuses): p50 ${result.autocannonP50} / p99 ${result.autocannonP99} ms; max ${fixed(result.max)} ms${drained > 1000 ? `; server still busy ${fixed(drained / 1000)} s after the run` : ''}`,
+        `  ${op.label}: ${result.responses} responses, statuses ${JSON.stringify(result.statusCounts)}, ${result.timeouts} timeouts; ${RATE > 0 ? '' : `autocannon's own histogram (whole ms, all statuses): p50 ${result.autocannonP50} / p99 ${result.autocannonP99} ms; `}max ${fixed(result.max)} ms${drained > 1000 ? `; server still busy ${fixed(drained / 1000)} s after the run` : ''}`,
       );
       console.log(`    server during the run: ${describeRun(run)}`);
       console.log(
@@ -476,7 +492,7 @@ async function main(): Promise<void> {
       new Set([1, 2, 3, 4, 5]),
     );
     console.log(
-      `\n${CONNECTIONS} connections, ${SECONDS} s each (after ${WARMUP_SECONDS} s warm-up), run in the order ${runOrder.filter((k) => only.has(k)).join(', ')}; percentiles over every 2xx response (timeouts after 10 s and non-2xx answers count as failed and are not in them). "met?": yes when p99 ≤ our aim; otherwise whether p99 stays within the SLA target.`,
+      `\n${CONNECTIONS} connections${RATE > 0 ? ` at most, ${RATE} requests/s at an even pace (open loop: latency from when each was due)` : ' (closed loop)'}, ${SECONDS} s each (after ${WARMUP_SECONDS} s warm-up), run in the order ${runOrder.filter((k) => only.has(k)).join(', ')}; percentiles over every 2xx response (timeouts after 10 s and non-2xx answers count as failed and are not in them). "met?": yes when p99 ≤ our aim; otherwise whether p99 stays within the SLA target.`,
     );
     console.log(
       `Unloaded (${SOLO_REQUESTS} requests one at a time, median): ${operations
@@ -495,7 +511,7 @@ async function main(): Promise<void> {
         const ceiling = 1000 / ms;
         return `${op.label}: ${fixed(ms, 2)} ms of the main thread's CPU each, so at most ${fixed(ceiling, 0)}/s from one server process and a mean latency of at least ${fixed((CONNECTIONS * 1000) / ceiling, 0)} ms with ${CONNECTIONS} connections (p99 ≤ ${op.slaMs} ms needs more than ${fixed((CONNECTIONS * 1000) / op.slaMs, 0)}/s)`;
       });
-    if (bounds.length > 0)
+    if (bounds.length > 0 && RATE === 0)
       console.log(`Bounds from the server's main thread (closed loop):\n  ${bounds.join('\n  ')}`);
     console.log(
       `Server RSS: ${mb(memoryAtStart.rss)} after seeding (restarted, nothing loaded), ${mb(memoryLoaded.rss)} after the cold list (all documents loaded), ${mb(memoryAfter.rss)} after the load (peak ${mb(memoryAfter.peak)}); then V8's heap in use ${mb(figuresAfter.heapUsedBytes)}, external memory ${mb(figuresAfter.externalBytes)}, document cache ${mb(figuresAfter.docCacheBytes)} (estimated); ${mb(memorySettled.rss)} after ${SETTLE_SECONDS} s with no requests; ${mb(afterGc.rss)} after a full GC, with V8's heap in use ${mb(afterGc.heapUsed)} and external memory ${mb(afterGc.external)}.`,
