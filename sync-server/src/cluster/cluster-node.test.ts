@@ -4,6 +4,7 @@ import * as Y from 'yjs';
 import { testDatabaseUrl } from '../db/test-databases.js';
 import { silentLogger } from '../logger.js';
 import { parseScrape } from '../metrics/prometheus-text.js';
+import { createSqlDocStore } from '../persistence/sql-doc-store.js';
 import { CLOSE, encodeUpdate } from '../relay/protocol.js';
 import { type RunningServer, startServer } from '../server.js';
 import { callApi, startTestServer, type TestServer } from '../test-server.js';
@@ -115,13 +116,7 @@ describe.skipIf(!redisUrl)('two cluster nodes sharing Redis', () => {
       doc.getText('notes').insert(0, 'x'.repeat(bytes));
       return encodeUpdate(Y.encodeStateAsUpdate(doc));
     };
-    const stored = async () => {
-      const [row] = await a.db.query<{ total: string | number }>(
-        'select coalesce(sum(size_bytes), 0) as total from documents where user_id = $1',
-        [user.userId],
-      );
-      return Number(row?.total);
-    };
+    const stored = () => createSqlDocStore(a.db).userSize(user.userId);
     // The phone on B holds the user from now on; the laptop on A writes 15 kB.
     const phone = await open(b.url);
     const laptop = await open(a.url);

@@ -13,6 +13,7 @@ import { migration as emailJobs } from './migrations/1764000001716-email-jobs.js
 import { migration as pushActionUses } from './migrations/1764000001716-push-action-uses.js';
 import { migration as revokedSessions } from './migrations/1764000001800-revoked-sessions.js';
 import { migration as syncJobRequestId } from './migrations/1796592945649-sync-job-request-id.js';
+import { migration as documentSizeIsSnapshot } from './migrations/1796600000000-document-size-is-snapshot.js';
 
 export interface Migration {
   /** `<epoch-ms>-<name>`: applied in this order, each once. */
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   pushActionUses,
   revokedSessions,
   syncJobRequestId,
+  documentSizeIsSnapshot,
 ];
 
 // Any constant works: it only has to be the same for every server sharing the database.

@@ -141,6 +141,60 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
     expect(docFrom(stored.updates).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
   });
 
+  it('counts a compacted document at its snapshot plus the log after it', async () => {
+    const name = `${userId}/time/2025-12`;
+    const other = randomUUID();
+    await test.db.query(
+      `insert into users (id, email, email_normalized, username, username_normalized, password_hash)
+       values ($1, 'b@example.com', 'b@example.com', 'b', 'b', 'x')`,
+      [other],
+    );
+    const mine = createSqlDocStore(test.db);
+    const before = await mine.userSize(userId);
+    const seqs = await mine.appendBatch(
+      [10, 20, 30].map((bytes) => ({ name, ownerId: userId, update: new Uint8Array(bytes) })),
+    );
+    // Another user's log counts for them only.
+    await mine.appendBatch([{ name: `${other}/tasks`, ownerId: other, update: new Uint8Array(7) }]);
+    expect(await mine.userSize(userId)).toBe(before + 60);
+    expect(await mine.userSize(other)).toBe(7);
+    const won = await mine.compact(name, {
+      snapshot: new Uint8Array(25),
+      stateVector: new Uint8Array([0]),
+      expectedSnapshotSeq: 0,
+      mergedSeqs: seqs.slice(0, 2),
+    });
+    expect(won).toBe(true);
+    expect(await mine.userSize(userId)).toBe(before + 25 + 30);
+    expect((await mine.load(name)).sizeBytes).toBe(25 + 30);
+  });
+
+  // PostgreSQL only: PGlite has one connection, so nothing else can hold a row meanwhile.
+  if (kind === 'postgres')
+    it('appends to a document while a compaction holds its row, without waiting for it', async () => {
+      const name = `${userId}/time/2024-01`;
+      await store.appendBatch([{ name, ownerId: userId, update: new Uint8Array([1]) }]);
+      // Closed with the test database.
+      const compacting = test.connect({ max: 1 });
+      if (!compacting) throw new Error('no second connection');
+      // What a compaction's statement does: the document's row, updated and held until commit.
+      await compacting.transaction(async (tx) => {
+        await tx.query('update documents set snapshot = $2, snapshot_seq = 1 where name = $1', [
+          name,
+          new Uint8Array(1024),
+        ]);
+        const appended = store.appendBatch([
+          { name, ownerId: userId, update: new Uint8Array([2]) },
+        ]);
+        const outcome = await Promise.race([
+          appended.then(() => 'appended'),
+          new Promise((resolve) => setTimeout(() => resolve('waited'), 3000)),
+        ]);
+        expect(outcome).toBe('appended');
+      });
+      expect((await store.load(name)).tailLength).toBe(2);
+    });
+
   it('commits appends from many documents in shared batches and resolves each once durable', async () => {
     const log = new UpdateLog(store, silentLogger, { commitWindowMs: 5 });
     const names = [0, 1, 2].map((i) => `${userId}/time/2025-0${i + 1}`);

@@ -15,20 +15,24 @@ const LOAD_SQL = `
 
 /**
  * A batch of updates in one statement, so one round trip (and one implicit transaction): the
- * documents' rows are created or their sizes grown, and the updates appended. The SQL text never
- * changes with the batch's size, so the driver prepares it once per connection; the updates
- * travel as one byte string cut apart by offsets (both drivers take text arrays as literals).
+ * rows of documents written for the first time are created, and the updates appended. A
+ * document's existing row is neither updated nor locked, so a compaction rewriting its snapshot
+ * (which holds the row until it commits) never holds up the commits of live updates; the
+ * `not exists` test reads the committed row, where `on conflict` alone would wait for that
+ * compaction. The SQL text never changes with the batch's size, so the driver prepares it once
+ * per connection; the updates travel as one byte string cut apart by offsets (both drivers take
+ * text arrays as literals).
  */
 const APPEND_SQL = `
-  with grown as (
-    insert into documents (name, user_id, size_bytes)
-    select * from unnest($1::text[], $2::uuid[], $3::bigint[])
-    on conflict (name) do update
-      set size_bytes = documents.size_bytes + excluded.size_bytes, updated_at = now()
+  with created as (
+    insert into documents (name, user_id)
+    select n.name, n.user_id from unnest($1::text[], $2::uuid[]) as n(name, user_id)
+    where not exists (select 1 from documents d where d.name = n.name)
+    on conflict (name) do nothing
   )
   insert into document_updates (name, update)
-  select u.name, substring($4::bytea from u.start + 1 for u.length)
-    from unnest($5::text[], $6::int[], $7::int[]) with ordinality as u(name, start, length, position)
+  select u.name, substring($3::bytea from u.start + 1 for u.length)
+    from unnest($4::text[], $5::int[], $6::int[]) with ordinality as u(name, start, length, position)
     order by u.position
   returning seq`;
 
@@ -36,8 +40,7 @@ const APPEND_SQL = `
 const COMPACT_SQL = `
   with won as (
     update documents set snapshot = $2, state_vector = $3, snapshot_seq = $4, updated_at = now(),
-      size_bytes = $7 + coalesce((select sum(length(update)) from document_updates
-                                  where name = $1 and seq <> all($6::bigint[])), 0)
+      size_bytes = $7
     where name = $1 and snapshot_seq = $5
     returning name
   ), merged as (
@@ -55,13 +58,9 @@ function arrayLiteral(values: readonly (string | number)[]): string {
 
 function appendStatement(entries: readonly AppendEntry[]): [string, unknown[]] {
   // Documents in name order, so two processes appending to the same ones lock them alike.
-  const added = new Map<string, { ownerId: string; bytes: number }>();
-  for (const entry of entries) {
-    const doc = added.get(entry.name);
-    if (doc) doc.bytes += entry.update.byteLength;
-    else added.set(entry.name, { ownerId: entry.ownerId, bytes: entry.update.byteLength });
-  }
-  const names = [...added.keys()].sort();
+  const owners = new Map<string, string>();
+  for (const entry of entries) owners.set(entry.name, entry.ownerId);
+  const names = [...owners.keys()].sort();
   const total = entries.reduce((sum, entry) => sum + entry.update.byteLength, 0);
   const bytes = entries.length === 1 ? (entries[0] as AppendEntry).update : new Uint8Array(total);
   const starts: number[] = [];
@@ -75,8 +74,7 @@ function appendStatement(entries: readonly AppendEntry[]): [string, unknown[]] {
     APPEND_SQL,
     [
       arrayLiteral(names),
-      arrayLiteral(names.map((name) => added.get(name)?.ownerId ?? '')),
-      arrayLiteral(names.map((name) => added.get(name)?.bytes ?? 0)),
+      arrayLiteral(names.map((name) => owners.get(name) ?? '')),
       bytes,
       arrayLiteral(entries.map((entry) => entry.name)),
       arrayLiteral(starts),
@@ -106,7 +104,7 @@ export function createSqlDocStore(db: Database): DocStore {
       let snapshot: Uint8Array | null = null;
       let stateVector: Uint8Array | null = null;
       let snapshotSeq = 0;
-      let sizeBytes = 0;
+      let snapshotBytes = 0;
       const tailUpdates: Uint8Array[] = [];
       const tailSeqs: number[] = [];
       for (const row of rows) {
@@ -114,12 +112,13 @@ export function createSqlDocStore(db: Database): DocStore {
           snapshot = row.data;
           stateVector = row.state_vector;
           snapshotSeq = Number(row.seq);
-          sizeBytes = Number(row.size_bytes ?? 0);
+          snapshotBytes = Number(row.size_bytes ?? 0);
         } else if (row.data) {
           tailUpdates.push(row.data);
           tailSeqs.push(Number(row.seq));
         }
       }
+      const tailBytes = tailUpdates.reduce((sum, update) => sum + update.byteLength, 0);
       return {
         updates: snapshot ? [snapshot, ...tailUpdates] : tailUpdates,
         snapshot,
@@ -128,8 +127,8 @@ export function createSqlDocStore(db: Database): DocStore {
         tailSeqs,
         lastSeq: Math.max(snapshotSeq, ...tailSeqs),
         tailLength: tailUpdates.length,
-        tailBytes: tailUpdates.reduce((sum, update) => sum + update.byteLength, 0),
-        sizeBytes,
+        tailBytes,
+        sizeBytes: snapshotBytes + tailBytes,
       };
     },
 
@@ -168,7 +167,12 @@ export function createSqlDocStore(db: Database): DocStore {
 
     async userSize(userId) {
       const [row] = await db.query<{ total: string | number | null }>(
-        'select coalesce(sum(size_bytes), 0) as total from documents where user_id = $1',
+        // The snapshots' sizes, and the bytes of the logs after them (appends leave the
+        // documents' rows alone).
+        `select coalesce((select sum(size_bytes) from documents where user_id = $1), 0)
+              + coalesce((select sum(length(u.update)) from document_updates u
+                            join documents d on d.name = u.name
+                           where d.user_id = $1), 0) as total`,
         [userId],
       );
       return Number(row?.total ?? 0);

@@ -103,10 +103,13 @@ export function createDocumentAccess(deps: {
       // (their tracked time), and 36 rows with a timestamp each cost several times more to read.
       const prefix = `${userId}/time/`;
       const rows = await deps.db.query<{ versions: string }>(
-        `select coalesce(json_object_agg(substr(name, $3),
-                  size_bytes::text || ':' || snapshot_seq::text || ':' ||
-                  (extract(epoch from updated_at) * 1000000)::bigint::text), '{}')::text as versions
-           from documents where user_id = $1 and name like $2`,
+        // A commit appends a row with a higher sequence number than any before it; a compaction
+        // moves the snapshot's sequence on: so the pair changes with every change, and only then.
+        `select coalesce(json_object_agg(substr(d.name, $3),
+                  d.snapshot_seq::text || ':' ||
+                  coalesce((select max(u.seq) from document_updates u where u.name = d.name), 0)::text),
+                  '{}')::text as versions
+           from documents d where d.user_id = $1 and d.name like $2`,
         [userId, `${prefix}%`, prefix.length + 1],
       );
       const versions = JSON.parse(rows[0]?.versions ?? '{}') as Record<string, string>;

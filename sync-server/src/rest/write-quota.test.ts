@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../db/test-databases.js';
+import { createSqlDocStore } from '../persistence/sql-doc-store.js';
 import {
   callApi,
   type ErrorBody,
@@ -33,11 +34,7 @@ describe.each(testDatabaseKinds())('the document quota on REST writes on %s', (k
     expect(created.length).toBeGreaterThan(3);
     expect(refused?.status).toBe(413);
     expect(refused?.body.error.code).toBe('quota_exceeded');
-    const [row] = await ts.db.query<{ total: string | number }>(
-      'select coalesce(sum(size_bytes), 0) as total from documents where user_id = $1',
-      [user.userId],
-    );
-    expect(Number(row?.total)).toBeLessThanOrEqual(6000);
+    expect(await createSqlDocStore(ts.db).userSize(user.userId)).toBeLessThanOrEqual(6000);
     // What was stored before is all there, and nothing of the refused write.
     const listed = await callApi<{ items: { id: string }[]; total: number }>(
       ts,
