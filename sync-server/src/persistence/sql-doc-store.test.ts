@@ -149,24 +149,25 @@ describe.each(testDatabaseKinds())('document store on %s', (kind) => {
        values ($1, 'b@example.com', 'b@example.com', 'b', 'b', 'x')`,
       [other],
     );
-    const mine = createSqlDocStore(test.db);
-    const before = await mine.userSize(userId);
-    const seqs = await mine.appendBatch(
+    const before = await store.userSize(userId);
+    const seqs = await store.appendBatch(
       [10, 20, 30].map((bytes) => ({ name, ownerId: userId, update: new Uint8Array(bytes) })),
     );
     // Another user's log counts for them only.
-    await mine.appendBatch([{ name: `${other}/tasks`, ownerId: other, update: new Uint8Array(7) }]);
-    expect(await mine.userSize(userId)).toBe(before + 60);
-    expect(await mine.userSize(other)).toBe(7);
-    const won = await mine.compact(name, {
+    await store.appendBatch([
+      { name: `${other}/tasks`, ownerId: other, update: new Uint8Array(7) },
+    ]);
+    expect(await store.userSize(userId)).toBe(before + 60);
+    expect(await store.userSize(other)).toBe(7);
+    const won = await store.compact(name, {
       snapshot: new Uint8Array(25),
       stateVector: new Uint8Array([0]),
       expectedSnapshotSeq: 0,
       mergedSeqs: seqs.slice(0, 2),
     });
     expect(won).toBe(true);
-    expect(await mine.userSize(userId)).toBe(before + 25 + 30);
-    expect((await mine.load(name)).sizeBytes).toBe(25 + 30);
+    expect(await store.userSize(userId)).toBe(before + 25 + 30);
+    expect((await store.load(name)).sizeBytes).toBe(25 + 30);
   });
 
   // PostgreSQL only: PGlite has one connection, so nothing else can hold a row meanwhile.
